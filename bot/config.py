@@ -1,0 +1,107 @@
+"""Settings: one TOML file, a section per concern, every key overridable by ``HOSO_<SECTION>__<KEY>``.
+
+With no file at all the embedded default applies: a SQLite file in the working directory. A wrong
+or unknown key stops the program at start, naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite+aiosqlite:///hoso.db"
+
+
+class ReviewSettings(Section):
+    deadline: date = date(2026, 12, 16)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+class ConsentSettings(Section):
+    version: str = "2026-01"
+    controller: str = "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh"
+    data_kinds: str = (
+        "họ tên, ngày sinh, giới tính, số định danh cá nhân, số điện thoại, địa chỉ, "
+        "dân tộc và tôn giáo"
+    )
+    purpose: str = (
+        "cập nhật cơ sở dữ liệu ngành giáo dục và đối chiếu với Cơ sở dữ liệu quốc gia về dân cư"
+    )
+    retention: str = "đến khi hồ sơ được cập nhật vào cơ sở dữ liệu ngành, tối đa 12 tháng"
+    contact: str = "văn thư nhà trường"
+
+
+class CatalogueSettings(Section):
+    staff: Path | None = None
+    student: Path | None = None
+
+
+class TelegramSettings(Section):
+    token: SecretStr | None = None
+    api_server: str = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOSO_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+    config_file: ClassVar[Path | None] = None
+
+    database: DatabaseSettings = DatabaseSettings()
+    review: ReviewSettings = ReviewSettings()
+    consent: ConsentSettings = ConsentSettings()
+    catalogue: CatalogueSettings = CatalogueSettings()
+    telegram: TelegramSettings = TelegramSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.config_file))
+        return tuple(sources)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read ``path`` (or ``$HOSO_CONFIG``), then the environment; fail naming the bad key."""
+    if path is None and os.environ.get("HOSO_CONFIG"):
+        path = Path(os.environ["HOSO_CONFIG"])
+    if path is not None and not path.is_file():
+        raise ConfigError(f"không tìm thấy tệp cấu hình {path}")
+
+    class _Loaded(Settings):
+        config_file: ClassVar[Path | None] = path
+
+    try:
+        return _Loaded()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"cấu hình sai ({path or 'môi trường'}): {problems}") from exc

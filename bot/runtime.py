@@ -1,0 +1,103 @@
+"""Wiring: settings -> store -> engine -> a channel. What the CLI commands run."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.config import Settings
+from bot.engine import Engine, utc_now
+from bot.reference import load_reference
+from bot.sample_data import demo_parent_phone, generate_school
+from bot.seed import seed_school
+from flows.rules.phones import canonical_phone
+from handlers.console import CHANNEL, ConsoleSession, terminal_lines
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.uow import Store
+
+
+async def upgrade_database(settings: Settings) -> None:
+    await upgrade(settings.database.url)
+
+
+@asynccontextmanager
+async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+    store = Store(make_engine(settings.database.url))
+    try:
+        yield Engine(store, settings, load_reference(settings.catalogue))
+    finally:
+        await store.close()
+
+
+async def _converse(engine: Engine, external_id: str, *, interactive: bool) -> None:
+    session = ConsoleSession(engine.handle, external_id, sys.stdout)
+    if interactive:
+        print("(Gõ số thứ tự của nút hoặc nội dung trả lời; /thoat để thoát.)\n")
+        await session.run(terminal_lines(), echo=False)
+    else:
+        await session.run(sys.stdin, echo=False)
+
+
+async def run_demo(settings: Settings, *, as_parent: bool, interactive: bool) -> None:
+    """Create the database if needed, fill it with a sample school once, and chat as a sample
+    teacher or parent. Running it again resumes the same conversation."""
+    await upgrade_database(settings)
+    now = utc_now()
+    school = generate_school(today=now.date())
+    async with open_engine(settings) as engine:
+        async with engine.store.unit_of_work() as uow:
+            empty = await uow.people.count() == 0
+        if empty:
+            count = await seed_school(engine.store, school, at=now)
+            print(f"Đã tạo trường mẫu với {count} hồ sơ.\n")
+        if as_parent:
+            phone = demo_parent_phone(school)
+            await _link_phone(engine, phone)
+            external_id = f"phone:{phone}"
+        else:
+            teacher = school.staff[0].ma_dinh_danh
+            await _link_person(engine, teacher)
+            external_id = f"person:{teacher}"
+        await _converse(engine, external_id, interactive=interactive)
+
+
+async def _link_person(engine: Engine, ma_dinh_danh: str) -> bool:
+    async with engine.store.unit_of_work() as uow:
+        person = await uow.people.by_ma_dinh_danh(ma_dinh_danh)
+    if person is None:
+        return False
+    role = "self" if person.kind == "staff" else "guardian"
+    await engine.link(CHANNEL, f"person:{ma_dinh_danh}", person.id, role=role, proof="console")
+    return True
+
+
+async def _link_phone(engine: Engine, phone: str) -> bool:
+    async with engine.store.unit_of_work() as uow:
+        found = await uow.people.by_phone(phone)
+    for person, role in found:
+        await engine.link(CHANNEL, f"phone:{phone}", person.id, role=role, proof="console")
+    return bool(found)
+
+
+async def chat_by_person(settings: Settings, ma_dinh_danh: str, *, interactive: bool) -> bool:
+    async with open_engine(settings) as engine:
+        if not await _link_person(engine, ma_dinh_danh):
+            print("Không tìm thấy hồ sơ có mã định danh này.", file=sys.stderr)
+            return False
+        await _converse(engine, f"person:{ma_dinh_danh}", interactive=interactive)
+    return True
+
+
+async def chat_by_phone(settings: Settings, phone: str, *, interactive: bool) -> bool:
+    canonical = canonical_phone(phone)
+    if canonical is None:
+        print("Số điện thoại không hợp lệ. Ví dụ: 0912345678.", file=sys.stderr)
+        return False
+    async with open_engine(settings) as engine:
+        if not await _link_phone(engine, canonical):
+            print("Không có hồ sơ nào ghi số điện thoại này.", file=sys.stderr)
+            return False
+        await _converse(engine, f"phone:{canonical}", interactive=interactive)
+    return True

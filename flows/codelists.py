@@ -1,0 +1,118 @@
+"""Code lists (ethnic groups, religions) read from CSV text into options and aliases for choices.
+
+The core does no I/O: an outer layer reads ``flows/data/*.csv`` and hands the text here. Forms
+and the MOET import template match the *name*, so the options are names; the spellings people use
+("Khmer", "Mèo", "Thiên Chúa giáo") become aliases that resolve to one official name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from flows.rules.base import clean_text, fold
+
+_PARENTHESISED = re.compile(r"\(([^()]*)\)")
+
+#: Everyday or older names of ethnic groups, beyond the variants column (RULES-RESEARCH §3).
+ETHNIC_EXTRA_ALIASES: Mapping[str, str] = MappingProxyType(
+    {"Mèo": "HMông", "Khmer": "Khơ-me", "Việt": "Kinh", "Hán": "Hoa", "Mông": "HMông"}
+)
+
+#: Everyday names of religions and of having none.
+RELIGION_EXTRA_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "Không có": "Không",
+        "Không tôn giáo": "Không",
+        "Không theo tôn giáo nào": "Không",
+        "Đạo Phật": "Phật giáo",
+        "Thiên Chúa giáo": "Công giáo",
+        "Đạo Thiên Chúa": "Công giáo",
+        "Hòa Hảo": "Phật giáo Hòa Hảo",
+        "Hồi": "Hồi giáo",
+        "Islam": "Hồi giáo",
+        "Tin lành": "Tin Lành",
+        "Baha'i": "Tôn giáo Baha'i",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """Display names in file order, and alias -> display name for other spellings."""
+
+    options: tuple[str, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+def _split_name(raw: str) -> tuple[str, list[str]]:
+    """ "Không (no religion)" -> ("Không", ["no religion"]); "/" in brackets separates names."""
+    inner = [part for group in _PARENTHESISED.findall(raw) for part in group.split("/")]
+    return clean_text(_PARENTHESISED.sub(" ", raw)), [clean_text(p) for p in inner if p.strip()]
+
+
+def _alias_texts(raw_name: str, raw_variants: str) -> tuple[str, list[str]]:
+    """The display name and every other spelling found in the name and variants cells."""
+    name, texts = _split_name(raw_name)
+    for variant in raw_variants.split(";"):
+        variant_name, inner = _split_name(variant)
+        texts += [variant_name, *inner]
+    return name, [text for text in texts if text]
+
+
+def _rows(csv_text: str) -> Iterable[dict[str, str]]:
+    """CSV rows as dicts, skipping blank lines and ``#`` comment lines wherever they are."""
+    lines = [line for line in csv_text.splitlines() if line.strip() and not line.startswith("#")]
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        yield {key: value or "" for key, value in row.items() if key is not None}
+
+
+def _add_alias(aliases: dict[str, str], alias: str, target: str) -> None:
+    """Keep the first target for an alias; skip spellings that already fold to the target."""
+    if fold(alias) != fold(target):
+        aliases.setdefault(alias, target)
+
+
+def parse_codelist(
+    csv_text: str,
+    *,
+    name_column: str,
+    variants_column: str | None,
+    extra_aliases: Mapping[str, str] | None = None,
+) -> CodeList:
+    """Read a code list; parenthesised parts of names and ";"-separated variants become aliases."""
+    options: list[str] = []
+    aliases: dict[str, str] = {}
+    for row in _rows(csv_text):
+        raw_variants = row.get(variants_column, "") if variants_column else ""
+        name, others = _alias_texts(row.get(name_column, ""), raw_variants)
+        if not name or name in options:
+            continue
+        options.append(name)
+        for other in others:
+            _add_alias(aliases, other, name)
+    for alias, target in (extra_aliases or {}).items():
+        if target in options:
+            _add_alias(aliases, alias, target)
+    return CodeList(tuple(options), MappingProxyType(aliases))
+
+
+def ethnic_groups(csv_text: str) -> CodeList:
+    """The ethnic-group list from ``flows/data/ethnic_groups.csv`` with its everyday names."""
+    return parse_codelist(
+        csv_text,
+        name_column="name",
+        variants_column="variants",
+        extra_aliases=ETHNIC_EXTRA_ALIASES,
+    )
+
+
+def religions(csv_text: str) -> CodeList:
+    """The religion list from ``flows/data/religions.csv``, "Không" included."""
+    return parse_codelist(
+        csv_text, name_column="name", variants_column=None, extra_aliases=RELIGION_EXTRA_ALIASES
+    )

@@ -1,0 +1,55 @@
+"""Everything a turn may know besides the state and the input, handed in by the host.
+
+The clock (``today``), the id of the turn, the review's deadline and the records the account may
+work on all come from outside, so a turn is a pure function and tests need no clock or database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from flows.catalogue import Catalogue
+from flows.codelists import CodeList
+
+
+@dataclass(frozen=True)
+class Answer:
+    field: str
+    old: str | None
+    new: str | None
+    how: str
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A record this account may work on: its own (role "self") or a child's ("guardian")."""
+
+    person_id: int
+    kind: str
+    role: str
+    name: str
+    record: Mapping[str, str | None]
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    submitted: bool = False
+    source_version: int = 1
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    today: date
+    turn_id: str
+    deadline: date
+    consent_version: str
+    consent_given: bool | None
+    consent_params: Mapping[str, str]
+    subjects: tuple[Subject, ...]
+    catalogues: Mapping[str, Catalogue]
+    codelists: Mapping[str, CodeList] = field(default_factory=dict)
+
+    def subject(self, person_id: int | None) -> Subject | None:
+        for subject in self.subjects:
+            if subject.person_id == person_id:
+                return subject
+        return None

@@ -1,0 +1,148 @@
+"""The Vietnamese wording of every problem a rule reports, kept in one place.
+
+Rules return codes with parameters; only this module turns them into sentences, so the wording can
+be reviewed (and tested for completeness and NFC) without reading the rules. Each message says what
+is wrong and what to type instead, with the field's example when one helps.
+
+Templates are ``str.format`` strings. Besides a problem's own parameters they may use ``{label}``
+(the field's label, e.g. "Ngày sinh"), ``{label_lc}`` (the same for mid-sentence use, "ngày sinh")
+and ``{example}``; a sentence showing the example is dropped when the field has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from flows.rules.base import Code, Problem
+
+#: How a template shows the example; render_problem drops it when there is no example.
+EXAMPLE_SENTENCE = " Ví dụ: {example}."
+EXAMPLE_CLAUSE = ", ví dụ: {example}."
+
+ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
+    {
+        Code.EMPTY: "Bạn chưa nhập {label_lc}. Hãy nhập lại, ví dụ: {example}.",
+        Code.TOO_LONG: "{label} quá dài (tối đa {max} ký tự). Hãy nhập ngắn gọn hơn.",
+        Code.DATE_FORMAT: (
+            "{label} chưa đúng dạng. Hãy nhập theo dạng ngày/tháng/năm, ví dụ: {example}."
+        ),
+        Code.DATE_IMPOSSIBLE: (
+            "Không có ngày {day}/{month}/{year} trên lịch. "
+            "Hãy kiểm tra lại ngày và tháng, ví dụ: {example}."
+        ),
+        Code.DATE_TWO_DIGIT_YEAR: (
+            "Năm cần ghi đủ 4 chữ số (bạn ghi “{year}”). "
+            "Hãy nhập lại {label_lc} theo dạng ngày/tháng/năm, ví dụ: {example}."
+        ),
+        Code.DATE_IN_FUTURE: (
+            "{label} không thể là một ngày trong tương lai. Hãy kiểm tra lại, ví dụ: {example}."
+        ),
+        Code.DATE_TOO_EARLY: (
+            "{label} phải từ năm {min_year} trở về sau (bạn ghi năm {year}). "
+            "Hãy kiểm tra lại năm, ví dụ: {example}."
+        ),
+        Code.AGE_OUT_OF_RANGE: (
+            "Theo {label_lc} này, người trong hồ sơ {age} tuổi, ngoài khoảng hợp lý "
+            "từ {min} đến {max} tuổi. Hãy kiểm tra lại {label_lc}."
+        ),
+        Code.YEAR_FORMAT: "{label} cần là một năm có 4 chữ số, ví dụ: {example}.",
+        Code.YEAR_OUT_OF_RANGE: (
+            "Năm {year} không hợp lý: {label_lc} phải từ {min} đến {max}. Ví dụ: {example}."
+        ),
+        Code.NAME_BAD_CHARACTERS: (
+            "{label} chỉ được có chữ cái, dấu cách, dấu nháy (') và dấu gạch nối (-). "
+            "Hãy bỏ các ký tự: {chars}. Ví dụ: {example}."
+        ),
+        Code.NAME_TOO_SHORT: (
+            "{label} quá ngắn. Hãy nhập đầy đủ họ và tên, có dấu, ví dụ: {example}."
+        ),
+        Code.PHONE_FORMAT: (
+            "{label} chưa đúng. Hãy nhập số di động Việt Nam gồm 10 chữ số, "
+            "bắt đầu bằng 0, ví dụ: {example}."
+        ),
+        Code.PHONE_OLD_11_DIGITS: (
+            "Đây là số di động 11 số cũ; từ năm 2018 số này đã đổi thành {new}. "
+            "Nếu đúng, hãy nhập {new}."
+        ),
+        Code.PHONE_NOT_MOBILE: (
+            "Số này không phải số di động (có thể là số máy bàn). "
+            "Hãy nhập số di động gồm 10 chữ số, ví dụ: {example}."
+        ),
+        Code.EMAIL_FORMAT: (
+            "{label} chưa đúng dạng. Hãy nhập địa chỉ email đầy đủ, không có dấu cách, "
+            "ví dụ: {example}."
+        ),
+        Code.CCCD_NOT_DIGITS: (
+            "{label} chỉ gồm 12 chữ số, không có chữ cái hay ký hiệu. Ví dụ: {example}."
+        ),
+        Code.CCCD_LENGTH: (
+            "{label} phải có đúng 12 chữ số (bạn đã nhập {got} chữ số). Ví dụ: {example}."
+        ),
+        Code.CCCD_OLD_CMND: (
+            "Số CMND 9 số không còn giá trị từ 01/01/2025. Hãy nhập số định danh cá nhân "
+            "12 số (in trên thẻ căn cước hoặc xem trong ứng dụng VNeID). Ví dụ: {example}."
+        ),
+        Code.CCCD_CENTURY_DIGIT: (
+            "Chữ số thứ 4 của {label_lc} phải là 0, 1, 2 hoặc 3 (bạn đã nhập {digit}). "
+            "Hãy kiểm tra lại, ví dụ: {example}."
+        ),
+        Code.CCCD_YEAR_IN_FUTURE: (
+            "{label} này cho biết năm sinh {year}, là năm chưa tới. "
+            "Hãy kiểm tra lại các chữ số, ví dụ: {example}."
+        ),
+        Code.DIGITS_LENGTH: (
+            "{label} phải có đúng {expected} chữ số (bạn đã nhập {got} chữ số). "
+            "Ví dụ: {example}."
+        ),
+        Code.DIGITS_NOT_DIGITS: "{label} chỉ gồm chữ số. Ví dụ: {example}.",
+        Code.CHOICE_UNKNOWN: (
+            "Chưa tìm thấy “{text}” trong danh sách {label_lc}. "
+            "Hãy nhập lại hoặc chọn trong danh sách, ví dụ: {example}."
+        ),
+        Code.CHOICE_AMBIGUOUS: (
+            "Có nhiều mục khớp: {candidates}. Hãy nhập đầy đủ hơn hoặc chọn một mục."
+        ),
+        Code.YESNO_UNKNOWN: "Hãy trả lời “Có” hoặc “Chưa”.",
+        Code.CCCD_BIRTH_YEAR_MISMATCH: (
+            "Số định danh cho biết năm sinh {cccd_year}, nhưng ngày sinh trong hồ sơ là năm "
+            "{record_year}. Hãy kiểm tra lại số định danh hoặc ngày sinh."
+        ),
+        Code.CCCD_GENDER_MISMATCH: (
+            "Số định danh cho biết giới tính {cccd_gender}, nhưng hồ sơ ghi {record_gender}. "
+            "Hãy kiểm tra lại số định danh hoặc giới tính."
+        ),
+        Code.WARD_NOT_IN_PROVINCE: (
+            "Phường/xã này không thuộc tỉnh/thành phố đã chọn. "
+            "Hãy kiểm tra lại phường/xã hoặc tỉnh/thành phố thường trú."
+        ),
+        Code.PARENT_TOO_YOUNG: (
+            "Năm sinh của cha/mẹ ({parent_year}) phải trước năm sinh của học sinh "
+            "({child_year}) ít nhất 12 năm. Hãy kiểm tra lại hai năm sinh này."
+        ),
+    }
+)
+
+
+class _Params(dict[str, object]):
+    """Format arguments that show a missing parameter as "…" rather than crash mid-conversation."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def _lower_first(label: str) -> str:
+    """ "Ngày sinh" -> "ngày sinh", but an acronym such as "BHXH" or "CCCD" keeps its case."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def render_problem(problem: Problem, *, label: str, example: str) -> str:
+    """The message for a problem in the context of one field (its label and example answer)."""
+    template = ERROR_MESSAGES.get(problem.code, "{label} chưa đúng. Hãy kiểm tra lại.")
+    if not example:
+        template = template.replace(EXAMPLE_SENTENCE, "").replace(EXAMPLE_CLAUSE, ".")
+    params = _Params(problem.params)
+    params.update(label=label, label_lc=_lower_first(label), example=example)
+    return template.format_map(params)

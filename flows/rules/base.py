@@ -1,0 +1,125 @@
+"""The shape every rule shares: a parser from what people type to a value or a coded problem.
+
+Errors are data (a code with parameters) so tests assert on codes and the message catalogue renders
+Vietnamese text in one place.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Every problem a rule can report. Each has a Vietnamese message in ``flows.messages``."""
+
+    EMPTY = "EMPTY"
+    TOO_LONG = "TOO_LONG"
+    # dates
+    DATE_FORMAT = "DATE_FORMAT"
+    DATE_IMPOSSIBLE = "DATE_IMPOSSIBLE"
+    DATE_TWO_DIGIT_YEAR = "DATE_TWO_DIGIT_YEAR"
+    DATE_IN_FUTURE = "DATE_IN_FUTURE"
+    AGE_OUT_OF_RANGE = "AGE_OUT_OF_RANGE"
+    DATE_TOO_EARLY = "DATE_TOO_EARLY"
+    YEAR_FORMAT = "YEAR_FORMAT"
+    YEAR_OUT_OF_RANGE = "YEAR_OUT_OF_RANGE"
+    # names
+    NAME_BAD_CHARACTERS = "NAME_BAD_CHARACTERS"
+    NAME_TOO_SHORT = "NAME_TOO_SHORT"
+    # phones
+    PHONE_FORMAT = "PHONE_FORMAT"
+    PHONE_OLD_11_DIGITS = "PHONE_OLD_11_DIGITS"
+    PHONE_NOT_MOBILE = "PHONE_NOT_MOBILE"
+    # email
+    EMAIL_FORMAT = "EMAIL_FORMAT"
+    # CCCD
+    CCCD_NOT_DIGITS = "CCCD_NOT_DIGITS"
+    CCCD_LENGTH = "CCCD_LENGTH"
+    CCCD_OLD_CMND = "CCCD_OLD_CMND"
+    CCCD_CENTURY_DIGIT = "CCCD_CENTURY_DIGIT"
+    CCCD_YEAR_IN_FUTURE = "CCCD_YEAR_IN_FUTURE"
+    # digits (BHXH and other fixed-length numbers)
+    DIGITS_LENGTH = "DIGITS_LENGTH"
+    DIGITS_NOT_DIGITS = "DIGITS_NOT_DIGITS"
+    # choices and yes/no
+    CHOICE_UNKNOWN = "CHOICE_UNKNOWN"
+    CHOICE_AMBIGUOUS = "CHOICE_AMBIGUOUS"
+    YESNO_UNKNOWN = "YESNO_UNKNOWN"
+    # cross-field rules
+    CCCD_BIRTH_YEAR_MISMATCH = "CCCD_BIRTH_YEAR_MISMATCH"
+    CCCD_GENDER_MISMATCH = "CCCD_GENDER_MISMATCH"
+    WARD_NOT_IN_PROVINCE = "WARD_NOT_IN_PROVINCE"
+    PARENT_TOO_YOUNG = "PARENT_TOO_YOUNG"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rule's finding: a code, its parameters, and the fields it concerns (for cross-field rules)."""
+
+    code: Code
+    params: Mapping[str, str | int] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ok:
+    """An accepted value, normalised to its one stored form (always text: records are text)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    problem: Problem
+
+
+Parsed = Ok | Invalid
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a parser may need besides the text: the review's reference date and the field's limits.
+
+    ``options`` holds the allowed values of a choice field; ``min_age``/``max_age`` bound dates of
+    birth; ``length`` fixes the number of digits of a digits field.
+    """
+
+    today: date
+    options: tuple[str, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    min_age: int | None = None
+    max_age: int | None = None
+    length: int | None = None
+
+
+Parser = Callable[[str, RuleContext], Parsed]
+
+
+def invalid(code: Code, /, **params: str | int) -> Invalid:
+    """Shorthand used by every parser: ``return invalid(Code.CCCD_LENGTH, got=11)``."""
+    return Invalid(Problem(code, params))
+
+
+def clean_text(text: str) -> str:
+    """NFC, Đ look-alikes fixed, runs of white space collapsed: what every parser starts from."""
+    text = unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """A key for forgiving comparison: no diacritics, no case, single spaces (đ counts as d).
+
+    >>> fold("  Khơ-me ") == fold("khome")
+    False
+    >>> fold("Đồng Ý")
+    'dong y'
+    """
+    text = clean_text(text).replace("\u0110", "D").replace("\u0111", "d")
+    stripped = "".join(
+        ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn"
+    )
+    return " ".join(stripped.casefold().split())

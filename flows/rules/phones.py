@@ -1,0 +1,101 @@
+"""Vietnamese mobile numbers, checked by Google's ``phonenumbers`` and stored as ``0912345678``.
+
+A guardian's phone is how the bot recognises a parent, so numbers must compare equal however they
+were typed (+84, 0084, spaces, dots). Old 11-digit 01xx mobiles were renumbered in 2018; we offer
+the new number but never convert silently, since the old one may simply be mistyped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from types import MappingProxyType
+
+import phonenumbers
+
+from flows.rules.base import Code, Invalid, Ok, Parsed, RuleContext, clean_text, invalid
+
+#: Old 4-digit prefix -> new 3-digit prefix (Quyết định 798/QĐ-BTTTT, 2018); last 7 digits kept.
+OLD_MOBILE_PREFIXES = MappingProxyType(
+    {
+        **{f"016{d}": f"03{d}" for d in "23456789"},
+        "0120": "070",
+        "0121": "079",
+        "0122": "077",
+        "0126": "076",
+        "0128": "078",
+        "0123": "083",
+        "0124": "084",
+        "0125": "085",
+        "0127": "081",
+        "0129": "082",
+        "0186": "056",
+        "0188": "058",
+        "0199": "059",
+    }
+)
+
+_ALLOWED = re.compile(r"[(]? ?\+?[0-9 .\-()/]+", re.ASCII)
+_NOISE = re.compile(r"[^0-9]", re.ASCII)
+# phonenumbers types a few odd 01x ranges as mobile; real mobiles today start 03/05/07/08/09.
+_MOBILE_NATIONAL = re.compile(r"[35789][0-9]{8}", re.ASCII)
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE,)
+
+
+def _national_digits(cleaned: str) -> str:
+    """The number as dialled inside Vietnam (leading 0), undoing +84 / 84 / 0084 and a stray 0."""
+    digits = _NOISE.sub("", cleaned)
+    international = "+" in cleaned or digits.startswith("0084")
+    if digits.startswith("0084"):
+        digits = digits[2:]
+    if (international or len(digits) in (11, 12)) and digits.startswith("84"):
+        digits = digits[2:]
+    return digits if digits.startswith("0") else "0" + digits
+
+
+def _old_number(cleaned: str) -> str | None:
+    """The 2018 replacement of an 11-digit 01xx mobile, or None when the number is not one."""
+    national = _national_digits(cleaned)
+    if len(national) != 11:
+        return None
+    new_prefix = OLD_MOBILE_PREFIXES.get(national[:4])
+    return None if new_prefix is None else new_prefix + national[4:]
+
+
+def _classify(cleaned: str) -> Parsed:
+    """Ask phonenumbers whether the number is a valid Vietnamese mobile."""
+    try:
+        number = phonenumbers.parse(cleaned, "VN")
+    except phonenumbers.NumberParseException:
+        return invalid(Code.PHONE_FORMAT)
+    if number.country_code != 84 or not phonenumbers.is_valid_number(number):
+        return invalid(Code.PHONE_FORMAT)
+    national = phonenumbers.national_significant_number(number)
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        return invalid(Code.PHONE_NOT_MOBILE)
+    if not _MOBILE_NATIONAL.fullmatch(national):
+        return invalid(Code.PHONE_FORMAT)
+    return Ok("0" + national)
+
+
+def _mobile(text: str) -> Parsed:
+    cleaned = clean_text(unicodedata.normalize("NFKC", text))
+    if not cleaned:
+        return invalid(Code.EMPTY)
+    if not _ALLOWED.fullmatch(cleaned):
+        return invalid(Code.PHONE_FORMAT)
+    new = _old_number(cleaned)
+    if new is not None:
+        return invalid(Code.PHONE_OLD_11_DIGITS, new=new)
+    return _classify(cleaned)
+
+
+def parse_mobile(text: str, ctx: RuleContext) -> Parsed:
+    """Accept any common way of writing a VN mobile; store the 10-digit national form."""
+    return _mobile(text)
+
+
+def canonical_phone(text: str) -> str | None:
+    """The stored form of a mobile number, or None: the key for matching phones across records."""
+    result = _mobile(text)
+    return None if isinstance(result, Invalid) else result.value

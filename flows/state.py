@@ -1,0 +1,49 @@
+"""The conversation's own state: small, JSON-serialisable, versioned.
+
+Which question comes next is derived from the record and the saved answers, not stored here, so a
+resumed conversation cannot drift from what the database holds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Self
+
+STATE_VERSION = 1
+
+PHASES = frozenset(
+    {"new", "consent", "refused", "choose", "field", "edit", "conflict", "summary", "pick"}
+    | {"submitted", "no_record"}
+)
+
+
+@dataclass(frozen=True)
+class State:
+    phase: str = "new"
+    person_id: int | None = None
+    field: str | None = None
+    return_to: str | None = None
+    conflict: tuple[str, ...] = ()
+    version: int = STATE_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Self:
+        """Load a saved state; an unreadable or older one starts over (answers live elsewhere)."""
+        if not text:
+            return cls()
+        try:
+            data: dict[str, Any] = json.loads(text)
+        except ValueError:
+            return cls()
+        if data.get("version") != STATE_VERSION or data.get("phase") not in PHASES:
+            return cls()
+        data["conflict"] = tuple(data.get("conflict") or ())
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def but(self, **changes: Any) -> State:
+        return replace(self, **changes)

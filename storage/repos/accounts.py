@@ -1,0 +1,74 @@
+"""Chat accounts, their consent evidence, and the records they are linked to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account, AccountLink, Person
+from storage.records import AccountRecord, LinkRecord
+from storage.repos._upsert import insert_ignore
+
+
+class AccountRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get_or_create(
+        self, channel: str, external_id: str, *, at: datetime
+    ) -> AccountRecord:
+        await insert_ignore(
+            self._s,
+            Account,
+            {"channel": channel, "external_id": external_id, "active": True, "created_at": at},
+        )
+        account = await self._s.scalar(
+            select(Account).where(Account.channel == channel, Account.external_id == external_id)
+        )
+        assert account is not None  # inserted or already there, in this transaction
+        return AccountRecord(
+            id=account.id,
+            channel=account.channel,
+            external_id=account.external_id,
+            consent_given=account.consent_given,
+            consent_version=account.consent_version,
+        )
+
+    async def record_consent(
+        self, account_id: int, *, given: bool, version: str, at: datetime
+    ) -> None:
+        await self._s.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(consent_given=given, consent_version=version, consent_at=at)
+        )
+
+    async def link(
+        self, account_id: int, person_id: int, *, role: str, proof: str, at: datetime
+    ) -> None:
+        """Link an account to a record; linking twice is a no-op."""
+        await insert_ignore(
+            self._s,
+            AccountLink,
+            {
+                "account_id": account_id,
+                "person_id": person_id,
+                "role": role,
+                "proof": proof,
+                "created_at": at,
+            },
+        )
+
+    async def links(self, account_id: int) -> list[LinkRecord]:
+        rows = await self._s.execute(
+            select(AccountLink.person_id, AccountLink.role, Person.values)
+            .join(Person, Person.id == AccountLink.person_id)
+            .where(AccountLink.account_id == account_id)
+            .order_by(AccountLink.id)
+        )
+        return [
+            LinkRecord(person_id=pid, role=role, name=str(values.get("ho_ten") or ""))
+            for pid, role, values in rows
+        ]

@@ -1,0 +1,27 @@
+"""The inbox: each inbound update is handled once, whatever the channel redelivers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxItem
+from storage.repos._upsert import insert_ignore
+
+
+class InboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, channel: str, update_id: str, *, at: datetime) -> int | None:
+        """Record an update; None when it was already recorded (a duplicate delivery)."""
+        return await insert_ignore(
+            self._s, InboxItem, {"channel": channel, "update_id": update_id, "received_at": at}
+        )
+
+    async def mark_processed(self, item_id: int, *, at: datetime) -> None:
+        await self._s.execute(
+            update(InboxItem).where(InboxItem.id == item_id).values(processed_at=at)
+        )

@@ -1,0 +1,68 @@
+"""The unit of work: one transaction, the repositories that work in it, and the only commit.
+
+Leaving the block without ``commit()`` rolls everything back, so an exception half-way through a
+turn stores nothing of it.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.repos.accounts import AccountRepo
+from storage.repos.audit import AuditRepo
+from storage.repos.changes import ChangeRepo
+from storage.repos.conversations import ConversationRepo
+from storage.repos.inbox import InboxRepo
+from storage.repos.outbox import OutboxRepo
+from storage.repos.people import PersonRepo, UnitRepo
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        s = self.session
+        self.units = UnitRepo(s)
+        self.people = PersonRepo(s)
+        self.accounts = AccountRepo(s)
+        self.conversations = ConversationRepo(s)
+        self.inbox = InboxRepo(s)
+        self.changes = ChangeRepo(s)
+        self.outbox = OutboxRepo(s)
+        self.audit = AuditRepo(s)
+        return self
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+
+class Store:
+    """The database as the rest of the program sees it: open units of work, close at the end."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
