@@ -104,7 +104,14 @@ class Engine:
             await uow.inbox.mark_processed(inbox_id, at=now)
             await uow.commit()
         return [
-            Outbound(message.channel, message.external_id, e.key, render(e), e.buttons)
+            Outbound(
+                message.channel,
+                message.external_id,
+                e.key,
+                render(e),
+                e.buttons,
+                code=str(e.params["code"]) if "code" in e.params else None,
+            )
             for e in result.effects
             if isinstance(e, Say)
         ]

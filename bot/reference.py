@@ -17,6 +17,7 @@ from vietnam_provinces import Province, Ward
 from bot.config import CatalogueSettings
 from flows.catalogue import Catalogue, parse_catalogue
 from flows.codelists import CodeList, parse_codelist
+from flows.rules.base import clean_text
 
 KINDS = ("staff", "student")
 
@@ -56,8 +57,9 @@ def shipped_codelists() -> Mapping[str, CodeList]:
         ),
     }
     provinces = sorted(Province.iter_all(), key=lambda p: int(p.code))
-    lists["provinces_2025"] = CodeList(options=tuple(p.name for p in provinces))
+    lists["provinces_2025"] = CodeList(options=tuple(clean_text(p.name) for p in provinces))
     for province in provinces:
-        wards = tuple(w.name for w in Ward.iter_by_province(province.code))
-        lists[f"wards_2025/{province.name}"] = CodeList(options=wards)
+        # clean_text: a few ward names in the package carry a double space.
+        wards = tuple(clean_text(w.name) for w in Ward.iter_by_province(province.code))
+        lists[f"wards_2025/{clean_text(province.name)}"] = CodeList(options=wards)
     return lists

@@ -27,3 +27,4 @@ class Outbound:
     key: str
     text: str
     buttons: tuple[Button, ...] = ()
+    code: str | None = None  # the rule code behind an error reply, for tests and metrics

@@ -92,8 +92,7 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Hãy kiểm tra lại các chữ số, ví dụ: {example}."
         ),
         Code.DIGITS_LENGTH: (
-            "{label} phải có đúng {expected} chữ số (bạn đã nhập {got} chữ số). "
-            "Ví dụ: {example}."
+            "{label} phải có đúng {expected} chữ số (bạn đã nhập {got} chữ số). Ví dụ: {example}."
         ),
         Code.DIGITS_NOT_DIGITS: "{label} chỉ gồm chữ số. Ví dụ: {example}.",
         Code.CHOICE_UNKNOWN: (

@@ -205,7 +205,8 @@ class _Turn:
         parsed = view.parse(spec, value)
         if isinstance(parsed, Invalid):
             message = render_problem(parsed.problem, label=spec.label, example=spec.example)
-            self.say("stored_invalid", label=spec.label, value=value, message=message)
+            code = parsed.problem.code.value
+            self.say("stored_invalid", label=spec.label, value=value, message=message, code=code)
             return self.prompt(state, view, spec)
         self.say(
             "confirm_field",

@@ -67,7 +67,9 @@ def test_decoding(cccd: str, year: int, gender: str) -> None:
     assert cccd_gender(cccd) == gender
 
 
-@pytest.mark.parametrize("bad", ["", "123456789", "079485001234", "07918500123x", "０７９１８５００１２３４"])
+@pytest.mark.parametrize(
+    "bad", ["", "123456789", "079485001234", "07918500123x", "０７９１８５００１２３４"]
+)
 def test_helpers_refuse_non_pins(bad: str) -> None:
     assert not is_cccd(bad)
     with pytest.raises(ValueError, match="12-digit"):

@@ -131,7 +131,9 @@ YEARS_BAD: list[tuple[str, Code, dict[str, str | int]]] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "code", "params"), YEARS_BAD, ids=[y[0] or "empty" for y in YEARS_BAD])
+@pytest.mark.parametrize(
+    ("text", "code", "params"), YEARS_BAD, ids=[y[0] or "empty" for y in YEARS_BAD]
+)
 def test_year_rejected(text: str, code: Code, params: dict[str, str | int]) -> None:
     result = parse_year(text, CTX)
     assert isinstance(result, Invalid)

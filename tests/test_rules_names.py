@@ -1,4 +1,4 @@
-"""Personal names: Vietnamese and ethnic-minority spellings, capitalisation, tone marks untouched."""
+"""Personal names: Vietnamese and minority spellings, capitalisation, tone marks untouched."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "stored"), [a[1:] for a in ACCEPTED], ids=[a[0] for a in ACCEPTED])
+@pytest.mark.parametrize(
+    ("text", "stored"), [a[1:] for a in ACCEPTED], ids=[a[0] for a in ACCEPTED]
+)
 def test_accepted(text: str, stored: str) -> None:
     result = parse_name(text, CTX)
     assert result == Ok(stored)

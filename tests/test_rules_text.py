@@ -20,7 +20,9 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "stored"), [a[1:] for a in ACCEPTED], ids=[a[0] for a in ACCEPTED])
+@pytest.mark.parametrize(
+    ("text", "stored"), [a[1:] for a in ACCEPTED], ids=[a[0] for a in ACCEPTED]
+)
 def test_accepted(text: str, stored: str) -> None:
     assert parse_text(text, CTX) == Ok(stored)
 

@@ -42,7 +42,7 @@ def cccd_birth_year(cccd: str) -> int:
 
 
 def cccd_gender(cccd: str) -> str:
-    """"Nam" for an even century digit, "Nữ" for an odd one. Raises ValueError if not a PIN."""
+    """The gender the PIN encodes: even century digit "Nam", odd "Nữ". ValueError if not a PIN."""
     if not is_cccd(cccd):
         raise ValueError("not a 12-digit personal identification number")
     return "Nam" if int(cccd[3]) % 2 == 0 else "Nữ"

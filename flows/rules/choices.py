@@ -8,6 +8,7 @@ the user is shown the candidates instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, fold, invalid
 
@@ -15,6 +16,10 @@ from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, fold, in
 MAX_CANDIDATES = 8
 _IGNORED = re.compile(r"[\s\-\u2010\u2011\u2013'\u2018\u2019\u02bc`.]")
 _PUNCTUATION = re.compile(r"[.,!?;:…]+")
+_UNITS = "phường|p|xã|đặc khu|thành phố|tp|tỉnh|thị trấn|thị xã|quận|huyện"
+_UNIT_TYPE = re.compile(rf"^(?:{_UNITS})(?:\.\s*|\s+)(?=\S)")
+_UNIT_TYPE_FOLDED = re.compile(rf"^(?:{fold(_UNITS)})(?:\.\s*|\s+)(?=\S)")
+KeyFn = Callable[[str], str]
 
 _YES = frozenset(
     {"co", "c", "roi", "co roi", "da co", "da co roi", "da", "vang", "u", "yes", "y", "ok"}
@@ -53,34 +58,61 @@ def _decide(matches: list[str]) -> Parsed | None:
     return None
 
 
-def _exact(cleaned: str, entries: list[tuple[str, str]]) -> Parsed | None:
+def _exact(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed | None:
     """Same text up to case: diacritics count here, so "Hòa" is not confused with "Hóa"."""
-    wanted = cleaned.casefold()
+    wanted = key(cleaned)
     for text, canonical in entries:
-        if clean_text(text).casefold() == wanted:
+        if key(text) == wanted:
             return Ok(canonical)
     return None
 
 
+def _forgiving(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed | None:
+    """Same key (no marks, spaces, hyphens), else a unique prefix of the key."""
+    wanted = key(cleaned)
+    if not wanted:
+        return None
+    keyed = [(key(text), canonical) for text, canonical in entries]
+    exact = _decide([canonical for entry, canonical in keyed if entry == wanted])
+    if exact is not None:
+        return exact
+    return _decide([canonical for entry, canonical in keyed if entry.startswith(wanted)])
+
+
+def _casefold_key(text: str) -> str:
+    return clean_text(text).casefold()
+
+
+def _place_casefold_key(text: str) -> str:
+    """Case-folded, without a leading unit type: "Phường Bến Nghé" -> "bến nghé"."""
+    return _UNIT_TYPE.sub("", _casefold_key(text), count=1)
+
+
+def _place_key(text: str) -> str:
+    """choice_key() without a leading unit type, so "tan dinh" finds "Phường Tân Định"."""
+    return choice_key(_UNIT_TYPE_FOLDED.sub("", fold(text), count=1))
+
+
 def parse_choice(text: str, ctx: RuleContext) -> Parsed:
-    """Match ctx.options or ctx.aliases: exact, then forgiving exact, then a unique prefix."""
+    """Match ctx.options or ctx.aliases: exact, then forgiving exact, then a unique prefix.
+
+    When nothing matches, the same is tried again without a leading unit type ("Phường",
+    "Xã", "Thành phố"...), since people rarely type it for wards and provinces.
+    """
     cleaned = clean_text(text)
     if not cleaned:
         return invalid(Code.EMPTY)
     entries = _entries(ctx)
-    found = _exact(cleaned, entries)
-    if found is not None:
-        return found
-    key = choice_key(cleaned)
-    if key:
-        keyed = [(choice_key(entry), canonical) for entry, canonical in entries]
-        for matches in (
-            [canonical for entry, canonical in keyed if entry == key],
-            [canonical for entry, canonical in keyed if entry.startswith(key)],
-        ):
-            decided = _decide(matches)
-            if decided is not None:
-                return decided
+    stages = (
+        (_exact, _casefold_key),
+        (_forgiving, choice_key),
+        (_exact, _place_casefold_key),
+        (_forgiving, _place_key),
+    )
+    for strategy, key in stages:
+        found = strategy(cleaned, entries, key)
+        if found is not None:
+            return found
     return invalid(Code.CHOICE_UNKNOWN, text=cleaned[:50])
 
 
@@ -106,4 +138,3 @@ def parse_yesno(text: str, ctx: RuleContext) -> Parsed:
     if forms & _NO:
         return Ok("Chưa")
     return invalid(Code.YESNO_UNKNOWN)
-

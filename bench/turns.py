@@ -1,0 +1,503 @@
+"""Turn benchmark: N simulated people hold COMPLETE conversations with the real Engine.
+
+Everything runs in-process: a fresh database (a SQLite file in a temporary folder, or a throwaway
+PostgreSQL database with ``--db-url``), migrated with Alembic, seeded with a generated school of N
+people (staff first) and one linked account per person. A scripted user answers every question the
+bot asks until its record is submitted. Each ``Engine.handle`` call is timed; then, on the same
+database, a BASELINE of bare write transactions (one inbox row + COMMIT through the same Store) is
+timed as many times as there were turns, so the figures read as "a turn costs N bare commits".
+
+    .venv/bin/python bench/turns.py --people 200 --out bench/results/turns.json
+    .venv/bin/python bench/turns.py --people 200 --concurrency 4
+    .venv/bin/python bench/turns.py --people 200 \
+        --db-url postgresql+asyncpg://root@127.0.0.1:5432/postgres
+
+Only counts and timings are printed or written, never a value from a record (names, phones, ID
+numbers). A stuck conversation is shown as its sequence of message keys and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.config import DatabaseSettings, Settings
+from bot.engine import Engine
+from bot.reference import load_reference
+from bot.sample_data import SamplePerson, generate_school
+from bot.seed import seed_school
+from flows.catalogue import Catalogue, FieldSpec
+from flows.channel import Inbound, Outbound
+from flows.effects import Say
+from flows.inputs import Input, Start, Tap, Text
+from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
+from flows.texts import render
+from storage.db import is_sqlite, make_engine
+from storage.migrate import upgrade
+from storage.uow import Store
+
+CHANNEL = "bench"
+BASELINE_CHANNEL = "bench-baseline"
+DEFAULT_MAX_TURNS = 80
+STAFF_SHARE = 0.12  # a school has roughly one staff member for seven students
+VALID_PHONE = "0912345678"
+PROMPT_KEYS = ("ask_missing", "ask_new_value")
+_DATE = re.compile(r"\d{2}/\d{2}/(\d{4})", re.ASCII)
+
+console = Console()
+
+
+# -- the simulated user ---------------------------------------------------------------------
+def prompt_index(catalogue: Catalogue) -> dict[str, str]:
+    """Rendered question text -> field key, for every way the machine asks for a field.
+
+    An Outbound carries a message key and text, not the field it is about; rebuilding the exact
+    prompt texts from the catalogue tells the simulated user which field is asked, as a person
+    reading the label would know.
+    """
+    index: dict[str, str] = {}
+    for spec in catalogue.editable:
+        params: dict[str, str | int] = {
+            "label": spec.label,
+            "example": spec.example or "—",
+            "help": f" {spec.help}" if spec.help else "",
+        }
+        for key in PROMPT_KEYS:
+            index[render(Say(key, params))] = spec.key
+    return index
+
+
+def _birth_year(values: Mapping[str, str | None]) -> int | None:
+    match = _DATE.fullmatch(values.get("ngay_sinh") or "")
+    return int(match.group(1)) if match else None
+
+
+def _valid_cccd(values: Mapping[str, str | None]) -> str | None:
+    value = values.get("so_dinh_danh")
+    return value if value and is_cccd(value) else None
+
+
+def make_cccd(values: Mapping[str, str | None], serial: int) -> str:
+    """A 12-digit PIN consistent with the record's birth year and gender (Decree 137/2015)."""
+    year = _birth_year(values) or 1985
+    male = (values.get("gioi_tinh") or "Nam") != "Nữ"
+    century_gender = 2 * ((year - 1900) // 100) + (0 if male else 1)
+    return f"079{century_gender}{year % 100:02d}{serial % 1_000_000:06d}"
+
+
+@dataclass
+class Policy:
+    """A cooperative person: consents, confirms what is right, types a valid value when asked,
+    fixes a conflict by editing the first field offered and submits the summary."""
+
+    serial: int
+    catalogue: Catalogue
+    prompts: Mapping[str, str]
+    values: dict[str, str | None]
+    attempts: dict[str, int] = field(default_factory=dict)
+    done: bool = False
+    asked: list[str] = field(default_factory=list)  # field keys asked for (no values)
+
+    def decide(self, replies: Sequence[Outbound]) -> Input | None:
+        """The next input, or None when finished or when nothing in the replies can be acted on."""
+        keys = [reply.key for reply in replies]
+        if "submitted" in keys:
+            self.done = True
+            return None
+        for reply in reversed(replies):
+            chosen = self._react(reply)
+            if chosen is not None:
+                return chosen
+        return None
+
+    def _react(self, reply: Outbound) -> Input | None:
+        payloads = [button.payload for button in reply.buttons]
+        if reply.key in ("consent", "consent_again"):
+            return Tap("consent:yes")
+        if reply.key == "confirm_field":
+            return Tap("ok")
+        if reply.key in PROMPT_KEYS:
+            return self._answer(reply, payloads)
+        if reply.key == "summary":
+            return Tap("submit")
+        if reply.key in ("conflict", "pick_field", "choose_person") and payloads:
+            return Tap(payloads[0])
+        return None
+
+    def _answer(self, reply: Outbound, payloads: list[str]) -> Input | None:
+        key = self.prompts.get(reply.text)
+        if key is None:
+            return Tap("skip") if "skip" in payloads else None
+        self.asked.append(key)
+        attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+        spec = self.catalogue.field(key)
+        if "skip" in payloads:
+            return Tap("skip")
+        buttons = [p for p in payloads if p.startswith("value:")]
+        value = self._value(spec, buttons) if attempt == 1 else None
+        if value is None and attempt <= 2 and buttons:  # the typed value was refused
+            value = buttons[0].removeprefix("value:")
+        if value is None:
+            value = spec.example or None
+        if value is None or attempt > 3:
+            return None
+        self.values[key] = value
+        if f"value:{value}" in buttons:
+            return Tap(f"value:{value}")
+        return Text(value)
+
+    def _value(self, spec: FieldSpec, buttons: list[str]) -> str | None:
+        cccd = _valid_cccd(self.values)
+        born = _birth_year(self.values)
+        if spec.kind == "cccd":
+            return make_cccd(self.values, self.serial)
+        if spec.key == "ngay_sinh":
+            year = cccd_birth_year(cccd) if cccd else None
+            return f"15/06/{year}" if year else spec.example
+        if spec.key == "gioi_tinh":
+            return cccd_gender(cccd) if cccd else "Nam"
+        if spec.kind == "year":
+            return str(born - 30) if born else spec.example
+        if spec.kind == "phone":
+            return VALID_PHONE
+        if spec.example:
+            return spec.example
+        return buttons[0].removeprefix("value:") if buttons else None
+
+
+# -- measurements ---------------------------------------------------------------------------
+@dataclass
+class Conversation:
+    index: int
+    kind: str
+    flaws: tuple[str, ...]
+    turns: int = 0
+    finished: bool = False
+    keys: list[tuple[str, ...]] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    latencies_ns: list[int]
+    wall_s: float
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies_ns)
+
+    @property
+    def per_s(self) -> float:
+        return self.count / self.wall_s if self.wall_s else 0.0
+
+    def ms(self, q: float) -> float:
+        """Nearest-rank percentile ``q`` (0..100) in milliseconds."""
+        ordered = sorted(self.latencies_ns)
+        if not ordered:
+            return 0.0
+        rank = max(1, min(len(ordered), -(-len(ordered) * q // 100)))
+        return ordered[int(rank) - 1] / 1e6
+
+
+@dataclass(frozen=True)
+class Linked:
+    index: int
+    sample: SamplePerson
+    external_id: str
+
+
+def school_size(people: int) -> tuple[int, int]:
+    staff = max(1, round(people * STAFF_SHARE)) if people > 1 else people
+    return staff, people - staff
+
+
+async def prepare(engine: Engine, people: int, now: datetime) -> list[Linked]:
+    """Seed a school of ``people`` and link one bench account to each record."""
+    staff, students = school_size(people)
+    school = generate_school(today=now.date(), staff=staff, students=students)
+    await seed_school(engine.store, school, at=now)
+    linked: list[Linked] = []
+    for index, sample in enumerate(school.staff + school.students):
+        async with engine.store.unit_of_work() as uow:
+            record = await uow.people.by_ma_dinh_danh(sample.ma_dinh_danh)
+        assert record is not None
+        role = "self" if sample.kind == "staff" else "guardian"
+        external_id = f"bench-{index:06d}"
+        await engine.link(CHANNEL, external_id, record.id, role=role, proof="bench")
+        linked.append(Linked(index, sample, external_id))
+    return linked
+
+
+async def converse(
+    engine: Engine,
+    person: Linked,
+    prompts: Mapping[str, Mapping[str, str]],
+    latencies: list[int],
+    max_turns: int,
+) -> Conversation:
+    """One complete conversation; every ``engine.handle`` call is timed."""
+    catalogue = engine.reference.catalogues[person.sample.kind]
+    policy = Policy(person.index, catalogue, prompts[person.sample.kind], dict(person.sample.values))
+    result = Conversation(person.index, person.sample.kind, person.sample.flaws)
+    inp: Input | None = Start()
+    while inp is not None and result.turns < max_turns:
+        message = Inbound(CHANNEL, person.external_id, f"{person.external_id}:{result.turns}", inp)
+        started = time.perf_counter_ns()
+        replies = await engine.handle(message)
+        latencies.append(time.perf_counter_ns() - started)
+        result.turns += 1
+        result.keys.append(tuple(reply.key for reply in replies))
+        inp = policy.decide(replies)
+    result.finished = policy.done
+    result.asked = policy.asked
+    return result
+
+
+async def run_people(
+    engine: Engine, people: list[Linked], concurrency: int, max_turns: int
+) -> tuple[Run, list[Conversation]]:
+    prompts = {kind: prompt_index(c) for kind, c in engine.reference.catalogues.items()}
+    latencies: list[int] = []
+    results: list[Conversation] = []
+    queue: asyncio.Queue[Linked] = asyncio.Queue()
+    for person in people:
+        queue.put_nowait(person)
+
+    async def worker() -> None:
+        while not queue.empty():
+            person = queue.get_nowait()
+            results.append(await converse(engine, person, prompts, latencies, max_turns))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    results.sort(key=lambda c: c.index)
+    return Run(latencies, wall), results
+
+
+async def run_baseline(store: Store, count: int, concurrency: int, now: datetime) -> Run:
+    """``count`` bare write transactions: BEGIN (IMMEDIATE on SQLite); one inbox row; COMMIT."""
+    latencies: list[int] = []
+    numbers = iter(range(count))
+
+    async def worker() -> None:
+        for n in numbers:
+            started = time.perf_counter_ns()
+            async with store.unit_of_work() as uow:
+                await uow.inbox.add(BASELINE_CHANNEL, f"baseline:{n}", at=now)
+                await uow.commit()
+            latencies.append(time.perf_counter_ns() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Run(latencies, time.perf_counter() - started)
+
+
+# -- databases ------------------------------------------------------------------------------
+async def _pg_admin(url: str, statement: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def fresh_database(db_url: str | None) -> AsyncIterator[str]:
+    """A new, empty database URL: a SQLite file in a temporary folder, or a throwaway database
+    created next to ``db_url`` on PostgreSQL and dropped afterwards."""
+    if db_url is None or is_sqlite(db_url):
+        with tempfile.TemporaryDirectory(prefix="hoso-bench-") as folder:
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        return
+    name = f"hoso_bench_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(db_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _pg_admin(db_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def server_version(store: Store) -> str:
+    async with store.engine.connect() as conn:
+        if store.engine.dialect.name == "sqlite":
+            row = await conn.execute(text("select sqlite_version()"))
+        else:
+            row = await conn.execute(text("show server_version"))
+        return str(row.scalar_one())
+
+
+# -- the run --------------------------------------------------------------------------------
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    async with fresh_database(args.db_url) as url:
+        started = time.perf_counter()
+        await upgrade(url)
+        settings = Settings(database=DatabaseSettings(url=url))
+        store = Store(make_engine(url))
+        try:
+            engine = Engine(store, settings, load_reference(settings.catalogue))
+            people = await prepare(engine, args.people, now)
+            setup_s = time.perf_counter() - started
+            turns, conversations = await run_people(
+                engine, people, args.concurrency, args.max_turns
+            )
+            baseline = await run_baseline(store, turns.count, args.concurrency, now)
+            version = await server_version(store)
+            backend = store.engine.dialect.name
+        finally:
+            await store.close()
+    unfinished = [c for c in conversations if not c.finished]
+    per_person = sorted(c.turns for c in conversations)
+    ratio_p50 = turns.ms(50) / baseline.ms(50) if baseline.ms(50) else 0.0
+    ratio_tp = baseline.per_s / turns.per_s if turns.per_s else 0.0
+    return {
+        "people": args.people,
+        "staff": sum(c.kind == "staff" for c in conversations),
+        "students": sum(c.kind == "student" for c in conversations),
+        "concurrency": args.concurrency,
+        "turns": turns.count,
+        "turns_per_person_min": per_person[0] if per_person else 0,
+        "turns_per_person_max": per_person[-1] if per_person else 0,
+        "wall_s": round(turns.wall_s, 3),
+        "setup_s": round(setup_s, 3),
+        "turns_per_s": round(turns.per_s, 1),
+        "p50_ms": round(turns.ms(50), 3),
+        "p90_ms": round(turns.ms(90), 3),
+        "p99_ms": round(turns.ms(99), 3),
+        "max_ms": round(turns.ms(100), 3),
+        "baseline_commits": baseline.count,
+        "baseline_p50_ms": round(baseline.ms(50), 3),
+        "baseline_p90_ms": round(baseline.ms(90), 3),
+        "baseline_p99_ms": round(baseline.ms(99), 3),
+        "baseline_max_ms": round(baseline.ms(100), 3),
+        "baseline_turns_per_s": round(baseline.per_s, 1),
+        "ratio_p50": round(ratio_p50, 2),
+        "ratio_throughput": round(ratio_tp, 2),
+        "unfinished": len(unfinished),
+        "unfinished_detail": [
+            {
+                "person": c.index,
+                "kind": c.kind,
+                "flaws": list(c.flaws),
+                "turns": c.turns,
+                "keys": [list(k) for k in c.keys],
+                "fields_asked": c.asked,
+            }
+            for c in unfinished
+        ],
+        "max_turns": args.max_turns,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "backend": backend,
+        "server_version": version,
+        "date": now.isoformat(timespec="seconds"),
+    }
+
+
+def show(result: Mapping[str, Any]) -> None:
+    table = Table(
+        title=(
+            f"hoso-bot turns — {result['backend']} {result['server_version']}, "
+            f"{result['people']} people ({result['staff']} staff, {result['students']} students),"
+            f" concurrency {result['concurrency']}"
+        )
+    )
+    table.add_column("", style="bold")
+    for name in ("turns", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"):
+        table.add_column(name, justify="right")
+
+    def row(label: str, prefix: str, count: int) -> None:
+        table.add_row(
+            label,
+            str(count),
+            f"{result[f'{prefix}turns_per_s']:.1f}",
+            *(f"{result[f'{prefix}{q}_ms']:.2f}" for q in ("p50", "p90", "p99", "max")),
+        )
+
+    row("Engine.handle", "", result["turns"])
+    row("bare commit", "baseline_", result["baseline_commits"])
+    console.print(table)
+    console.print(
+        f"A turn costs [bold]{result['ratio_p50']}x[/] a bare commit at p50; bare commits run "
+        f"[bold]{result['ratio_throughput']}x[/] the turn throughput. "
+        f"{result['turns']} turns in {result['wall_s']:.1f} s "
+        f"({result['turns_per_person_min']}-{result['turns_per_person_max']} per person; "
+        f"setup {result['setup_s']:.1f} s)."
+    )
+    style = "green" if result["unfinished"] == 0 else "bold red"
+    console.print(f"[{style}]unfinished: {result['unfinished']}[/]")
+    for stuck in result["unfinished_detail"]:
+        console.print(
+            f"stuck person #{stuck['person']} ({stuck['kind']}, flaws {stuck['flaws']}, "
+            f"{stuck['turns']} turns), fields asked: {stuck['fields_asked']}"
+        )
+        for n, keys in enumerate(_tail(stuck["keys"])):
+            console.print(f"  {n:>3}: {' '.join(keys) if keys else '(no reply)'}")
+
+
+def _tail(items: list[Any], head: int = 12, tail: int = 12) -> Iterator[Any]:
+    if len(items) <= head + tail:
+        yield from items
+        return
+    yield from items[:head]
+    yield ["…"]
+    yield from items[-tail:]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--people", type=int, default=200, help="simulated people (default 200)")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="people talking at once (asyncio tasks)"
+    )
+    parser.add_argument(
+        "--max-turns", type=int, default=DEFAULT_MAX_TURNS, help="turns before giving up"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    parser.add_argument(
+        "--db-url",
+        default=None,
+        help="a PostgreSQL server to use instead of SQLite, as "
+        "postgresql+asyncpg://user@host:5432/db (a throwaway database is created beside it)",
+    )
+    args = parser.parse_args(argv)
+    if args.people < 1 or args.concurrency < 1 or args.max_turns < 1:
+        parser.error("--people, --concurrency and --max-turns must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    result = asyncio.run(bench(args))
+    show(result)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        console.print(f"wrote {args.out}")
+    return 1 if result["unfinished"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

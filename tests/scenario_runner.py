@@ -1,0 +1,203 @@
+"""Runs a scripted conversation (``tests/scenarios/*.toml``) through the console adapter, the real
+engine and a real database, and checks replies turn by turn and the database at the end.
+
+A scenario file:
+    description = "..."
+    people = ["teacher"]                 # records from fixtures/records.toml; linked to the account
+    role = "self"                         # or "guardian"
+    [override.teacher] so_dien_thoai = "01695678945"
+    [[turn]]
+    send = "/start"                       # a typed line; or tap = "Đúng" (a label of the last
+                                          # buttons shown); or payload = "submit" (a raw button
+                                          # press, as a stale button would send); or restart =
+                                          # true (a new process on the same database); or
+                                          # duplicate = true (the previous update delivered again)
+    times = 3                             # repeat the same input; every turn but the last must
+    each = ["confirm_field"]              # answer exactly `each`
+    expect = ["consent"]                  # the message keys of the (last) turn's replies
+    buttons = ["Đồng ý", "Không đồng ý"]  # the buttons of its last reply, when given
+    codes = ["CCCD_LENGTH"]               # codes of its "invalid"/"conflict" replies, when given
+    field = "so_dien_thoai"               # the field the conversation is on afterwards
+    [end]
+    change_sets = ["submitted"]; outbox = 1
+    [end.answers] so_dien_thoai = { new = "0912345678", how = "corrected" }
+Leftover or unexpected replies fail the test: every turn states its replies.
+"""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.reference import load_reference
+from bot.seed import record_phones
+from flows.channel import Inbound, Outbound
+from flows.inputs import Tap
+from flows.state import State
+from handlers.console import ConsoleSession, to_input
+from storage.db import make_engine
+from storage.uow import Store
+
+HERE = Path(__file__).parent / "scenarios"
+NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # 09:00 in Hồ Chí Minh City
+EXTERNAL_ID = "scenario-user"
+
+
+def scenario_files() -> list[Path]:
+    return sorted(HERE.glob("*.toml"), key=lambda p: p.name)
+
+
+def load(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def counter() -> Callable[[], str]:
+    state = {"n": 0}
+
+    def next_id() -> str:
+        state["n"] += 1
+        return f"turn-{state['n']:04d}"
+
+    return next_id
+
+
+@dataclass
+class Run:
+    """One scenario in progress: the process (engine) can be replaced to simulate a restart."""
+
+    url: str
+    settings: Settings
+    ids: Callable[[], str] = field(default_factory=counter)
+    store: Store | None = None
+    session: ConsoleSession | None = None
+    last: Inbound | None = None
+    person_ids: dict[str, int] = field(default_factory=dict)
+
+    async def boot(self) -> ConsoleSession:
+        if self.store is not None:
+            await self.store.close()
+        self.store = Store(make_engine(self.url))
+        engine = Engine(
+            self.store, self.settings, load_reference(self.settings.catalogue),
+            clock=lambda: NOW, ids=self.ids,
+        )  # fmt: skip
+        previous = self.session
+        self.session = ConsoleSession(self._recorder(engine), EXTERNAL_ID, io.StringIO())
+        if previous is not None:
+            self.session.session, self.session.count = previous.session, previous.count
+        self.engine = engine
+        return self.session
+
+    def _recorder(self, engine: Engine) -> Callable[[Inbound], Any]:
+        async def handle(message: Inbound) -> list[Outbound]:
+            self.last = message
+            return await engine.handle(message)
+
+        return handle
+
+    async def close(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+
+async def seed(run: Run, script: dict[str, Any]) -> None:
+    records = load(HERE.parent / "fixtures" / "records.toml")
+    assert run.store is not None
+    async with run.store.unit_of_work() as uow:
+        await uow.units.ensure("79000701", "Trường THPT Nguyễn Du", "school")
+        for name in script["people"]:
+            record = records[name]
+            values = {**record["values"], **script.get("override", {}).get(name, {})}
+            values = {k: (None if v == "" else v) for k, v in values.items()}
+            if record["unit"] != "79000701":
+                await uow.units.ensure(record["unit"], record["unit"], "class", parent_code="79000701")
+            run.person_ids[name] = await uow.people.add(
+                kind=record["kind"], ma_dinh_danh=record["ma_dinh_danh"], unit_code=record["unit"],
+                values=values, phones=record_phones(record["kind"], values), at=NOW,
+            )  # fmt: skip
+        await uow.commit()
+    for name in script["people"]:
+        await run.engine.link(
+            "console", EXTERNAL_ID, run.person_ids[name],
+            role=script.get("role", "self"), proof="test",
+        )  # fmt: skip
+
+
+async def send(run: Run, turn: dict[str, Any]) -> list[Outbound]:
+    session = run.session
+    assert session is not None
+    if turn.get("restart"):
+        session = await run.boot()
+        return []
+    if turn.get("duplicate"):
+        assert run.last is not None, "duplicate = true needs an earlier turn"
+        return await run.engine.handle(run.last)
+    if "payload" in turn:
+        return await session.send(Tap(turn["payload"]))
+    if "tap" in turn:
+        labels = [b.label for b in session.buttons]
+        assert turn["tap"] in labels, f"no button {turn['tap']!r} among {labels}"
+        return await session.send(to_input(turn["tap"], session.buttons))
+    return await session.send(to_input(turn["send"], session.buttons))
+
+
+def check_replies(where: str, replies: list[Outbound], turn: dict[str, Any], keys: list[str]) -> None:
+    got = [r.key for r in replies]
+    assert got == keys, f"{where}: replies {got}, expected {keys}"
+    if "buttons" in turn:
+        shown = [b.label for b in replies[-1].buttons] if replies else []
+        assert shown == turn["buttons"], f"{where}: buttons {shown}, expected {turn['buttons']}"
+    if "codes" in turn:
+        codes = [r.code for r in replies if r.code is not None]
+        assert codes == turn["codes"], f"{where}: codes {codes}, expected {turn['codes']}"
+
+
+async def current_state(run: Run) -> State:
+    assert run.store is not None
+    async with run.store.unit_of_work() as uow:
+        account = await uow.accounts.get_or_create("console", EXTERNAL_ID, at=NOW)
+        return State.from_json((await uow.conversations.load(account.id)).state)
+
+
+async def play(run: Run, script: dict[str, Any]) -> None:
+    for index, turn in enumerate(script["turn"], start=1):
+        where = f"turn {index} ({turn.get('send') or turn.get('tap') or turn.get('payload') or turn})"
+        times = int(turn.get("times", 1))
+        for repeat in range(times):
+            replies = await send(run, turn)
+            last = repeat == times - 1
+            expected = turn.get("expect", []) if last else turn.get("each", turn.get("expect", []))
+            check_replies(f"{where} #{repeat + 1}", replies, turn if last else {}, expected)
+        if "field" in turn:
+            state = await current_state(run)
+            assert state.field == turn["field"], f"{where}: on field {state.field}, expected {turn['field']}"
+
+
+async def check_end(run: Run, script: dict[str, Any]) -> None:
+    end = script.get("end", {})
+    assert run.store is not None
+    person = run.person_ids[script["people"][0]]
+    async with run.store.unit_of_work() as uow:
+        sets = await uow.changes.sets_of(person)
+        outbox = await uow.outbox.counts()
+    if "change_sets" in end:
+        assert [s.status for s in sets] == end["change_sets"]
+    if "outbox" in end:
+        assert sum(outbox.values()) == end["outbox"]
+    if "answers" in end:
+        answers = {a.field: a for a in sets[-1].changes} if sets else {}
+        for key, want in end["answers"].items():
+            assert key in answers, f"no answer for {key}"
+            got = {"new": answers[key].new_value, "how": answers[key].how}
+            wanted = {k: (None if want[k] == "" else want[k]) for k in got if k in want}
+            assert got == wanted, f"{key}: {got} != {wanted}"
+    if "confirmed" in end:
+        confirmed = [a.field for a in sets[-1].changes if a.how == "confirmed"]
+        assert len(confirmed) == end["confirmed"], f"confirmed {len(confirmed)}"

@@ -1,0 +1,145 @@
+"""The Vietnamese message catalogue: complete, renderable, NFC, and worded as the team agreed."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+
+import pytest
+
+from flows.errors import ERROR_MESSAGES, EXAMPLE_CLAUSE, EXAMPLE_SENTENCE, render_problem
+from flows.rules.base import Code, Problem
+
+#: Representative parameters for every code that has any.
+PARAMS: dict[Code, dict[str, str | int]] = {
+    Code.TOO_LONG: {"max": 200},
+    Code.DATE_IMPOSSIBLE: {"day": 31, "month": 2, "year": 2000},
+    Code.DATE_TWO_DIGIT_YEAR: {"year": "85"},
+    Code.DATE_TOO_EARLY: {"year": 1899, "min_year": 1900},
+    Code.AGE_OUT_OF_RANGE: {"age": 75, "min": 18, "max": 70},
+    Code.YEAR_OUT_OF_RANGE: {"year": 1899, "min": 1900, "max": 2025},
+    Code.NAME_BAD_CHARACTERS: {"chars": "1 @"},
+    Code.PHONE_OLD_11_DIGITS: {"new": "0395678945"},
+    Code.CCCD_LENGTH: {"got": 11},
+    Code.CCCD_CENTURY_DIGIT: {"digit": 4},
+    Code.CCCD_YEAR_IN_FUTURE: {"year": 2099},
+    Code.DIGITS_LENGTH: {"expected": 10, "got": 9},
+    Code.CHOICE_UNKNOWN: {"text": "Kinhh"},
+    Code.CHOICE_AMBIGUOUS: {"candidates": "Nam, Nữ"},
+    Code.CCCD_BIRTH_YEAR_MISMATCH: {"cccd_year": 1999, "record_year": 1998},
+    Code.CCCD_GENDER_MISMATCH: {"cccd_gender": "Nữ", "record_gender": "Nam"},
+    Code.PARENT_TOO_YOUNG: {"parent_year": 1990, "child_year": 1999},
+}
+COMMON = {"label", "label_lc", "example"}
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("code", list(Code), ids=[c.value for c in Code])
+def test_every_code_has_a_message(code: Code) -> None:
+    assert code in ERROR_MESSAGES
+
+
+@pytest.mark.parametrize("code", list(Code), ids=[c.value for c in Code])
+def test_message_uses_only_known_parameters(code: Code) -> None:
+    assert _fields(ERROR_MESSAGES[code]) <= COMMON | set(PARAMS.get(code, {}))
+
+
+@pytest.mark.parametrize("code", list(Code), ids=[c.value for c in Code])
+@pytest.mark.parametrize("example", ["15/08/1985", ""], ids=["with-example", "no-example"])
+def test_every_message_renders(code: Code, example: str) -> None:
+    problem = Problem(code, PARAMS.get(code, {}))
+    text = render_problem(problem, label="Ngày sinh", example=example)
+    assert text
+    assert "{" not in text
+    assert "…" not in text or code is Code.CHOICE_AMBIGUOUS
+    assert "Ví dụ: ." not in text
+    assert "ví dụ: ." not in text
+    assert unicodedata.is_normalized("NFC", text)
+    assert text.endswith((".", "?", "”."))
+
+
+@pytest.mark.parametrize("code", list(Code), ids=[c.value for c in Code])
+def test_message_is_nfc_and_example_removable(code: Code) -> None:
+    template = ERROR_MESSAGES[code]
+    assert unicodedata.is_normalized("NFC", template)
+    if "{example}" in template:
+        assert template.endswith((EXAMPLE_SENTENCE, EXAMPLE_CLAUSE))
+
+
+RENDERED = [
+    (
+        "date-format",
+        Problem(Code.DATE_FORMAT),
+        "Ngày sinh",
+        "15/08/1985",
+        "Ngày sinh chưa đúng dạng. Hãy nhập theo dạng ngày/tháng/năm, ví dụ: 15/08/1985.",
+    ),
+    (
+        "cccd-length",
+        Problem(Code.CCCD_LENGTH, {"got": 11}),
+        "Số định danh cá nhân",
+        "079185001234",
+        "Số định danh cá nhân phải có đúng 12 chữ số (bạn đã nhập 11 chữ số). "
+        "Ví dụ: 079185001234.",
+    ),
+    (
+        "cccd-length-no-example",
+        Problem(Code.CCCD_LENGTH, {"got": 11}),
+        "Số định danh cá nhân",
+        "",
+        "Số định danh cá nhân phải có đúng 12 chữ số (bạn đã nhập 11 chữ số).",
+    ),
+    (
+        "empty-lowercases-label",
+        Problem(Code.EMPTY),
+        "Ngày sinh",
+        "",
+        "Bạn chưa nhập ngày sinh. Hãy nhập lại.",
+    ),
+    (
+        "acronym-label-kept",
+        Problem(Code.EMPTY),
+        "BHXH",
+        "7912345678",
+        "Bạn chưa nhập BHXH. Hãy nhập lại, ví dụ: 7912345678.",
+    ),
+    (
+        "old-phone",
+        Problem(Code.PHONE_OLD_11_DIGITS, {"new": "0395678945"}),
+        "Số điện thoại",
+        "0912345678",
+        "Đây là số di động 11 số cũ; từ năm 2018 số này đã đổi thành 0395678945. "
+        "Nếu đúng, hãy nhập 0395678945.",
+    ),
+    (
+        "birth-year-mismatch",
+        Problem(Code.CCCD_BIRTH_YEAR_MISMATCH, {"cccd_year": 1999, "record_year": 1998}),
+        "Số định danh cá nhân",
+        "",
+        "Số định danh cho biết năm sinh 1999, nhưng ngày sinh trong hồ sơ là năm 1998. "
+        "Hãy kiểm tra lại số định danh hoặc ngày sinh.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("problem", "label", "example", "expected"),
+    [r[1:] for r in RENDERED],
+    ids=[r[0] for r in RENDERED],
+)
+def test_rendered_wording(problem: Problem, label: str, example: str, expected: str) -> None:
+    assert render_problem(problem, label=label, example=example) == expected
+
+
+def test_old_cmnd_message() -> None:
+    text = render_problem(Problem(Code.CCCD_OLD_CMND), label="Số định danh cá nhân", example="")
+    assert text.startswith("Số CMND 9 số không còn giá trị từ 01/01/2025.")
+    assert "12 số" in text
+
+
+def test_missing_parameter_does_not_crash() -> None:
+    text = render_problem(Problem(Code.CCCD_LENGTH), label="Số định danh cá nhân", example="")
+    assert "…" in text
