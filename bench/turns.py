@@ -28,12 +28,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -256,7 +257,9 @@ async def converse(
 ) -> Conversation:
     """One complete conversation; every ``engine.handle`` call is timed."""
     catalogue = engine.reference.catalogues[person.sample.kind]
-    policy = Policy(person.index, catalogue, prompts[person.sample.kind], dict(person.sample.values))
+    policy = Policy(
+        person.index, catalogue, prompts[person.sample.kind], dict(person.sample.values)
+    )
     result = Conversation(person.index, person.sample.kind, person.sample.flaws)
     inp: Input | None = Start()
     while inp is not None and result.turns < max_turns:
@@ -369,6 +372,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await store.close()
     unfinished = [c for c in conversations if not c.finished]
+    reply_keys = Counter(key for c in conversations for keys in c.keys for key in keys)
     per_person = sorted(c.turns for c in conversations)
     ratio_p50 = turns.ms(50) / baseline.ms(50) if baseline.ms(50) else 0.0
     ratio_tp = baseline.per_s / turns.per_s if turns.per_s else 0.0
@@ -396,6 +400,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_p50": round(ratio_p50, 2),
         "ratio_throughput": round(ratio_tp, 2),
         "unfinished": len(unfinished),
+        "reply_keys": dict(sorted(reply_keys.items())),
         "unfinished_detail": [
             {
                 "person": c.index,

@@ -1,4 +1,4 @@
-"""Settings: one TOML file, a section per concern, every key overridable by ``HOSO_<SECTION>__<KEY>``.
+"""Settings: one TOML file, a section per concern, any key overridden by ``HOSO_<SECTION>__<KEY>``.
 
 With no file at all the embedded default applies: a SQLite file in the working directory. A wrong
 or unknown key stops the program at start, naming the key.

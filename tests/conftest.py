@@ -43,7 +43,9 @@ def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test session, migrated to head."""
     admin = _postgres_admin_url()
     if admin is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://root@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://root@127.0.0.1:5432/test)"
+        )
     name = f"hoso_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(admin, f'CREATE DATABASE "{name}"'))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)

@@ -3,7 +3,7 @@ engine and a real database, and checks replies turn by turn and the database at 
 
 A scenario file:
     description = "..."
-    people = ["teacher"]                 # records from fixtures/records.toml; linked to the account
+    people = ["teacher"]                 # records of fixtures/records.toml, linked to the account
     role = "self"                         # or "guardian"
     [override.teacher] so_dien_thoai = "01695678945"
     [[turn]]
@@ -117,7 +117,9 @@ async def seed(run: Run, script: dict[str, Any]) -> None:
             values = {**record["values"], **script.get("override", {}).get(name, {})}
             values = {k: (None if v == "" else v) for k, v in values.items()}
             if record["unit"] != "79000701":
-                await uow.units.ensure(record["unit"], record["unit"], "class", parent_code="79000701")
+                await uow.units.ensure(
+                    record["unit"], record["unit"], "class", parent_code="79000701"
+                )
             run.person_ids[name] = await uow.people.add(
                 kind=record["kind"], ma_dinh_danh=record["ma_dinh_danh"], unit_code=record["unit"],
                 values=values, phones=record_phones(record["kind"], values), at=NOW,
@@ -148,7 +150,9 @@ async def send(run: Run, turn: dict[str, Any]) -> list[Outbound]:
     return await session.send(to_input(turn["send"], session.buttons))
 
 
-def check_replies(where: str, replies: list[Outbound], turn: dict[str, Any], keys: list[str]) -> None:
+def check_replies(
+    where: str, replies: list[Outbound], turn: dict[str, Any], keys: list[str]
+) -> None:
     got = [r.key for r in replies]
     assert got == keys, f"{where}: replies {got}, expected {keys}"
     if "buttons" in turn:
@@ -168,7 +172,9 @@ async def current_state(run: Run) -> State:
 
 async def play(run: Run, script: dict[str, Any]) -> None:
     for index, turn in enumerate(script["turn"], start=1):
-        where = f"turn {index} ({turn.get('send') or turn.get('tap') or turn.get('payload') or turn})"
+        where = (
+            f"turn {index} ({turn.get('send') or turn.get('tap') or turn.get('payload') or turn})"
+        )
         times = int(turn.get("times", 1))
         for repeat in range(times):
             replies = await send(run, turn)
@@ -177,7 +183,9 @@ async def play(run: Run, script: dict[str, Any]) -> None:
             check_replies(f"{where} #{repeat + 1}", replies, turn if last else {}, expected)
         if "field" in turn:
             state = await current_state(run)
-            assert state.field == turn["field"], f"{where}: on field {state.field}, expected {turn['field']}"
+            assert state.field == turn["field"], (
+                f"{where}: on field {state.field}, expected {turn['field']}"
+            )
 
 
 async def check_end(run: Run, script: dict[str, Any]) -> None:

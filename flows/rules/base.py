@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class Code(StrEnum):
-    """Every problem a rule can report. Each has a Vietnamese message in ``flows.messages``."""
+    """Every problem a rule can report. Each has a Vietnamese message in ``flows.errors``."""
 
     EMPTY = "EMPTY"
     TOO_LONG = "TOO_LONG"
@@ -58,7 +58,7 @@ class Code(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
-    """A rule's finding: a code, its parameters, and the fields it concerns (for cross-field rules)."""
+    """A rule's finding: a code, its parameters, and the fields it concerns (cross-field rules)."""
 
     code: Code
     params: Mapping[str, str | int] = field(default_factory=dict)
@@ -106,7 +106,9 @@ def invalid(code: Code, /, **params: str | int) -> Invalid:
 
 def clean_text(text: str) -> str:
     """NFC, Đ look-alikes fixed, runs of white space collapsed: what every parser starts from."""
-    text = unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    text = (
+        unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    )
     return " ".join(text.split())
 
 

@@ -1,0 +1,5 @@
+"""``python -m bot`` is the same as ``hoso``."""
+
+from bot.cli import app
+
+app(prog_name="hoso")
