@@ -8,7 +8,6 @@ and the MOET import template match the *name*, so the options are names; the spe
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ def _alias_texts(raw_name: str, raw_variants: str) -> tuple[str, list[str]]:
 def _rows(csv_text: str) -> Iterable[dict[str, str]]:
     """CSV rows as dicts, skipping blank lines and ``#`` comment lines wherever they are."""
     lines = [line for line in csv_text.splitlines() if line.strip() and not line.startswith("#")]
-    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+    for row in csv.DictReader(lines):
         yield {key: value or "" for key, value in row.items() if key is not None}
 
 

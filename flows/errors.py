@@ -130,7 +130,7 @@ class _Params(dict[str, object]):
         return "…"
 
 
-def _lower_first(label: str) -> str:
+def lower_first(label: str) -> str:
     """ "Ngày sinh" -> "ngày sinh", but an acronym such as "BHXH" or "CCCD" keeps its case."""
     if len(label) > 1 and label[1].isupper():
         return label
@@ -143,5 +143,5 @@ def render_problem(problem: Problem, *, label: str, example: str) -> str:
     if not example:
         template = template.replace(EXAMPLE_SENTENCE, "").replace(EXAMPLE_CLAUSE, ".")
     params = _Params(problem.params)
-    params.update(label=label, label_lc=_lower_first(label), example=example)
+    params.update(label=label, label_lc=lower_first(label), example=example)
     return template.format_map(params)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flows.catalogue import FieldSpec, is_required
 from flows.context import Answer, Subject, TurnContext
 from flows.effects import Button, Effect, RecordConsent, SaveAnswer, Say, Submit
-from flows.errors import render_problem
+from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Start, Tap, Text
 from flows.record import RecordView, display
 from flows.rules.base import Invalid, Ok, Problem
@@ -24,6 +24,9 @@ from flows.texts import (
     CHANGE_LINE,
     CHANGES_HEADER,
     EMPTY_VALUE,
+    HINT_BUTTONS,
+    HINT_EXAMPLE,
+    HINT_TYPE,
     SKIPPED_LINE,
     TEXTS,
 )
@@ -45,6 +48,12 @@ def step(state: State, inp: Input, ctx: TurnContext) -> Step:
 
 def _button(payload: str) -> Button:
     return Button(BUTTON_TEXTS[payload], payload)
+
+
+def _suggestion(problem: Problem) -> str | None:
+    """A rule may name a likely replacement (param ``new``); it is offered, never applied."""
+    new = problem.params.get("new")
+    return str(new) if new else None
 
 
 class _Turn:
@@ -207,7 +216,7 @@ class _Turn:
             message = render_problem(parsed.problem, label=spec.label, example=spec.example)
             code = parsed.problem.code.value
             self.say("stored_invalid", label=spec.label, value=value, message=message, code=code)
-            return self.prompt(state, view, spec)
+            return self.prompt(state, view, spec, offer=_suggestion(parsed.problem))
         self.say(
             "confirm_field",
             (_button("ok"), _button("edit")),
@@ -216,14 +225,28 @@ class _Turn:
         )
         return state.but(phase="field", field=spec.key)
 
-    def prompt(self, state: State, view: RecordView, spec: FieldSpec) -> State:
-        """Ask the person to type (or tap) a value for ``spec``."""
-        buttons = tuple(Button(s, f"value:{s}") for s in spec.suggest)
+    def prompt(
+        self, state: State, view: RecordView, spec: FieldSpec, *, offer: str | None = None
+    ) -> State:
+        """Ask the person to type (or tap) a value for ``spec``; ``offer`` is a likely value
+        (such as an old phone number converted to the 2018 plan) shown as a button first."""
+        offered = (offer,) if offer else ()
+        buttons = tuple(Button(s, f"value:{s}") for s in offered + spec.suggest)
         if view.value(spec.key) is None and not self.required(view, spec):
             buttons += (_button("skip"),)
         help_text = f" {spec.help}" if spec.help else ""
+        hint = HINT_BUTTONS if buttons else HINT_TYPE
+        if spec.example:
+            hint = HINT_EXAMPLE.format(example=spec.example)
         key = "ask_missing" if view.value(spec.key) is None else "ask_new_value"
-        self.say(key, buttons, label=spec.label, example=spec.example or "—", help=help_text)
+        self.say(
+            key,
+            buttons,
+            label=spec.label,
+            label_lc=lower_first(spec.label),
+            help=help_text,
+            hint=hint,
+        )
         return state.but(phase="edit", field=spec.key)
 
     def required(self, view: RecordView, spec: FieldSpec) -> bool:
@@ -279,7 +302,7 @@ class _Turn:
         if isinstance(parsed, Invalid):
             message = render_problem(parsed.problem, label=spec.label, example=spec.example)
             self.say("invalid", code=parsed.problem.code.value, message=message)
-            return self.prompt(state, view, spec)
+            return self.prompt(state, view, spec, offer=_suggestion(parsed.problem))
         stored = subject.record.get(spec.key)
         if not stored or not stored.strip():
             how = "filled"

@@ -38,8 +38,8 @@ TEXTS: Mapping[str, str] = {
     ),
     "welcome_back": "Chào mừng bạn quay lại! Mình tiếp tục từ chỗ đang dở nhé.",
     "confirm_field": "{label}: {value}\nThông tin này đúng không?",
-    "ask_missing": "{label}: hồ sơ chưa có thông tin này.{help}\nHãy nhập theo mẫu: {example}",
-    "ask_new_value": "Hãy nhập {label} đúng.{help}\nVí dụ: {example}",
+    "ask_missing": "{label}: hồ sơ chưa có thông tin này.{help}\n{hint}",
+    "ask_new_value": "Hãy nhập {label_lc} đúng.{help}\n{hint}",
     "stored_invalid": "{label} trong hồ sơ là «{value}», nhưng chưa hợp lệ: {message}",
     "invalid": "{message}",
     "use_buttons": "Vui lòng bấm một nút bên dưới để tiếp tục.",
@@ -72,6 +72,9 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "pick": "Sửa một mục",
 }
 
+HINT_EXAMPLE = "Ví dụ: {example}"
+HINT_BUTTONS = "Hãy chọn một mục bên dưới hoặc gõ câu trả lời."
+HINT_TYPE = "Hãy gõ câu trả lời."
 CHANGE_LINE = "• {label}: {old} → {new}"
 SKIPPED_LINE = "• {label}: bỏ qua"
 EMPTY_VALUE = "(trống)"

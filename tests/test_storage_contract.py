@@ -115,6 +115,70 @@ async def save_answer(uow: UnitOfWork, pid: int, a: AnswerRecord) -> None:
     )
 
 
+async def write_everything_then_fail(store: Store) -> None:
+    async with store.unit_of_work() as uow:
+        await seed_units(uow)
+        await add_person(uow)
+        await uow.inbox.add("telegram", "1", at=NOW)
+        assert await uow.outbox.add("k", "t", {}, at=NOW)
+        raise RuntimeError("boom")
+
+
+async def commit_then_fail(store: Store) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.inbox.add("telegram", "kept", at=NOW)
+        await uow.commit()
+        await uow.inbox.add("telegram", "lost", at=NOW)
+        raise RuntimeError("boom")
+
+
+async def new_account(store: Store, external_id: str = "42") -> int:
+    acc = await run(store, lambda u: u.accounts.get_or_create("telegram", external_id, at=NOW))
+    return int(acc.id)
+
+
+async def save_state(store: Store, account_id: int, state: str, expected_version: int) -> int:
+    async with store.unit_of_work() as uow:
+        version = await uow.conversations.save(
+            account_id, state, expected_version=expected_version, at=NOW
+        )
+        await uow.commit()
+    return version
+
+
+async def fail(store: Store, item_id: int, worker: str, retry_at: datetime) -> None:
+    await run(
+        store,
+        lambda u: u.outbox.fail(
+            item_id, worker, error="x" * 300, retry_at=retry_at, max_attempts=2
+        ),
+    )
+
+
+async def first_then_second(
+    store: Store,
+    first: Callable[[UnitOfWork], Awaitable[Any]],
+    second: Callable[[UnitOfWork], Awaitable[Any]],
+) -> tuple[Any, Any]:
+    """``first`` writes and holds its transaction open; ``second`` starts meanwhile in another
+    unit of work (on SQLite it waits at BEGIN IMMEDIATE; on PostgreSQL until a row lock)."""
+    written = asyncio.Event()
+
+    async def one() -> Any:
+        async with store.unit_of_work() as uow:
+            result = await first(uow)
+            written.set()
+            await asyncio.sleep(0.1)
+            await uow.commit()
+        return result
+
+    async def two() -> Any:
+        await written.wait()
+        return await run(store, second)
+
+    return await asyncio.gather(one(), two(), return_exceptions=True)
+
+
 # --- 1. unit of work -----------------------------------------------------------------------
 
 
@@ -129,12 +193,7 @@ async def test_nothing_is_visible_without_commit(store: Store) -> None:
 
 async def test_exception_rolls_back_everything_written(store: Store) -> None:
     with pytest.raises(RuntimeError, match="boom"):
-        async with store.unit_of_work() as uow:
-            await seed_units(uow)
-            await add_person(uow)
-            await uow.inbox.add("telegram", "1", at=NOW)
-            assert await uow.outbox.add("k", "t", {}, at=NOW)
-            raise RuntimeError("boom")
+        await write_everything_then_fail(store)
     for model in (Unit, Person, InboxItem, OutboxItem):
         assert await count(store, model) == 0, model
 
@@ -148,12 +207,8 @@ async def test_commit_is_visible_to_a_new_unit_of_work(store: Store) -> None:
 
 
 async def test_exception_after_commit_keeps_only_the_committed_part(store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        async with store.unit_of_work() as uow:
-            await uow.inbox.add("telegram", "kept", at=NOW)
-            await uow.commit()
-            await uow.inbox.add("telegram", "lost", at=NOW)
-            raise RuntimeError
+    with pytest.raises(RuntimeError, match="boom"):
+        await commit_then_fail(store)
     async with store.unit_of_work() as uow:
         ids = set(await uow.session.scalars(select(InboxItem.update_id)))
     assert ids == {"kept"}
@@ -317,23 +372,12 @@ async def test_inbox_redelivery_in_a_later_unit_of_work_is_none(store: Store) ->
 # --- 5. conversations ----------------------------------------------------------------------
 
 
-async def new_account(store: Store, external_id: str = "42") -> int:
-    acc = await run(store, lambda u: u.accounts.get_or_create("telegram", external_id, at=NOW))
-    return int(acc.id)
-
-
 async def test_conversation_versions_advance(store: Store) -> None:
     acc = await new_account(store)
     loaded = await run(store, lambda u: u.conversations.load(acc))
     assert (loaded.state, loaded.version) == (None, 0)
     for expected, state in enumerate(["s1", "s2", "s3"]):
-        saved = await run(
-            store,
-            lambda u, e=expected, s=state: u.conversations.save(
-                acc, s, expected_version=e, at=NOW
-            ),
-        )
-        assert saved == expected + 1
+        assert await save_state(store, acc, state, expected) == expected + 1
     loaded = await run(store, lambda u: u.conversations.load(acc))
     assert (loaded.state, loaded.version) == ("s3", 3)
 
@@ -342,9 +386,7 @@ async def test_conversation_versions_advance(store: Store) -> None:
 async def test_stale_save_raises(store: Store, stale: int) -> None:
     acc = await new_account(store)
     for version in (0, 1):
-        await run(
-            store, lambda u, v=version: u.conversations.save(acc, "x", expected_version=v, at=NOW)
-        )
+        await save_state(store, acc, "x", version)
     async with store.unit_of_work() as uow:
         with pytest.raises(ConcurrentUpdateError):
             await uow.conversations.save(acc, "stale", expected_version=stale, at=NOW)
@@ -509,15 +551,6 @@ async def test_complete_after_losing_the_lease_is_refused(store: Store) -> None:
     assert await run(store, lambda u: u.outbox.complete(item.id, "w2"))
 
 
-async def fail(store: Store, item_id: int, worker: str, retry_at: datetime) -> None:
-    await run(
-        store,
-        lambda u: u.outbox.fail(
-            item_id, worker, error="x" * 300, retry_at=retry_at, max_attempts=2
-        ),
-    )
-
-
 async def test_fail_retries_then_dead_letters(store: Store) -> None:
     await queue(store, 1)
     retry_at = NOW + timedelta(minutes=5)
@@ -602,7 +635,7 @@ async def test_datetimes_come_back_aware_utc(store: Store) -> None:
     assert claimed.lease_until == NOW + LEASE
 
 
-NAIVE = datetime(2026, 3, 11, 9, 0)  # noqa: DTZ001 - deliberately naive
+NAIVE = datetime(2026, 3, 11, 9, 0)  # deliberately naive
 
 NAIVE_WRITES = [
     pytest.param(lambda u: u.inbox.add("telegram", "1", at=NAIVE), id="inbox"),
@@ -628,3 +661,65 @@ async def test_naive_datetime_in_an_orm_flush_is_refused(store: Store) -> None:
             await uow.people.add(
                 kind="student", ma_dinh_danh="1", unit_code=SCHOOL, values={}, at=NAIVE
             )
+
+
+# --- 10. races between two units of work ---------------------------------------------------
+# Regression tests: on PostgreSQL each of these failed against the first version of storage/
+# (select-then-write under READ COMMITTED); SQLite's BEGIN IMMEDIATE hid them.
+
+
+async def test_concurrent_units_ensure_agree(store: Store) -> None:
+    ids = await first_then_second(
+        store,
+        lambda u: u.units.ensure("79", "TP.HCM", "city"),
+        lambda u: u.units.ensure("79", "TP.HCM", "city"),
+    )
+    assert ids[0] == ids[1]
+    assert isinstance(ids[0], int)
+
+
+async def test_concurrent_submits_submit_once(store: Store) -> None:
+    pid = await seeded_person(store)
+    await run(store, lambda u: save_answer(u, pid, answer("ho_ten", "A")))
+    first, second = await first_then_second(
+        store,
+        lambda u: u.changes.submit(pid, "sub-A", at=NOW),
+        lambda u: u.changes.submit(pid, "sub-B", at=NOW),
+    )
+    assert first is not None
+    assert first.submission_key == "sub-A"
+    assert second is None
+    sets = await run(store, lambda u: u.changes.sets_of(pid))
+    assert [(s.status, s.submission_key) for s in sets] == [("submitted", "sub-A")]
+
+
+async def test_answer_during_a_submit_goes_to_a_new_draft(store: Store) -> None:
+    pid = await seeded_person(store)
+    await run(store, lambda u: save_answer(u, pid, answer("ho_ten", "A")))
+    submitted, _ = await first_then_second(
+        store,
+        lambda u: u.changes.submit(pid, "sub-A", at=NOW),
+        lambda u: save_answer(u, pid, answer("ho_ten", "B")),
+    )
+    async with store.unit_of_work() as uow:
+        stored = await uow.changes.get(submitted.id)
+        draft = await uow.changes.draft(pid)
+    assert stored is not None
+    assert stored == submitted
+    assert stored.changes == (answer("ho_ten", "A"),)
+    assert draft == {"ho_ten": answer("ho_ten", "B")}
+
+
+async def test_fail_by_a_worker_whose_lease_was_reclaimed_changes_nothing(store: Store) -> None:
+    await queue(store, 1)
+    (item,) = await claim(store, "w1")
+    later = NOW + 2 * LEASE
+    reclaimed, _ = await first_then_second(
+        store,
+        lambda u: u.outbox.claim("w2", now=later, lease=LEASE),
+        lambda u: u.outbox.fail(item.id, "w1", error="e", retry_at=later, max_attempts=5),
+    )
+    assert [r.id for r in reclaimed] == [item.id]
+    row = await outbox_row(store, "msg-000")
+    assert (row.status, row.lease_owner, row.lease_until) == ("pending", "w2", later + LEASE)
+    assert await claim(store, "w3", now=later) == []

@@ -27,8 +27,12 @@ class ChangeRepo:
         self._s = session
 
     async def _draft_id(self, person_id: int) -> int | None:
+        """The draft's id, row-locked until commit (PostgreSQL; SQLite's write transaction is
+        already exclusive), so a submit and an answer to the same draft cannot interleave."""
         found = await self._s.scalar(
-            select(ChangeSet.id).where(ChangeSet.submission_key == _draft_key(person_id))
+            select(ChangeSet.id)
+            .where(ChangeSet.submission_key == _draft_key(person_id))
+            .with_for_update()
         )
         return None if found is None else int(found)
 
@@ -91,7 +95,7 @@ class ChangeRepo:
             return None
         await self._s.execute(
             update(ChangeSet)
-            .where(ChangeSet.id == draft_id)
+            .where(ChangeSet.id == draft_id, ChangeSet.status == "draft")
             .values(status="submitted", submission_key=submission_key, submitted_at=at)
         )
         return await self.get(draft_id)

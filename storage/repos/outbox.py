@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxItem
@@ -87,14 +87,17 @@ class OutboxRepo:
         self, item_id: int, worker: str, *, error: str, retry_at: datetime, max_attempts: int
     ) -> None:
         """Release the lease and schedule a retry, or give up (dead letter) after max_attempts."""
-        item = await self._s.get(OutboxItem, item_id, populate_existing=True)
-        if item is None or item.lease_owner != worker:
-            return
-        item.status = DEAD if item.attempts >= max_attempts else PENDING
-        item.lease_until = None
-        item.lease_owner = None
-        item.next_attempt_at = retry_at
-        item.last_error = error[:200]
+        await self._s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id, OutboxItem.lease_owner == worker)
+            .values(
+                status=case((OutboxItem.attempts >= max_attempts, DEAD), else_=PENDING),
+                lease_until=None,
+                lease_owner=None,
+                next_attempt_at=retry_at,
+                last_error=error[:200],
+            )
+        )
 
     async def counts(self) -> dict[str, int]:
         rows = await self._s.execute(select(OutboxItem.status))

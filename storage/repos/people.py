@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, PersonPhone, Unit
 from storage.records import PersonRecord
+from storage.repos._upsert import insert_ignore
 
 
 class UnitRepo:
@@ -26,10 +27,12 @@ class UnitRepo:
         parent_id = None
         if parent_code is not None:
             parent_id = await self._s.scalar(select(Unit.id).where(Unit.code == parent_code))
-        unit = Unit(code=code, name=name, kind=kind, parent_id=parent_id)
-        self._s.add(unit)
-        await self._s.flush()
-        return unit.id
+        # Two imports may create the same unit at once: the loser waits, then reads the winner's.
+        values = {"code": code, "name": name, "kind": kind, "parent_id": parent_id}
+        inserted = await insert_ignore(self._s, Unit, values)
+        if inserted is not None:
+            return inserted
+        return int(await self._s.scalar(select(Unit.id).where(Unit.code == code)) or 0)
 
 
 class PersonRepo:
