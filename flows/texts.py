@@ -38,7 +38,7 @@ TEXTS: Mapping[str, str] = {
     ),
     "welcome_back": "Chào mừng bạn quay lại! Mình tiếp tục từ chỗ đang dở nhé.",
     "confirm_field": "{label}: {value}\nThông tin này đúng không?",
-    "ask_missing": "{label}: hồ sơ chưa có thông tin này.{help}\n{hint}",
+    "ask_missing": "{label}: hồ sơ chưa có thông tin này, hãy bổ sung.{help}\n{hint}",
     "ask_new_value": "Hãy nhập {label_lc} đúng.{help}\n{hint}",
     "stored_invalid": "{label} trong hồ sơ là «{value}», nhưng chưa hợp lệ: {message}",
     "invalid": "{message}",
