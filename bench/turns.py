@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,10 +48,8 @@ from bot.sample_data import SamplePerson, generate_school
 from bot.seed import seed_school
 from flows.catalogue import Catalogue, FieldSpec
 from flows.channel import Inbound, Outbound
-from flows.effects import Say
 from flows.inputs import Input, Start, Tap, Text
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
-from flows.texts import render
 from storage.db import is_sqlite, make_engine
 from storage.migrate import upgrade
 from storage.uow import Store
@@ -64,27 +62,27 @@ VALID_PHONE = "0912345678"
 PROMPT_KEYS = ("ask_missing", "ask_new_value")
 _DATE = re.compile(r"\d{2}/\d{2}/(\d{4})", re.ASCII)
 
-console = Console()
+SHOW_STUCK = 3  # stuck conversations printed in full (all are in the JSON)
+
+console = Console(width=None if sys.stdout.isatty() else 100)
 
 
 # -- the simulated user ---------------------------------------------------------------------
-def prompt_index(catalogue: Catalogue) -> dict[str, str]:
-    """Rendered question text -> field key, for every way the machine asks for a field.
+def field_asked(catalogue: Catalogue, text: str) -> str | None:
+    """The field a question is about, found the way a person reads it: by its label.
 
-    An Outbound carries a message key and text, not the field it is about; rebuilding the exact
-    prompt texts from the catalogue tells the simulated user which field is asked, as a person
-    reading the label would know.
+    An Outbound carries a message key and text, not the field; the label that appears first in
+    the text (the longest, when two start at the same place) names it. Matching is caseless, so
+    a label used mid-sentence ("Hãy nhập ngày sinh đúng") is found too.
     """
-    index: dict[str, str] = {}
+    folded = text.casefold()
+    best: tuple[int, int, str] | None = None
     for spec in catalogue.editable:
-        params: dict[str, str | int] = {
-            "label": spec.label,
-            "example": spec.example or "—",
-            "help": f" {spec.help}" if spec.help else "",
-        }
-        for key in PROMPT_KEYS:
-            index[render(Say(key, params))] = spec.key
-    return index
+        at = folded.find(spec.label.casefold())
+        if at >= 0:
+            candidate = (at, -len(spec.label), spec.key)
+            best = candidate if best is None else min(best, candidate)
+    return None if best is None else best[2]
 
 
 def _birth_year(values: Mapping[str, str | None]) -> int | None:
@@ -112,7 +110,6 @@ class Policy:
 
     serial: int
     catalogue: Catalogue
-    prompts: Mapping[str, str]
     values: dict[str, str | None]
     attempts: dict[str, int] = field(default_factory=dict)
     done: bool = False
@@ -145,7 +142,7 @@ class Policy:
         return None
 
     def _answer(self, reply: Outbound, payloads: list[str]) -> Input | None:
-        key = self.prompts.get(reply.text)
+        key = field_asked(self.catalogue, reply.text)
         if key is None:
             return Tap("skip") if "skip" in payloads else None
         self.asked.append(key)
@@ -185,6 +182,19 @@ class Policy:
         return buttons[0].removeprefix("value:") if buttons else None
 
 
+def describe(catalogue: Catalogue, reply: Outbound) -> str:
+    """A reply as its message key plus the field key(s) it is about: never a value.
+
+    ``confirm_field[ngay_sinh]``, ``conflict[so_dinh_danh,ngay_sinh]``.
+    """
+    if reply.key in ("conflict", "pick_field"):
+        fields = [b.payload.removeprefix("field:") for b in reply.buttons]
+        return f"{reply.key}[{','.join(f for f in fields if f)}]"
+    if reply.key in (*PROMPT_KEYS, "confirm_field", "stored_invalid", "invalid"):
+        return f"{reply.key}[{field_asked(catalogue, reply.text) or '?'}]"
+    return reply.key
+
+
 # -- measurements ---------------------------------------------------------------------------
 @dataclass
 class Conversation:
@@ -194,6 +204,8 @@ class Conversation:
     turns: int = 0
     finished: bool = False
     keys: list[tuple[str, ...]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # exception type names, one per failed call
+    redeliver: int = 0  # failed calls in a row: the next call re-sends the same update
     asked: list[str] = field(default_factory=list)
 
 
@@ -209,6 +221,10 @@ class Run:
     @property
     def per_s(self) -> float:
         return self.count / self.wall_s if self.wall_s else 0.0
+
+    def over(self, ms: float) -> int:
+        """How many calls took longer than ``ms`` milliseconds."""
+        return sum(ns > ms * 1e6 for ns in self.latencies_ns)
 
     def ms(self, q: float) -> float:
         """Nearest-rank percentile ``q`` (0..100) in milliseconds."""
@@ -251,24 +267,32 @@ async def prepare(engine: Engine, people: int, now: datetime) -> list[Linked]:
 async def converse(
     engine: Engine,
     person: Linked,
-    prompts: Mapping[str, Mapping[str, str]],
     latencies: list[int],
     max_turns: int,
 ) -> Conversation:
     """One complete conversation; every ``engine.handle`` call is timed."""
     catalogue = engine.reference.catalogues[person.sample.kind]
-    policy = Policy(
-        person.index, catalogue, prompts[person.sample.kind], dict(person.sample.values)
-    )
+    policy = Policy(person.index, catalogue, dict(person.sample.values))
     result = Conversation(person.index, person.sample.kind, person.sample.flaws)
     inp: Input | None = Start()
     while inp is not None and result.turns < max_turns:
-        message = Inbound(CHANNEL, person.external_id, f"{person.external_id}:{result.turns}", inp)
+        update_id = f"{person.external_id}:{result.turns - result.redeliver}"
+        message = Inbound(CHANNEL, person.external_id, update_id, inp)
         started = time.perf_counter_ns()
-        replies = await engine.handle(message)
+        try:
+            replies = await engine.handle(message)
+        except Exception as exc:  # the channel would redeliver the same update: so do we
+            latencies.append(time.perf_counter_ns() - started)
+            result.turns += 1
+            name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            result.keys.append((f"error:{name}",))
+            result.errors.append(name)
+            result.redeliver += 1
+            continue
         latencies.append(time.perf_counter_ns() - started)
         result.turns += 1
-        result.keys.append(tuple(reply.key for reply in replies))
+        result.redeliver = 0
+        result.keys.append(tuple(describe(catalogue, reply) for reply in replies))
         inp = policy.decide(replies)
     result.finished = policy.done
     result.asked = policy.asked
@@ -278,7 +302,6 @@ async def converse(
 async def run_people(
     engine: Engine, people: list[Linked], concurrency: int, max_turns: int
 ) -> tuple[Run, list[Conversation]]:
-    prompts = {kind: prompt_index(c) for kind, c in engine.reference.catalogues.items()}
     latencies: list[int] = []
     results: list[Conversation] = []
     queue: asyncio.Queue[Linked] = asyncio.Queue()
@@ -288,7 +311,7 @@ async def run_people(
     async def worker() -> None:
         while not queue.empty():
             person = queue.get_nowait()
-            results.append(await converse(engine, person, prompts, latencies, max_turns))
+            results.append(await converse(engine, person, latencies, max_turns))
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -297,22 +320,37 @@ async def run_people(
     return Run(latencies, wall), results
 
 
-async def run_baseline(store: Store, count: int, concurrency: int, now: datetime) -> Run:
-    """``count`` bare write transactions: BEGIN (IMMEDIATE on SQLite); one inbox row; COMMIT."""
+async def run_baseline(
+    store: Store, count: int, concurrency: int, now: datetime
+) -> tuple[Run, int]:
+    """``count`` bare write transactions: BEGIN (IMMEDIATE on SQLite); one inbox row; COMMIT.
+    Returns the timings and how many of them failed (each failure is retried)."""
     latencies: list[int] = []
+    failures = 0
     numbers = iter(range(count))
+
+    async def commit_one(n: int) -> None:
+        nonlocal failures
+        while True:
+            started = time.perf_counter_ns()
+            try:
+                async with store.unit_of_work() as uow:
+                    await uow.inbox.add(BASELINE_CHANNEL, f"baseline:{n}", at=now)
+                    await uow.commit()
+            except Exception:
+                failures += 1
+                continue
+            finally:
+                latencies.append(time.perf_counter_ns() - started)
+            return
 
     async def worker() -> None:
         for n in numbers:
-            started = time.perf_counter_ns()
-            async with store.unit_of_work() as uow:
-                await uow.inbox.add(BASELINE_CHANNEL, f"baseline:{n}", at=now)
-                await uow.commit()
-            latencies.append(time.perf_counter_ns() - started)
+            await commit_one(n)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Run(latencies, time.perf_counter() - started)
+    return Run(latencies, time.perf_counter() - started), failures
 
 
 # -- databases ------------------------------------------------------------------------------
@@ -366,13 +404,18 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             turns, conversations = await run_people(
                 engine, people, args.concurrency, args.max_turns
             )
-            baseline = await run_baseline(store, turns.count, args.concurrency, now)
+            baseline, baseline_errors = await run_baseline(
+                store, turns.count, args.concurrency, now
+            )
             version = await server_version(store)
             backend = store.engine.dialect.name
         finally:
             await store.close()
     unfinished = [c for c in conversations if not c.finished]
-    reply_keys = Counter(key for c in conversations for keys in c.keys for key in keys)
+    errors = Counter(error for c in conversations for error in c.errors)
+    reply_keys = Counter(
+        key.split("[")[0] for c in conversations for keys in c.keys for key in keys
+    )
     per_person = sorted(c.turns for c in conversations)
     ratio_p50 = turns.ms(50) / baseline.ms(50) if baseline.ms(50) else 0.0
     ratio_tp = baseline.per_s / turns.per_s if turns.per_s else 0.0
@@ -391,15 +434,22 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "p90_ms": round(turns.ms(90), 3),
         "p99_ms": round(turns.ms(99), 3),
         "max_ms": round(turns.ms(100), 3),
+        "over_100ms": turns.over(100),
+        "over_1s": turns.over(1000),
         "baseline_commits": baseline.count,
         "baseline_p50_ms": round(baseline.ms(50), 3),
         "baseline_p90_ms": round(baseline.ms(90), 3),
         "baseline_p99_ms": round(baseline.ms(99), 3),
         "baseline_max_ms": round(baseline.ms(100), 3),
         "baseline_turns_per_s": round(baseline.per_s, 1),
+        "baseline_over_100ms": baseline.over(100),
+        "baseline_over_1s": baseline.over(1000),
+        "baseline_errors": baseline_errors,
         "ratio_p50": round(ratio_p50, 2),
         "ratio_throughput": round(ratio_tp, 2),
         "unfinished": len(unfinished),
+        "errors": sum(errors.values()),
+        "error_types": dict(errors),
         "reply_keys": dict(sorted(reply_keys.items())),
         "unfinished_detail": [
             {
@@ -424,13 +474,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 def show(result: Mapping[str, Any]) -> None:
     table = Table(
         title=(
-            f"hoso-bot turns — {result['backend']} {result['server_version']}, "
-            f"{result['people']} people ({result['staff']} staff, {result['students']} students),"
-            f" concurrency {result['concurrency']}"
-        )
+            f"{result['backend']} {result['server_version'].split(' ')[0]} · "
+            f"{result['people']} people ({result['staff']} staff, {result['students']} students)"
+            f" · concurrency {result['concurrency']}"
+        ),
+        caption="latencies in ms per call; >100ms and >1s count the slow calls",
     )
     table.add_column("", style="bold")
-    for name in ("turns", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"):
+    for name in ("calls", "per s", "p50", "p90", "p99", "max", ">100ms", ">1s"):
         table.add_column(name, justify="right")
 
     def row(label: str, prefix: str, count: int) -> None:
@@ -439,9 +490,11 @@ def show(result: Mapping[str, Any]) -> None:
             str(count),
             f"{result[f'{prefix}turns_per_s']:.1f}",
             *(f"{result[f'{prefix}{q}_ms']:.2f}" for q in ("p50", "p90", "p99", "max")),
+            str(result[f"{prefix}over_100ms"]),
+            str(result[f"{prefix}over_1s"]),
         )
 
-    row("Engine.handle", "", result["turns"])
+    row("turn", "", result["turns"])
     row("bare commit", "baseline_", result["baseline_commits"])
     console.print(table)
     console.print(
@@ -453,22 +506,20 @@ def show(result: Mapping[str, Any]) -> None:
     )
     style = "green" if result["unfinished"] == 0 else "bold red"
     console.print(f"[{style}]unfinished: {result['unfinished']}[/]")
-    for stuck in result["unfinished_detail"]:
+    if result["errors"]:
+        console.print(
+            f"[bold red]failed calls (retried as a redelivery): {result['errors']} "
+            f"{result['error_types']}[/]"
+        )
+    for stuck in result["unfinished_detail"][:SHOW_STUCK]:
         console.print(
             f"stuck person #{stuck['person']} ({stuck['kind']}, flaws {stuck['flaws']}, "
-            f"{stuck['turns']} turns), fields asked: {stuck['fields_asked']}"
+            f"{stuck['turns']} turns); fields asked, in order: {stuck['fields_asked']}",
+            markup=False,
         )
-        for n, keys in enumerate(_tail(stuck["keys"])):
-            console.print(f"  {n:>3}: {' '.join(keys) if keys else '(no reply)'}")
-
-
-def _tail(items: list[Any], head: int = 12, tail: int = 12) -> Iterator[Any]:
-    if len(items) <= head + tail:
-        yield from items
-        return
-    yield from items[:head]
-    yield ["…"]
-    yield from items[-tail:]
+        for n, keys in enumerate(stuck["keys"]):
+            line = " ".join(keys) if keys else "(no reply)"
+            console.print(f"  turn {n:>2}: {line}", markup=False, highlight=False)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

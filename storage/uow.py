@@ -6,6 +6,7 @@ turn stores nothing of it.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -21,10 +22,15 @@ from storage.repos.people import PersonRepo, UnitRepo
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], gate: asyncio.Lock | None = None
+    ) -> None:
         self._sessions = sessions
+        self._gate = gate
 
     async def __aenter__(self) -> Self:
+        if self._gate is not None:
+            await self._gate.acquire()
         self.session = self._sessions()
         await self.session.begin()
         s = self.session
@@ -52,6 +58,8 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            if self._gate is not None:
+                self._gate.release()
 
 
 class Store:
@@ -60,9 +68,13 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer at a time and makes waiters poll on a timer, so under load one
+        # turn can lose the race for seconds. Queue this process's units of work in FIFO order
+        # instead; other processes are still covered by BEGIN IMMEDIATE and the busy timeout.
+        self._gate = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._gate)
 
     async def close(self) -> None:
         await self.engine.dispose()
