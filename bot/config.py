@@ -26,6 +26,8 @@ class Section(BaseModel):
 
 class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///hoso.db"
+    pool_size: int = 10
+    max_overflow: int = 10
 
 
 class ReviewSettings(Section):

@@ -153,6 +153,7 @@ class Engine:
             subjects=tuple(subjects),
             catalogues=self.reference.catalogues,
             codelists=self.reference.codelists,
+            crossref=self.reference.crossref,
         )
 
     async def _apply(

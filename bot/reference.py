@@ -6,8 +6,9 @@ worker would need.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.config import CatalogueSettings
 from flows.catalogue import Catalogue, parse_catalogue
 from flows.codelists import CodeList, parse_codelist
 from flows.rules.base import clean_text
+from flows.rules.crossref import CrossRef, build_crossref, province_key
 
 KINDS = ("staff", "student")
 
@@ -26,6 +28,7 @@ KINDS = ("staff", "student")
 class Reference:
     catalogues: Mapping[str, Catalogue]
     codelists: Mapping[str, CodeList]
+    crossref: CrossRef = field(default_factory=CrossRef)
 
 
 def _shipped(name: str) -> str:
@@ -38,7 +41,32 @@ def load_reference(settings: CatalogueSettings) -> Reference:
         path: Path | None = getattr(settings, kind)
         text = path.read_text(encoding="utf-8") if path else _shipped(f"{kind}.toml")
         catalogues[kind] = parse_catalogue(text)
-    return Reference(catalogues=catalogues, codelists=shipped_codelists())
+    return Reference(
+        catalogues=catalogues, codelists=shipped_codelists(), crossref=shipped_crossref()
+    )
+
+
+@cache
+def shipped_crossref() -> CrossRef:
+    """CCCD prefixes (shared/data, pre-2025 provinces and their 2025 successors) and the wards of
+    each 2025 province, for the cross-field rules."""
+    lists = shipped_codelists()
+    wards = {
+        name.removeprefix("wards_2025/"): codelist.options
+        for name, codelist in lists.items()
+        if name.startswith("wards_2025/")
+    }
+    return build_crossref(cccd_csv=_shipped("cccd_province_codes.csv"), wards=wards)
+
+
+def _birth_provinces(provinces: list[Province]) -> CodeList:
+    """Where a birth was registered: the 63 provinces before 2025 (the names on most birth
+    certificates), plus each 2025 province that is not one of them under another form."""
+    rows = csv.DictReader(_shipped("cccd_province_codes.csv").splitlines())
+    names = [clean_text(row["province_pre2025"]) for row in rows]
+    keys = {province_key(name) for name in names}
+    names += [clean_text(p.name) for p in provinces if province_key(p.name) not in keys]
+    return CodeList(options=tuple(names))
 
 
 @cache
@@ -58,6 +86,7 @@ def shipped_codelists() -> Mapping[str, CodeList]:
     }
     provinces = sorted(Province.iter_all(), key=lambda p: int(p.code))
     lists["provinces_2025"] = CodeList(options=tuple(clean_text(p.name) for p in provinces))
+    lists["birth_provinces"] = _birth_provinces(provinces)
     for province in provinces:
         # clean_text: a few ward names in the package carry a double space.
         wards = tuple(clean_text(w.name) for w in Ward.iter_by_province(province.code))

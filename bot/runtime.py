@@ -24,7 +24,8 @@ async def upgrade_database(settings: Settings) -> None:
 
 @asynccontextmanager
 async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
-    store = Store(make_engine(settings.database.url))
+    db = settings.database
+    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     try:
         yield Engine(store, settings, load_reference(settings.catalogue))
     finally:

@@ -12,6 +12,7 @@ from datetime import date
 
 from flows.catalogue import Catalogue
 from flows.codelists import CodeList
+from flows.rules.crossref import CrossRef
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class TurnContext:
     subjects: tuple[Subject, ...]
     catalogues: Mapping[str, Catalogue]
     codelists: Mapping[str, CodeList] = field(default_factory=dict)
+    crossref: CrossRef = field(default_factory=CrossRef)
 
     def subject(self, person_id: int | None) -> Subject | None:
         for subject in self.subjects:

@@ -35,6 +35,7 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Năm cần ghi đủ 4 chữ số (bạn ghi “{year}”). "
             "Hãy nhập lại {label_lc} theo dạng ngày/tháng/năm, ví dụ: {example}."
         ),
+        Code.DATE_CENTURY_ASSUMED: "Bạn ghi năm “{typed}”, mình hiểu là năm {year}. Đúng không?",
         Code.DATE_IN_FUTURE: (
             "{label} không thể là một ngày trong tương lai. Hãy kiểm tra lại, ví dụ: {example}."
         ),
@@ -91,6 +92,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "{label} này cho biết năm sinh {year}, là năm chưa tới. "
             "Hãy kiểm tra lại các chữ số, ví dụ: {example}."
         ),
+        Code.CCCD_UNKNOWN_PREFIX: (
+            "Ba số đầu {prefix} của số định danh không phải mã tỉnh nào; có thể đó là mã quốc gia "
+            "nơi đăng ký khai sinh. Bạn kiểm tra lại giúp nhé."
+        ),
         Code.DIGITS_LENGTH: (
             "{label} phải có đúng {expected} chữ số (bạn đã nhập {got} chữ số). Ví dụ: {example}."
         ),
@@ -111,8 +116,14 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Số định danh cho biết giới tính {cccd_gender}, nhưng hồ sơ ghi {record_gender}. "
             "Hãy kiểm tra lại số định danh hoặc giới tính."
         ),
+        Code.CCCD_PROVINCE_MISMATCH: (
+            "Ba số đầu của số định danh ({prefix}) là mã nơi đăng ký khai sinh ở {cccd_province}, "
+            "nhưng nơi đăng ký khai sinh trong hồ sơ là {record_province}. "
+            "Hãy kiểm tra lại số định danh hoặc nơi đăng ký khai sinh."
+        ),
         Code.WARD_NOT_IN_PROVINCE: (
-            "Phường/xã này không thuộc tỉnh/thành phố đã chọn. "
+            "Phường/xã thường trú “{ward}” không thuộc tỉnh/thành phố thường trú “{province}” "
+            "(theo danh mục sau sắp xếp năm 2025). "
             "Hãy kiểm tra lại phường/xã hoặc tỉnh/thành phố thường trú."
         ),
         Code.PARENT_TOO_YOUNG: (

@@ -7,13 +7,14 @@ Shared by the machine (what to ask next) and by anyone who needs the same view o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.context import Answer
-from flows.rules.base import Invalid, Parsed
+from flows.rules.base import Invalid, Ok, Parsed
+from flows.rules.crossref import CrossRef, unknown_prefix_notice
 from flows.rules.registry import PARSERS
 
 MASK_KEEP = 4
@@ -28,6 +29,7 @@ class RecordView:
     answers: Mapping[str, Answer]
     codelists: Mapping[str, CodeList]
     today: date
+    crossref: CrossRef = field(default_factory=CrossRef)
 
     @property
     def values(self) -> dict[str, str | None]:
@@ -67,7 +69,14 @@ class RecordView:
 
     def parse(self, spec: FieldSpec, text: str) -> Parsed:
         ctx = rule_context(spec, self.values, self.codelists, self.today)
-        return PARSERS[spec.kind](text, ctx)
+        parsed = PARSERS[spec.kind](text, ctx)
+        if spec.kind == "cccd" and isinstance(parsed, Ok) and parsed.notice is None:
+            # A prefix that is no province may be the country of birth registration: ask, not
+            # refuse (the rule needs the prefix table, which parsers do not hold).
+            notice = unknown_prefix_notice(parsed.value, self.crossref)
+            if notice is not None:
+                return Ok(parsed.value, notice=notice)
+        return parsed
 
     def stored_problem(self, spec: FieldSpec) -> Invalid | None:
         value = self.value(spec.key)

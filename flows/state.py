@@ -13,7 +13,8 @@ from typing import Any, Self
 STATE_VERSION = 1
 
 PHASES = frozenset(
-    {"new", "consent", "refused", "choose", "field", "edit", "conflict", "summary", "pick"}
+    {"new", "consent", "refused", "choose", "field", "edit", "confirm_value", "conflict"}
+    | {"summary", "pick"}
     | {"submitted", "no_record"}
 )
 
@@ -25,6 +26,8 @@ class State:
     field: str | None = None
     return_to: str | None = None
     conflict: tuple[str, ...] = ()
+    #: A value read with an assumption, shown back and waiting for the person's [Đúng].
+    pending: str | None = None
     version: int = STATE_VERSION
 
     def to_json(self) -> str:

@@ -38,6 +38,8 @@ TEXTS: Mapping[str, str] = {
     ),
     "welcome_back": "Chào mừng bạn quay lại! Mình tiếp tục từ chỗ đang dở nhé.",
     "confirm_field": "{label}: {value}\nThông tin này đúng không?",
+    "notice": "Lưu ý: {message}",
+    "confirm_value": "{message}\n{label}: {value}\nBấm «Đúng» để lưu, hoặc «Sửa» để nhập lại.",
     "ask_missing": "{label}: hồ sơ chưa có thông tin này, hãy bổ sung.{help}\n{hint}",
     "ask_new_value": "Hãy nhập {label_lc} đúng.{help}\n{hint}",
     "stored_invalid": "{label} trong hồ sơ là «{value}», nhưng chưa hợp lệ: {message}",

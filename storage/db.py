@@ -20,11 +20,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
     """Create the async engine for ``url`` (``sqlite+aiosqlite:///file.db`` or
-    ``postgresql+asyncpg://user@host/db``)."""
+    ``postgresql+asyncpg://user@host/db``). The pool bounds the turns one worker runs at once on
+    PostgreSQL; on SQLite the store queues writers itself."""
     if not is_sqlite(url):
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        )
     engine = create_async_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _prepare_sqlite(engine)
     return engine

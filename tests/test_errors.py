@@ -29,6 +29,14 @@ PARAMS: dict[Code, dict[str, str | int]] = {
     Code.CCCD_BIRTH_YEAR_MISMATCH: {"cccd_year": 1999, "record_year": 1998},
     Code.CCCD_GENDER_MISMATCH: {"cccd_gender": "Nữ", "record_gender": "Nam"},
     Code.PARENT_TOO_YOUNG: {"parent_year": 1990, "child_year": 1999},
+    Code.DATE_CENTURY_ASSUMED: {"typed": "10", "year": 2010},
+    Code.CCCD_UNKNOWN_PREFIX: {"prefix": "099"},
+    Code.CCCD_PROVINCE_MISMATCH: {
+        "prefix": "035",
+        "cccd_province": "Ha Nam hoặc Ninh Binh",
+        "record_province": "Hà Nội",
+    },
+    Code.WARD_NOT_IN_PROVINCE: {"ward": "Phường Bến Nghé", "province": "Tỉnh Đồng Nai"},
 }
 COMMON = {"label", "label_lc", "example"}
 
@@ -121,6 +129,45 @@ RENDERED = [
         "",
         "Số định danh cho biết năm sinh 1999, nhưng ngày sinh trong hồ sơ là năm 1998. "
         "Hãy kiểm tra lại số định danh hoặc ngày sinh.",
+    ),
+    (
+        "century-assumed",
+        Problem(Code.DATE_CENTURY_ASSUMED, {"typed": "10", "year": 2010}),
+        "Ngày sinh",
+        "15/08/2010",
+        "Bạn ghi năm “10”, mình hiểu là năm 2010. Đúng không?",
+    ),
+    (
+        "unknown-prefix",
+        Problem(Code.CCCD_UNKNOWN_PREFIX, {"prefix": "099"}),
+        "Số định danh cá nhân",
+        "079185001234",
+        "Ba số đầu 099 của số định danh không phải mã tỉnh nào; có thể đó là mã quốc gia "
+        "nơi đăng ký khai sinh. Bạn kiểm tra lại giúp nhé.",
+    ),
+    (
+        "province-mismatch",
+        Problem(
+            Code.CCCD_PROVINCE_MISMATCH,
+            {"prefix": "079", "cccd_province": "Ho Chi Minh", "record_province": "Hà Nội"},
+        ),
+        "Số định danh cá nhân",
+        "",
+        "Ba số đầu của số định danh (079) là mã nơi đăng ký khai sinh ở Ho Chi Minh, "
+        "nhưng nơi đăng ký khai sinh trong hồ sơ là Hà Nội. "
+        "Hãy kiểm tra lại số định danh hoặc nơi đăng ký khai sinh.",
+    ),
+    (
+        "ward-not-in-province",
+        Problem(
+            Code.WARD_NOT_IN_PROVINCE,
+            {"ward": "Phường Bến Nghé", "province": "Thành phố Hồ Chí Minh"},
+        ),
+        "Phường/Xã thường trú",
+        "",
+        "Phường/xã thường trú “Phường Bến Nghé” không thuộc tỉnh/thành phố thường trú "
+        "“Thành phố Hồ Chí Minh” (theo danh mục sau sắp xếp năm 2025). "
+        "Hãy kiểm tra lại phường/xã hoặc tỉnh/thành phố thường trú.",
     ),
 ]
 

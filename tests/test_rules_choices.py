@@ -104,6 +104,115 @@ def test_many_candidates_are_cut_short() -> None:
     assert isinstance(result, Invalid)
     assert result.problem.code is Code.CHOICE_AMBIGUOUS
     assert str(result.problem.params["candidates"]).endswith(", …")
+    assert len(result.problem.options) == 8
+    assert "…" not in result.problem.options
+    assert all(option in ETHNIC.options for option in result.problem.options)
+    shown = str(result.problem.params["candidates"]).removesuffix(", …").split(", ")
+    assert tuple(shown) == result.problem.options
+
+
+AMBIGUOUS_OPTIONS = [
+    ("gender", GENDER_CTX, "n", ("Nam", "Nữ")),
+    (
+        "religion",
+        RELIGION_CTX,
+        "phật",
+        ("Phật giáo", "Phật giáo Hòa Hảo", "Phật giáo Hiếu Nghĩa Tà Lơn"),
+    ),
+    ("ward-tone-free", WARD_CTX, "tan hoa", ("Phường Tân Hòa", "Phường Tân Hóa")),
+]
+
+
+@pytest.mark.parametrize(
+    ("ctx", "text", "options"),
+    [a[1:] for a in AMBIGUOUS_OPTIONS],
+    ids=[a[0] for a in AMBIGUOUS_OPTIONS],
+)
+def test_ambiguity_offers_the_candidates(
+    ctx: RuleContext, text: str, options: tuple[str, ...]
+) -> None:
+    result = parse_choice(text, ctx)
+    assert isinstance(result, Invalid)
+    assert result.problem.code is Code.CHOICE_AMBIGUOUS
+    assert result.problem.options == options
+    assert result.problem.params["candidates"] == ", ".join(options)
+    for option in options:
+        assert parse_choice(option, ctx) == Ok(option)
+
+
+HCMC_WARDS_CTX = RuleContext(
+    today=TODAY,
+    options=(
+        "Phường Sài Gòn",
+        "Phường Bến Thành",
+        "Phường Tân Định",
+        "Phường Thủ Dầu Một",
+        "Xã Hòa Hội",
+        "Xã Bình Chánh",
+        "Đặc khu Côn Đảo",
+    ),
+)
+#: The 2025 provinces without aliases from the host: the built-in ones must do.
+PROVINCES_CTX = RuleContext(
+    today=TODAY,
+    options=(
+        "Thành phố Hà Nội",
+        "Thành phố Huế",
+        "Thành phố Hồ Chí Minh",
+        "Đồng Nai",
+        "Tỉnh Tây Ninh",
+        "Tỉnh Khánh Hòa",
+    ),
+)
+
+ADDRESSES = [
+    ("ward-folded-with-unit", HCMC_WARDS_CTX, "phuong sai gon", "Phường Sài Gòn"),
+    ("ward-p-dot", HCMC_WARDS_CTX, "P. Sài Gòn", "Phường Sài Gòn"),
+    ("ward-p-dot-folded", HCMC_WARDS_CTX, "p.sai gon", "Phường Sài Gòn"),
+    ("ward-name-only", HCMC_WARDS_CTX, "Sài Gòn", "Phường Sài Gòn"),
+    ("ward-name-folded", HCMC_WARDS_CTX, "sai gon", "Phường Sài Gòn"),
+    ("ward-p-no-space", HCMC_WARDS_CTX, "P.Bến Thành", "Phường Bến Thành"),
+    ("commune-x-dot", HCMC_WARDS_CTX, "x. binh chanh", "Xã Bình Chánh"),
+    ("commune-new-tone", HCMC_WARDS_CTX, "Xã Hoà Hội", "Xã Hòa Hội"),
+    ("commune-new-tone-no-unit", HCMC_WARDS_CTX, "Hoà Hội", "Xã Hòa Hội"),
+    ("special-zone-abbrev", HCMC_WARDS_CTX, "ĐK Côn Đảo", "Đặc khu Côn Đảo"),
+    ("city-tp-space", PROVINCES_CTX, "TP HCM", "Thành phố Hồ Chí Minh"),
+    ("city-tp-dot", PROVINCES_CTX, "tp.hcm", "Thành phố Hồ Chí Minh"),
+    ("city-tphcm", PROVINCES_CTX, "TPHCM", "Thành phố Hồ Chí Minh"),
+    ("city-name", PROVINCES_CTX, "Hồ Chí Minh", "Thành phố Hồ Chí Minh"),
+    ("city-hcm", PROVINCES_CTX, "HCM", "Thành phố Hồ Chí Minh"),
+    ("city-hcmc", PROVINCES_CTX, "hcmc", "Thành phố Hồ Chí Minh"),
+    ("city-saigon", PROVINCES_CTX, "Sài Gòn", "Thành phố Hồ Chí Minh"),
+    ("city-tp-saigon", PROVINCES_CTX, "tp sai gon", "Thành phố Hồ Chí Minh"),
+    ("city-tp-dot-name", PROVINCES_CTX, "TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh"),
+    ("city-tp-hue", PROVINCES_CTX, "tp hue", "Thành phố Huế"),
+    ("province-without-unit-in-options", PROVINCES_CTX, "Tỉnh Đồng Nai", "Đồng Nai"),
+    ("province-tinh", PROVINCES_CTX, "tinh tay ninh", "Tỉnh Tây Ninh"),
+    ("province-new-tone", PROVINCES_CTX, "Khánh Hoà", "Tỉnh Khánh Hòa"),
+]
+
+
+@pytest.mark.parametrize(
+    ("ctx", "text", "stored"), [a[1:] for a in ADDRESSES], ids=[a[0] for a in ADDRESSES]
+)
+def test_address_style_input(ctx: RuleContext, text: str, stored: str) -> None:
+    assert parse_choice(text, ctx) == Ok(stored)
+
+
+NOT_PLACES = [
+    ("hcm-not-an-option", HCMC_WARDS_CTX, "TP HCM"),
+    ("saigon-not-an-option", RuleContext(today=TODAY, options=("Tỉnh Tây Ninh",)), "Sài Gòn"),
+    ("hcm-not-an-ethnic-group", ETHNIC_CTX, "HCM"),
+]
+
+
+@pytest.mark.parametrize(
+    ("ctx", "text"), [n[1:] for n in NOT_PLACES], ids=[n[0] for n in NOT_PLACES]
+)
+def test_city_alias_needs_the_city_among_the_options(ctx: RuleContext, text: str) -> None:
+    result = parse_choice(text, ctx)
+    assert isinstance(result, Invalid)
+    assert result.problem.code is Code.CHOICE_UNKNOWN
 
 
 def test_alias_to_an_unknown_option_is_ignored() -> None:

@@ -6,12 +6,13 @@ from datetime import date
 
 import pytest
 
-from flows.rules.base import Code, Invalid, Ok, RuleContext
+from flows.rules.base import Code, Invalid, Ok, Problem, RuleContext
 from flows.rules.dates import age_on, parse_date, parse_year, to_date
 
 TODAY = date(2025, 9, 1)
 CTX = RuleContext(today=TODAY)
 STAFF = RuleContext(today=TODAY, min_age=18, max_age=70)
+STUDENT = RuleContext(today=TODAY, min_age=2, max_age=25)
 
 ACCEPTED = [
     ("15/08/1985", "15/08/1985"),
@@ -26,6 +27,10 @@ ACCEPTED = [
     ("29/02/2000", "29/02/2000"),
     ("01/09/2025", "01/09/2025"),
     ("１５/０８/１９８５", "15/08/1985"),
+    ("2010-09-05", "05/09/2010"),
+    ("1985/8/15", "15/08/1985"),
+    ("1985.08.15", "15/08/1985"),
+    (" 2000 - 02 - 29 ", "29/02/2000"),
 ]
 
 
@@ -47,6 +52,16 @@ REJECTED: list[tuple[str, str, Code, dict[str, str | int]]] = [
     ("six-digits", "150885", Code.DATE_TWO_DIGIT_YEAR, {"year": "85"}),
     ("future", "02/09/2025", Code.DATE_IN_FUTURE, {}),
     ("before-1900", "01/01/1899", Code.DATE_TOO_EARLY, {"year": 1899, "min_year": 1900}),
+    ("no-age-limits-no-century", "5/9/10", Code.DATE_TWO_DIGIT_YEAR, {"year": "10"}),
+    (
+        "month-first-not-swapped",
+        "08/15/1985",
+        Code.DATE_IMPOSSIBLE,
+        {"day": 8, "month": 15, "year": 1985},
+    ),
+    ("iso-month-13", "2010-13-05", Code.DATE_IMPOSSIBLE, {"day": 5, "month": 13, "year": 2010}),
+    ("iso-mixed-separators", "2010-09/05", Code.DATE_FORMAT, {}),
+    ("iso-two-digit-year", "10-09-05", Code.DATE_TWO_DIGIT_YEAR, {"year": "05"}),
 ]
 
 
@@ -58,6 +73,73 @@ def test_rejected(text: str, code: Code, params: dict[str, str | int]) -> None:
     assert isinstance(result, Invalid)
     assert result.problem.code is code
     assert dict(result.problem.params) == params
+
+
+#: A two-digit year resolved by the field's age limits, with a notice to confirm the century.
+CENTURIES: list[tuple[str, RuleContext, str, str, str, int]] = [
+    ("student-short", STUDENT, "5/9/10", "05/09/2010", "10", 2010),
+    ("student-padded", STUDENT, "05/09/10", "05/09/2010", "10", 2010),
+    ("student-compact", STUDENT, "050910", "05/09/2010", "10", 2010),
+    ("student-words", STUDENT, "5 tháng 9 năm 10", "05/09/2010", "10", 2010),
+    ("staff-85", STAFF, "05/09/85", "05/09/1985", "85", 1985),
+    ("staff-compact", STAFF, "150885", "15/08/1985", "85", 1985),
+    ("staff-year-00", STAFF, "01/01/00", "01/01/2000", "00", 2000),
+    ("leap-day-only-in-2000", STUDENT, "29/02/00", "29/02/2000", "00", 2000),
+    ("staff-day-over-12", STAFF, "25/12/70", "25/12/1970", "70", 1970),
+]
+
+
+@pytest.mark.parametrize(
+    ("ctx", "text", "stored", "typed", "year"),
+    [c[1:] for c in CENTURIES],
+    ids=[c[0] for c in CENTURIES],
+)
+def test_two_digit_year_resolved_with_notice(
+    ctx: RuleContext, text: str, stored: str, typed: str, year: int
+) -> None:
+    notice = Problem(Code.DATE_CENTURY_ASSUMED, {"typed": typed, "year": year})
+    assert parse_date(text, ctx) == Ok(stored, notice=notice)
+    assert parse_date(stored, ctx) == Ok(stored)
+
+
+CENTURY_UNKNOWN: list[tuple[str, RuleContext, str, Code, dict[str, str | int]]] = [
+    ("staff-neither-fits", STAFF, "05/09/10", Code.DATE_TWO_DIGIT_YEAR, {"year": "10"}),
+    (
+        "both-fit",
+        RuleContext(today=TODAY, min_age=2),
+        "05/09/10",
+        Code.DATE_TWO_DIGIT_YEAR,
+        {"year": "10"},
+    ),
+    ("future-or-too-old", STUDENT, "01/01/30", Code.DATE_TWO_DIGIT_YEAR, {"year": "30"}),
+    ("student-too-old", STUDENT, "15/08/85", Code.DATE_TWO_DIGIT_YEAR, {"year": "85"}),
+    (
+        "impossible-any-century",
+        STAFF,
+        "31/02/85",
+        Code.DATE_IMPOSSIBLE,
+        {"day": 31, "month": 2, "year": "85"},
+    ),
+    ("no-limits", CTX, "050910", Code.DATE_TWO_DIGIT_YEAR, {"year": "10"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("ctx", "text", "code", "params"),
+    [c[1:] for c in CENTURY_UNKNOWN],
+    ids=[c[0] for c in CENTURY_UNKNOWN],
+)
+def test_two_digit_year_not_guessed(
+    ctx: RuleContext, text: str, code: Code, params: dict[str, str | int]
+) -> None:
+    result = parse_date(text, ctx)
+    assert isinstance(result, Invalid)
+    assert result.problem.code is code
+    assert dict(result.problem.params) == params
+
+
+def test_stored_dates_never_take_a_century() -> None:
+    assert to_date("05/09/10") is None
 
 
 AGES = [

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from flows.rules.base import Code, Invalid, Ok, RuleContext
-from flows.rules.names import name_key, parse_name
+from flows.rules.names import name_key, name_match_key, parse_name
 
 CTX = RuleContext(today=date(2025, 9, 1))
 NFD = unicodedata.normalize("NFD", "Nguyễn Thị Thuỷ")
@@ -70,3 +70,57 @@ def test_rejected(text: str, code: Code, params: dict[str, str | int]) -> None:
 )
 def test_name_key(left: str, right: str, same: bool) -> None:
     assert (name_key(left) == name_key(right)) is same
+
+
+TONE_PLACEMENT = [
+    ("hoa-new-style", "Hoà", "Hoà"),
+    ("hoa-old-style", "Hòa", "Hòa"),
+    ("thuy-new-style", "nguyễn thị thuỷ", "Nguyễn Thị Thuỷ"),
+    ("thuy-old-style", "NGUYỄN THỊ THỦY", "Nguyễn Thị Thủy"),
+    ("khoe-new-style", "lê văn khoẻ", "Lê Văn Khoẻ"),
+    ("khoe-old-style", "lê văn khỏe", "Lê Văn Khỏe"),
+    ("nfd-old-style", unicodedata.normalize("NFD", "Hòa"), "Hòa"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"), [t[1:] for t in TONE_PLACEMENT], ids=[t[0] for t in TONE_PLACEMENT]
+)
+def test_parse_name_keeps_tone_placement(text: str, stored: str) -> None:
+    """The birth certificate's spelling is the legal one: never moved to the other style."""
+    assert parse_name(text, CTX) == Ok(stored)
+
+
+MATCH_KEYS = [
+    ("hoa", "Hòa", "hoà", True),
+    ("thuy", "Thủy", "THUỶ", True),
+    ("khoe", "khỏe", "Khoẻ", True),
+    ("thuy-full-name", "Nguyễn Thị Thủy", "nguyễn  thị thuỷ", True),
+    ("quy", "Quý", "quý", True),
+    ("hoang-closed-syllable", "Hoàng", "HOÀNG", True),
+    ("nfd", unicodedata.normalize("NFD", "Hòa"), "hoà", True),
+    ("eth-lookalike", "\u00d0ức", "đức", True),
+    ("other-tone", "Hòa", "Hóa", False),
+    ("tone-vs-none", "Hòa", "Hoa", False),
+    ("other-vowel", "Thủy", "Thùy", False),
+    ("no-diacritics", "Nguyễn Văn An", "Nguyen Van An", False),
+    ("hat-not-tone", "Ân", "An", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"), [m[1:] for m in MATCH_KEYS], ids=[m[0] for m in MATCH_KEYS]
+)
+def test_name_match_key(left: str, right: str, same: bool) -> None:
+    assert (name_match_key(left) == name_match_key(right)) is same
+    assert name_key(left) == name_match_key(left)
+    assert unicodedata.is_normalized("NFC", name_match_key(left))
+
+
+def test_stored_name_matches_its_other_spelling() -> None:
+    old = parse_name("Trần Thị Thủy", CTX)
+    new = parse_name("TRẦN THỊ THUỶ", CTX)
+    assert isinstance(old, Ok)
+    assert isinstance(new, Ok)
+    assert old.value != new.value
+    assert name_match_key(old.value) == name_match_key(new.value)

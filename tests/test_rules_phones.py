@@ -63,6 +63,7 @@ def test_rejected(text: str, code: Code, params: dict[str, str | int]) -> None:
     assert isinstance(result, Invalid)
     assert result.problem.code is code
     assert dict(result.problem.params) == params
+    assert result.problem.options == ((str(params["new"]),) if "new" in params else ())
     assert canonical_phone(text) is None
 
 
@@ -72,6 +73,7 @@ def test_every_converted_number_is_a_valid_mobile(old: str, new: str) -> None:
     result = parse_mobile(old + "1234567", CTX)
     assert isinstance(result, Invalid)
     assert result.problem.params["new"] == new + "1234567"
+    assert result.problem.options == (new + "1234567",)
     assert parse_mobile(new + "1234567", CTX) == Ok(new + "1234567")
 
 

@@ -17,21 +17,37 @@ from flows.rules.base import (
     invalid,
 )
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd, parse_cccd
-from flows.rules.choices import choice_key, parse_choice, parse_yesno
-from flows.rules.cross import RULES, CrossRule, check_record, rules_for
+from flows.rules.choices import choice_key, parse_choice, parse_yesno, place_match_key
+from flows.rules.cross import (
+    NOTICE_RULES,
+    RULES,
+    CrossRule,
+    check_notices,
+    check_record,
+    rules_for,
+)
+from flows.rules.crossref import (
+    CrossRef,
+    build_crossref,
+    parse_cccd_provinces,
+    province_key,
+    unknown_prefix_notice,
+)
 from flows.rules.dates import age_on, parse_date, parse_year, to_date
 from flows.rules.digits import parse_digits
 from flows.rules.emails import parse_email
-from flows.rules.names import name_key, parse_name
+from flows.rules.names import name_key, name_match_key, parse_name
 from flows.rules.phones import canonical_phone, parse_mobile
 from flows.rules.registry import CHOICE_KINDS, PARSERS
 from flows.rules.text import parse_text
 
 __all__ = [
     "CHOICE_KINDS",
+    "NOTICE_RULES",
     "PARSERS",
     "RULES",
     "Code",
+    "CrossRef",
     "CrossRule",
     "Invalid",
     "Ok",
@@ -40,9 +56,11 @@ __all__ = [
     "Problem",
     "RuleContext",
     "age_on",
+    "build_crossref",
     "canonical_phone",
     "cccd_birth_year",
     "cccd_gender",
+    "check_notices",
     "check_record",
     "choice_key",
     "clean_text",
@@ -50,7 +68,9 @@ __all__ = [
     "invalid",
     "is_cccd",
     "name_key",
+    "name_match_key",
     "parse_cccd",
+    "parse_cccd_provinces",
     "parse_choice",
     "parse_date",
     "parse_digits",
@@ -60,6 +80,9 @@ __all__ = [
     "parse_text",
     "parse_year",
     "parse_yesno",
+    "place_match_key",
+    "province_key",
     "rules_for",
     "to_date",
+    "unknown_prefix_notice",
 ]

@@ -22,6 +22,7 @@ class Code(StrEnum):
     DATE_FORMAT = "DATE_FORMAT"
     DATE_IMPOSSIBLE = "DATE_IMPOSSIBLE"
     DATE_TWO_DIGIT_YEAR = "DATE_TWO_DIGIT_YEAR"
+    DATE_CENTURY_ASSUMED = "DATE_CENTURY_ASSUMED"
     DATE_IN_FUTURE = "DATE_IN_FUTURE"
     AGE_OUT_OF_RANGE = "AGE_OUT_OF_RANGE"
     DATE_TOO_EARLY = "DATE_TOO_EARLY"
@@ -42,6 +43,7 @@ class Code(StrEnum):
     CCCD_OLD_CMND = "CCCD_OLD_CMND"
     CCCD_CENTURY_DIGIT = "CCCD_CENTURY_DIGIT"
     CCCD_YEAR_IN_FUTURE = "CCCD_YEAR_IN_FUTURE"
+    CCCD_UNKNOWN_PREFIX = "CCCD_UNKNOWN_PREFIX"
     # digits (BHXH and other fixed-length numbers)
     DIGITS_LENGTH = "DIGITS_LENGTH"
     DIGITS_NOT_DIGITS = "DIGITS_NOT_DIGITS"
@@ -52,6 +54,7 @@ class Code(StrEnum):
     # cross-field rules
     CCCD_BIRTH_YEAR_MISMATCH = "CCCD_BIRTH_YEAR_MISMATCH"
     CCCD_GENDER_MISMATCH = "CCCD_GENDER_MISMATCH"
+    CCCD_PROVINCE_MISMATCH = "CCCD_PROVINCE_MISMATCH"
     WARD_NOT_IN_PROVINCE = "WARD_NOT_IN_PROVINCE"
     PARENT_TOO_YOUNG = "PARENT_TOO_YOUNG"
 
@@ -63,13 +66,21 @@ class Problem:
     code: Code
     params: Mapping[str, str | int] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
+    #: Values the person can pick instead (candidates of an ambiguous choice, the 2018 form of an
+    #: old phone): offered as buttons, never applied without the person's tap.
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Ok:
-    """An accepted value, normalised to its one stored form (always text: records are text)."""
+    """An accepted value, normalised to its one stored form (always text: records are text).
+
+    ``notice`` is set when the value was read with an assumption the person must confirm (a
+    two-digit year resolved to a century, an unknown CCCD prefix): the bot asks before saving.
+    """
 
     value: str
+    notice: Problem | None = None
 
 
 @dataclass(frozen=True)

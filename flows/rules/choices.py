@@ -2,7 +2,13 @@
 
 People type without diacritics, with odd spacing and their own spelling ("khome", "Khmer" for
 "Khơ-me"), so matching is forgiving; but a guess between several options is never made silently:
-the user is shown the candidates instead.
+the user is shown the candidates instead (in ``Problem.options``, for buttons).
+
+Places are typed with or without their unit type, often abbreviated ("P. Sài Gòn", "p.sai gon",
+"TP HCM"): a leading unit type or its usual abbreviation is ignored when nothing matched with
+it. The one built-in alias is Hồ Chí Minh City's ("HCM", "TPHCM", "HCMC", "Sài Gòn", see
+``flows.rules.crossref.CITY_ALIASES``), tried last and only when that city is an option; any
+other alias comes from the host in ``RuleContext.aliases``.
 """
 
 from __future__ import annotations
@@ -10,13 +16,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, fold, invalid
+from flows.rules.base import (
+    Code,
+    Invalid,
+    Ok,
+    Parsed,
+    Problem,
+    RuleContext,
+    clean_text,
+    fold,
+    invalid,
+)
+from flows.rules.crossref import province_key
+from flows.rules.names import name_match_key
 
 #: How many candidates an ambiguity message lists before "…".
 MAX_CANDIDATES = 8
 _IGNORED = re.compile(r"[\s\-\u2010\u2011\u2013'\u2018\u2019\u02bc`.]")
 _PUNCTUATION = re.compile(r"[.,!?;:…]+")
-_UNITS = "phường|p|xã|đặc khu|thành phố|tp|tỉnh|thị trấn|thị xã|quận|huyện"
+#: Unit types and their usual abbreviations (TP thành phố, TX thị xã, TT thị trấn, Q. quận,
+#: H. huyện, X. xã, ĐK đặc khu), longest first where one starts another.
+_UNITS = "phường|p|xã|x|đặc khu|đk|thành phố|t\\.p|tp|tỉnh|thị trấn|tt|thị xã|tx|quận|q|huyện|h"
 _UNIT_TYPE = re.compile(rf"^(?:{_UNITS})(?:\.\s*|\s+)(?=\S)")
 _UNIT_TYPE_FOLDED = re.compile(rf"^(?:{fold(_UNITS)})(?:\.\s*|\s+)(?=\S)")
 KeyFn = Callable[[str], str]
@@ -53,8 +73,9 @@ def _decide(matches: list[str]) -> Parsed | None:
     if len(found) == 1:
         return Ok(found[0])
     if len(found) > 1:
-        shown = found[:MAX_CANDIDATES] + (["…"] if len(found) > MAX_CANDIDATES else [])
-        return invalid(Code.CHOICE_AMBIGUOUS, candidates=", ".join(shown))
+        offered = tuple(found[:MAX_CANDIDATES])
+        shown = ", ".join(offered) + (", …" if len(found) > MAX_CANDIDATES else "")
+        return Invalid(Problem(Code.CHOICE_AMBIGUOUS, {"candidates": shown}, options=offered))
     return None
 
 
@@ -67,25 +88,31 @@ def _exact(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed |
     return None
 
 
-def _forgiving(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed | None:
-    """Same key (no marks, spaces, hyphens), else a unique prefix of the key."""
+def _same(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed | None:
+    """Same key (no marks, spaces, hyphens)."""
     wanted = key(cleaned)
     if not wanted:
         return None
-    keyed = [(key(text), canonical) for text, canonical in entries]
-    exact = _decide([canonical for entry, canonical in keyed if entry == wanted])
-    if exact is not None:
-        return exact
-    return _decide([canonical for entry, canonical in keyed if entry.startswith(wanted)])
+    return _decide([canonical for text, canonical in entries if key(text) == wanted])
+
+
+def _prefix(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed | None:
+    """A unique option whose key starts with what was typed ("tien" -> "Tiến sĩ")."""
+    wanted = key(cleaned)
+    if not wanted:
+        return None
+    return _decide([canonical for text, canonical in entries if key(text).startswith(wanted)])
 
 
 def _casefold_key(text: str) -> str:
-    return clean_text(text).casefold()
+    """Case and tone placement ignored, other marks kept: "hoà" is "Hòa" but not "Hóa"."""
+    return name_match_key(text)
 
 
-def _place_casefold_key(text: str) -> str:
-    """Case-folded, without a leading unit type: "Phường Bến Nghé" -> "bến nghé"."""
-    return _UNIT_TYPE.sub("", _casefold_key(text), count=1)
+def place_match_key(text: str) -> str:
+    """A place name's key: case and tone placement ignored, other marks kept, without a leading
+    unit type or its abbreviation: "P. Bến Nghé" and "phường bến nghé" -> "bến nghé"."""
+    return name_match_key(_UNIT_TYPE.sub("", clean_text(text).casefold(), count=1))
 
 
 def _place_key(text: str) -> str:
@@ -93,21 +120,34 @@ def _place_key(text: str) -> str:
     return choice_key(_UNIT_TYPE_FOLDED.sub("", fold(text), count=1))
 
 
+def _city_alias(cleaned: str, entries: list[tuple[str, str]], key: KeyFn) -> Parsed | None:
+    """ "HCM", "TP.HCM", "Sài Gòn" -> the option that is Hồ Chí Minh City, when one is."""
+    wanted = province_key(cleaned)
+    if wanted != "hochiminh":
+        return None
+    return _decide([canonical for text, canonical in entries if key(text) == wanted])
+
+
 def parse_choice(text: str, ctx: RuleContext) -> Parsed:
     """Match ctx.options or ctx.aliases: exact, then forgiving exact, then a unique prefix.
 
-    When nothing matches, the same is tried again without a leading unit type ("Phường",
-    "Xã", "Thành phố"...), since people rarely type it for wards and provinces.
+    Each is also tried without a leading unit type ("Phường", "P.", "Xã", "Thành phố", "TP"...),
+    since people rarely type it for wards and provinces; last, Hồ Chí Minh City's other names.
     """
     cleaned = clean_text(text)
     if not cleaned:
         return invalid(Code.EMPTY)
     entries = _entries(ctx)
+    # Whole-name matches before prefixes, and prefixes of the name without its unit type
+    # before prefixes of the whole name, so "phu" means "Phú ..." rather than every "Phường".
     stages = (
         (_exact, _casefold_key),
-        (_forgiving, choice_key),
-        (_exact, _place_casefold_key),
-        (_forgiving, _place_key),
+        (_same, choice_key),
+        (_exact, place_match_key),
+        (_same, _place_key),
+        (_prefix, _place_key),
+        (_prefix, choice_key),
+        (_city_alias, province_key),
     )
     for strategy, key in stages:
         found = strategy(cleaned, entries, key)

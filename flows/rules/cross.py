@@ -3,6 +3,12 @@
 Each rule names its fields so the caller can re-check only the rules a changed field touches and
 show the problem beside the right fields. A mismatch is a question for the user, not a rejection:
 a PIN can be re-issued (e.g. after a change of gender), so nothing is ever auto-corrected.
+
+Rules that need reference data (the CCCD province codes, the wards of each province) read it from
+the ``CrossRef`` the host builds; a rule whose table lacks the entry it needs is skipped.
+
+``RULES`` are conflicts to settle. ``NOTICE_RULES`` have the same shape but only warn (an unknown
+CCCD prefix may be the code of a foreign country): show them, let the person keep the value.
 """
 
 from __future__ import annotations
@@ -10,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flows.rules.base import Code, Problem, fold
+from flows.rules.base import Code, Problem, clean_text, fold
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
+from flows.rules.choices import place_match_key
+from flows.rules.crossref import CrossRef, province_key, unknown_prefix_notice, without_unit
 from flows.rules.dates import to_date
 
 Values = Mapping[str, str | None]
+Check = Callable[[Values, CrossRef], Problem | None]
 
 #: A parent is at least this many years older than the child (ROSTER.md, rules across fields).
 MIN_PARENT_AGE_GAP = 12
@@ -26,7 +35,7 @@ class CrossRule:
     """A check over several fields; ``check`` returns None when the rule holds or cannot run."""
 
     fields: tuple[str, ...]
-    check: Callable[[Values], Problem | None]
+    check: Check
 
 
 def _cccd(values: Values) -> str | None:
@@ -43,7 +52,7 @@ def _year(value: str | None) -> int | None:
     return int(value) if value and value.isascii() and value.isdigit() else None
 
 
-def _cccd_year(values: Values) -> Problem | None:
+def _cccd_year(values: Values, ref: CrossRef) -> Problem | None:
     """Digits 4-6 of the PIN encode the birth year; it must be the year of ``ngay_sinh``."""
     cccd, record_year = _cccd(values), _birth_year(values)
     if cccd is None or record_year is None or cccd_birth_year(cccd) == record_year:
@@ -52,7 +61,7 @@ def _cccd_year(values: Values) -> Problem | None:
     return Problem(Code.CCCD_BIRTH_YEAR_MISMATCH, params, ("so_dinh_danh", "ngay_sinh"))
 
 
-def _cccd_gender(values: Values) -> Problem | None:
+def _cccd_gender(values: Values, ref: CrossRef) -> Problem | None:
     """Digit 4 of the PIN is even for men and odd for women; it must agree with ``gioi_tinh``."""
     cccd = _cccd(values)
     record_gender = _GENDERS.get(fold(values.get("gioi_tinh") or ""))
@@ -62,10 +71,63 @@ def _cccd_gender(values: Values) -> Problem | None:
     return Problem(Code.CCCD_GENDER_MISMATCH, params, ("so_dinh_danh", "gioi_tinh"))
 
 
-def _parent_year(parent_field: str) -> Callable[[Values], Problem | None]:
+def _shown_provinces(names: frozenset[str]) -> str:
+    """The folded names of a prefix as a readable phrase: "Ha Nam hoặc Ninh Binh".
+
+    ``CrossRef`` keeps folded names only, so the message shows them without diacritics.
+    """
+    bare = sorted({without_unit(name) for name in names})
+    return " hoặc ".join(name.title() for name in bare)
+
+
+def _cccd_province(values: Values, ref: CrossRef) -> Problem | None:
+    """Digits 1-3 of the PIN are the province where the birth was registered; it must be
+    ``noi_dang_ky_khai_sinh`` (named before or after the 2025 merger). An unknown prefix is
+    left to ``unknown_prefix_notice``."""
+    cccd = _cccd(values)
+    record = clean_text(values.get("noi_dang_ky_khai_sinh") or "")
+    if cccd is None or not record:
+        return None
+    names = ref.cccd_provinces.get(cccd[:3])
+    if not names or province_key(record) in {province_key(name) for name in names}:
+        return None
+    params = {
+        "prefix": cccd[:3],
+        "cccd_province": _shown_provinces(names),
+        "record_province": record,
+    }
+    return Problem(Code.CCCD_PROVINCE_MISMATCH, params, ("so_dinh_danh", "noi_dang_ky_khai_sinh"))
+
+
+def _province_wards(province: str, ref: CrossRef) -> frozenset[str] | None:
+    """The wards of a province named as stored, else by a forgiving key when exactly one fits."""
+    found = ref.wards.get(province)
+    if found is not None:
+        return found
+    wanted = province_key(province)
+    matches = [wards for name, wards in ref.wards.items() if province_key(name) == wanted]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _ward(values: Values, ref: CrossRef) -> Problem | None:
+    """The ward or commune of the permanent address must belong to its province (2025 units)."""
+    ward = clean_text(values.get("thuong_tru_xa") or "")
+    province = clean_text(values.get("thuong_tru_tinh") or "")
+    if not ward or not province:
+        return None
+    wards = _province_wards(province, ref)
+    if wards is None or ward in wards:
+        return None
+    if place_match_key(ward) in {place_match_key(name) for name in wards}:
+        return None
+    params = {"ward": ward, "province": province}
+    return Problem(Code.WARD_NOT_IN_PROVINCE, params, ("thuong_tru_xa", "thuong_tru_tinh"))
+
+
+def _parent_year(parent_field: str) -> Check:
     """A parent's birth year must be at least 12 years before the student's."""
 
-    def check(values: Values) -> Problem | None:
+    def check(values: Values, ref: CrossRef) -> Problem | None:
         parent_year, child_year = _year(values.get(parent_field)), _birth_year(values)
         if parent_year is None or child_year is None:
             return None
@@ -77,12 +139,23 @@ def _parent_year(parent_field: str) -> Callable[[Values], Problem | None]:
     return check
 
 
+def _prefix_notice(values: Values, ref: CrossRef) -> Problem | None:
+    """Warn when the PIN's first three digits are no province code (maybe a country's)."""
+    cccd = _cccd(values)
+    return None if cccd is None else unknown_prefix_notice(cccd, ref)
+
+
 RULES: tuple[CrossRule, ...] = (
     CrossRule(("so_dinh_danh", "ngay_sinh"), _cccd_year),
     CrossRule(("so_dinh_danh", "gioi_tinh"), _cccd_gender),
+    CrossRule(("so_dinh_danh", "noi_dang_ky_khai_sinh"), _cccd_province),
+    CrossRule(("thuong_tru_xa", "thuong_tru_tinh"), _ward),
     CrossRule(("nam_sinh_cha", "ngay_sinh"), _parent_year("nam_sinh_cha")),
     CrossRule(("nam_sinh_me", "ngay_sinh"), _parent_year("nam_sinh_me")),
 )
+
+#: Warnings with the shape of a rule: shown to the person, who may keep the value as it is.
+NOTICE_RULES: tuple[CrossRule, ...] = (CrossRule(("so_dinh_danh",), _prefix_notice),)
 
 
 def rules_for(field: str) -> tuple[CrossRule, ...]:
@@ -90,7 +163,13 @@ def rules_for(field: str) -> tuple[CrossRule, ...]:
     return tuple(rule for rule in RULES if field in rule.fields)
 
 
-def check_record(values: Values) -> list[Problem]:
+def check_record(values: Values, ref: CrossRef) -> list[Problem]:
     """Every cross-field problem of a record; a rule missing a readable field is skipped."""
-    problems = (rule.check(values) for rule in RULES)
+    problems = (rule.check(values, ref) for rule in RULES)
     return [problem for problem in problems if problem is not None]
+
+
+def check_notices(values: Values, ref: CrossRef) -> list[Problem]:
+    """Every warning of ``NOTICE_RULES`` for a record (not conflicts: nothing must change)."""
+    notices = (rule.check(values, ref) for rule in NOTICE_RULES)
+    return [notice for notice in notices if notice is not None]

@@ -2,7 +2,9 @@
 
 Ethnic-minority names use f/j/w/z and apostrophes ("H'Hen Niê", "Ksor"), so we test Unicode
 letter categories, not a Vietnamese alphabet. Only the letter case is normalised: tone marks stay
-where the person put them, because the birth certificate's spelling is the legal one.
+where the person put them ("Hòa" stays "Hòa", "Hoà" stays "Hoà"), because the birth
+certificate's spelling is the legal one. Names are compared with ``name_match_key``, which is
+blind to the tone's placement (old "hòa, thủy" vs MOET 2018 "hoà, thuỷ", RULES-RESEARCH §8).
 """
 
 from __future__ import annotations
@@ -73,7 +75,34 @@ def parse_name(text: str, ctx: RuleContext) -> Parsed:
     return Ok(_capitalise(cleaned))
 
 
+#: The five tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters after NFD.
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def name_match_key(text: str) -> str:
+    """A key for matching names, never for display: NFC, case-folded, single spaces, and
+    insensitive to where the tone mark sits, but not to which tone it is.
+
+    The old style ("hòa", "thủy", "khỏe") and MOET's 2018 style ("hoà", "thuỷ", "khoẻ") give the
+    same key; "Hòa" and "Hóa" do not. Each word's tone marks are moved to the end of the word,
+    so the key of "hòa" reads "hoà" and that of "hoàng" ends with a mark on the "g".
+    """
+    decomposed = unicodedata.normalize("NFD", _prepare(text).casefold())
+    out: list[str] = []
+    tones: list[str] = []
+    for ch in decomposed:
+        if ch in _TONE_MARKS:
+            tones.append(ch)
+        elif _is_letter(ch) or _is_mark(ch):
+            out.append(ch)
+        else:
+            out += tones
+            tones = []
+            out.append(ch)
+    out += tones
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def name_key(text: str) -> str:
-    """A comparison key: NFC, case-folded, single spaces (diacritics kept: "Hòa" is not "Hóa")."""
-    folded = unicodedata.normalize("NFC", clean_text(text)).casefold()
-    return " ".join(unicodedata.normalize("NFC", folded).split())
+    """The comparison key of a name: ``name_match_key`` (kept for existing callers)."""
+    return name_match_key(text)

@@ -2,7 +2,8 @@
 
 A guardian's phone is how the bot recognises a parent, so numbers must compare equal however they
 were typed (+84, 0084, spaces, dots). Old 11-digit 01xx mobiles were renumbered in 2018; we offer
-the new number but never convert silently, since the old one may simply be mistyped.
+the new number (``Problem.options``, a button) but never convert silently, since the old one may
+simply be mistyped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from types import MappingProxyType
 
 import phonenumbers
 
-from flows.rules.base import Code, Invalid, Ok, Parsed, RuleContext, clean_text, invalid
+from flows.rules.base import Code, Invalid, Ok, Parsed, Problem, RuleContext, clean_text, invalid
 
 #: Old 4-digit prefix -> new 3-digit prefix (Quyết định 798/QĐ-BTTTT, 2018); last 7 digits kept.
 OLD_MOBILE_PREFIXES = MappingProxyType(
@@ -86,7 +87,7 @@ def _mobile(text: str) -> Parsed:
         return invalid(Code.PHONE_FORMAT)
     new = _old_number(cleaned)
     if new is not None:
-        return invalid(Code.PHONE_OLD_11_DIGITS, new=new)
+        return Invalid(Problem(Code.PHONE_OLD_11_DIGITS, {"new": new}, options=(new,)))
     return _classify(cleaned)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -100,6 +100,26 @@ class PersonRepo:
 
     async def count(self) -> int:
         return int(await self._s.scalar(select(func.count(Person.id))) or 0)
+
+    async def stream(
+        self, kind: str | None = None, batch: int = 1000, *, after_id: int = 0
+    ) -> AsyncGenerator[PersonRecord, None]:
+        """Every person (of ``kind``, when given) in id order, ``batch`` rows per query.
+
+        Keyset pagination (``id > last``) rather than OFFSET, so each page costs the same however
+        far the audit has gone and memory holds one page; ``after_id`` resumes after a known id.
+        """
+        last = after_id
+        while True:
+            query = select(Person, Unit.code).join(Unit).where(Person.id > last)
+            if kind is not None:
+                query = query.where(Person.kind == kind)
+            rows = (await self._s.execute(query.order_by(Person.id).limit(batch))).all()
+            for person, unit_code in rows:
+                yield _record(person, unit_code)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0].id
 
 
 def _record(person: Person, unit_code: str) -> PersonRecord:

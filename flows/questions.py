@@ -1,0 +1,175 @@
+"""Asking for one field: confirm a stored value, ask for a new or missing one, check the answer.
+
+A value read with an assumption (a notice, such as a two-digit year) is shown back and saved only
+when the person confirms it; a likely replacement (``Problem.options``) is offered as a button.
+"""
+
+from __future__ import annotations
+
+from flows.catalogue import FieldSpec, is_required
+from flows.context import Answer, Subject
+from flows.effects import Button, SaveAnswer
+from flows.errors import lower_first, render_problem
+from flows.inputs import Input, Tap, Text
+from flows.record import RecordView, display
+from flows.rules.base import Invalid, Ok
+from flows.state import State
+from flows.texts import HINT_BUTTONS, HINT_EXAMPLE, HINT_TYPE
+from flows.turn import TurnBase, button
+
+
+def _typed(inp: Input) -> str | None:
+    """What the person answered: typed text, or a value button's value."""
+    if isinstance(inp, Text):
+        return inp.text
+    if isinstance(inp, Tap) and inp.payload.startswith("value:"):
+        return inp.payload.removeprefix("value:")
+    return None
+
+
+class Questions(TurnBase):
+    def next_question(self, state: State, subject: Subject) -> State:
+        view = self.view(subject)
+        remaining = view.to_ask()
+        if not remaining:
+            return self.review(state, subject)
+        return self.ask(state.but(return_to=None), view, remaining[0])
+
+    def ask(self, state: State, view: RecordView, spec: FieldSpec) -> State:
+        """First time a field comes up: confirm a good stored value, or ask for one."""
+        value = view.value(spec.key)
+        if value is None:
+            return self.prompt(state, view, spec)
+        parsed = view.parse(spec, value)
+        if isinstance(parsed, Invalid):
+            problem = parsed.problem
+            message = render_problem(problem, label=spec.label, example=spec.example)
+            code = problem.code.value
+            self.say("stored_invalid", label=spec.label, value=value, message=message, code=code)
+            return self.prompt(state, view, spec, offer=problem.options)
+        if parsed.notice is not None:
+            note = render_problem(parsed.notice, label=spec.label, example=spec.example)
+            self.say("notice", message=note, code=parsed.notice.code.value)
+        self.say(
+            "confirm_field",
+            (button("ok"), button("edit")),
+            label=spec.label,
+            value=display(spec, parsed.value, reveal=True),
+        )
+        return state.but(phase="field", field=spec.key, pending=None)
+
+    def prompt(
+        self, state: State, view: RecordView, spec: FieldSpec, *, offer: tuple[str, ...] = ()
+    ) -> State:
+        """Ask the person to type (or tap) a value for ``spec``; ``offer`` holds likely values
+        (an old phone number in the 2018 plan, the candidates of an ambiguous answer)."""
+        values = offer or spec.suggest
+        buttons = tuple(Button(v, f"value:{v}") for v in values)
+        if view.value(spec.key) is None and not self.required(view, spec):
+            buttons += (button("skip"),)
+        help_text = f" {spec.help}" if spec.help else ""
+        hint = HINT_BUTTONS if buttons else HINT_TYPE
+        if spec.example:
+            hint = HINT_EXAMPLE.format(example=spec.example)
+        key = "ask_missing" if view.value(spec.key) is None else "ask_new_value"
+        self.say(
+            key,
+            buttons,
+            label=spec.label,
+            label_lc=lower_first(spec.label),
+            help=help_text,
+            hint=hint,
+        )
+        return state.but(phase="edit", field=spec.key, pending=None)
+
+    def required(self, view: RecordView, spec: FieldSpec) -> bool:
+        return is_required(spec, view.values, view.today)
+
+    def current(self, state: State) -> tuple[Subject, RecordView, FieldSpec] | None:
+        subject = self.subject(state)
+        if subject is None or state.field is None:
+            return None
+        view = self.view(subject)
+        return subject, view, view.catalogue.field(state.field)
+
+    def on_field(self, state: State, inp: Input) -> State:
+        found = self.current(state)
+        if found is None:
+            return self.begin(State())
+        subject, view, spec = found
+        if isinstance(inp, Tap) and inp.payload == "ok":
+            value = view.value(spec.key)
+            parsed = view.parse(spec, value or "")
+            if value is None or isinstance(parsed, Invalid):
+                return self.ask(state, view, spec)
+            self.save(subject, spec, parsed.value, "confirmed")
+            return self.advance(state, subject, spec.key)
+        if isinstance(inp, Tap) and inp.payload == "edit":
+            return self.prompt(state, view, spec)
+        typed = _typed(inp)
+        if typed is not None:
+            return self.accept(state, subject, view, spec, typed)
+        self.say("use_buttons")
+        return self.ask(state, view, spec)
+
+    def on_edit(self, state: State, inp: Input) -> State:
+        found = self.current(state)
+        if found is None:
+            return self.begin(State())
+        subject, view, spec = found
+        typed = _typed(inp)
+        if typed is not None:
+            return self.accept(state, subject, view, spec, typed)
+        skippable = view.value(spec.key) is None and not self.required(view, spec)
+        if isinstance(inp, Tap) and inp.payload == "skip" and skippable:
+            self.save(subject, spec, None, "skipped")
+            return self.advance(state, subject, spec.key)
+        return self.prompt(state, view, spec)
+
+    def on_confirm_value(self, state: State, inp: Input) -> State:
+        """The person was shown how their answer was read; [Đúng] keeps it, [Sửa] asks again."""
+        found = self.current(state)
+        if found is None or state.pending is None:
+            return self.begin(State())
+        subject, view, spec = found
+        if isinstance(inp, Tap) and inp.payload == "ok":
+            self.save(subject, spec, state.pending, self.how(subject, view, spec, state.pending))
+            return self.advance(state.but(pending=None), subject, spec.key)
+        typed = _typed(inp)
+        if typed is not None:
+            return self.accept(state, subject, view, spec, typed)
+        return self.prompt(state, view, spec)
+
+    def accept(
+        self, state: State, subject: Subject, view: RecordView, spec: FieldSpec, text: str
+    ) -> State:
+        parsed = view.parse(spec, text)
+        if isinstance(parsed, Invalid):
+            message = render_problem(parsed.problem, label=spec.label, example=spec.example)
+            self.say("invalid", code=parsed.problem.code.value, message=message)
+            return self.prompt(state, view, spec, offer=parsed.problem.options)
+        if parsed.notice is not None:
+            note = render_problem(parsed.notice, label=spec.label, example=spec.example)
+            buttons = (button("ok"), button("edit"))
+            shown = display(spec, parsed.value, reveal=True)
+            code = parsed.notice.code.value
+            self.say(
+                "confirm_value", buttons, message=note, label=spec.label, value=shown, code=code
+            )
+            return state.but(phase="confirm_value", field=spec.key, pending=parsed.value)
+        self.save(subject, spec, parsed.value, self.how(subject, view, spec, parsed.value))
+        return self.advance(state, subject, spec.key)
+
+    def how(self, subject: Subject, view: RecordView, spec: FieldSpec, value: str) -> str:
+        """Filled (nothing stored), confirmed (same as stored, once normalised) or corrected."""
+        stored = subject.record.get(spec.key)
+        if not stored or not stored.strip():
+            return "filled"
+        before = view.parse(spec, stored)
+        return "confirmed" if isinstance(before, Ok) and before.value == value else "corrected"
+
+    def save(self, subject: Subject, spec: FieldSpec, new: str | None, how: str) -> None:
+        old = subject.record.get(spec.key)
+        answer = Answer(field=spec.key, old=old, new=new, how=how)
+        self.saved.setdefault(subject.person_id, {})[spec.key] = answer
+        self.effects.append(SaveAnswer(subject.person_id, spec.key, old, new, how))
