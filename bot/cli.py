@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.console import Console
 
+from bot.audit import AuditError, AuditJob, print_summary, run_audit
 from bot.config import ConfigError, Settings, load_settings
+from bot.invite import InviteError, InviteJob, run_invite
+from bot.reference import KINDS, load_reference
+from bot.roster import RosterError
 from bot.runtime import chat_by_person, chat_by_phone, run_demo, upgrade_database
 
 app = typer.Typer(
@@ -87,3 +94,89 @@ def chat(
     )
     if not asyncio.run(runner):
         raise typer.Exit(1)
+
+
+@app.command()
+def audit(
+    out: Annotated[Path, typer.Option("--out", help="Tệp kết quả: .csv hoặc .xlsx.")],
+    file: Annotated[
+        Path | None, typer.Argument(help="Danh sách cán bộ hoặc học sinh (CSV hoặc XLSX).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="staff hoặc student (mặc định: đoán theo cột “Lớp”)."),
+    ] = None,
+    db: Annotated[bool, typer.Option("--db", help="Kiểm tra hồ sơ trong cơ sở dữ liệu.")] = False,
+    police: Annotated[
+        Path | None,
+        typer.Option("--police", help="Ghi riêng danh sách người từ 14 tuổi chưa có CCCD/VNeID."),
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Ngày tham chiếu dd/mm/yyyy (mặc định: hôm nay).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Kiểm tra mọi hồ sơ theo mọi quy tắc (không thay đổi gì) và ghi báo cáo.
+
+    Cột “row” của báo cáo là số thứ tự dòng dữ liệu trong tệp (dòng tiêu đề không tính); với
+    --db là thứ tự của hồ sơ theo mã nội bộ (id).
+    """
+    if (file is None) == (not db):
+        _fail("cần đúng một trong: tệp danh sách, hoặc --db.")
+    if kind is not None and kind not in KINDS:
+        _fail("--kind phải là staff hoặc student.")
+    settings = _settings(config)
+    day = _reference_day(today, settings)
+    job = AuditJob(file=file, out=out, kind=kind, police=police, today=day)
+    try:
+        summary = run_audit(job, settings, load_reference(settings.catalogue))
+    except (RosterError, AuditError) as exc:
+        _fail(str(exc))
+    print_summary(summary, Console(), report=out, police=police)
+
+
+@app.command()
+def invite(
+    unit: Annotated[
+        str, typer.Option("--unit", help="Mã trường (cán bộ và mọi lớp) hoặc mã một lớp.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Tệp kết quả: .csv hoặc .pdf (phiếu in).")],
+    class_name: Annotated[
+        str | None, typer.Option("--class", help="Chỉ một lớp của trường, ví dụ: 10A1.")
+    ] = None,
+    only_missing: Annotated[
+        bool,
+        typer.Option("--only-missing", help="Bỏ qua người đã liên kết tài khoản trò chuyện."),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Tạo mã mời dùng một lần cho cán bộ (tự cập nhật) và phụ huynh học sinh, theo từng lớp.
+
+    Tệp CSV có các cột ma_dinh_danh,ho_ten,lop,role,code,link,expires; tệp PDF là phiếu mời in
+    trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR. Chạy lại sẽ tạo mã MỚI
+    cho từng người; mã cũ vẫn dùng được đến khi được dùng hoặc hết hạn.
+    """
+    settings = _settings(config)
+    job = InviteJob(unit=unit, out=out, class_name=class_name, only_missing=only_missing)
+    try:
+        summary = run_invite(job, settings)
+    except InviteError as exc:
+        _fail(str(exc))
+    for group, count in summary.groups.items():
+        typer.echo(f"{group}: {count}")
+    typer.echo(f"Đã tạo {summary.total} mã mời, ghi vào {summary.out}.")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Lỗi: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _reference_day(text: str | None, settings: Settings) -> date:
+    """The day ages are counted on: today in the review's time zone unless given."""
+    if text is None:
+        return datetime.now(ZoneInfo(settings.review.timezone)).date()
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        _fail("--today phải theo dạng ngày/tháng/năm, ví dụ: 01/09/2026.")

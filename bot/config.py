@@ -54,9 +54,16 @@ class CatalogueSettings(Section):
     student: Path | None = None
 
 
+class IdentitySettings(Section):
+    invitation_days: int = 30
+    max_failed_proofs: int = 5
+    lock_minutes: int = 30
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
+    bot_username: str = ""
 
 
 class Settings(BaseSettings):
@@ -69,6 +76,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     consent: ConsentSettings = ConsentSettings()
     catalogue: CatalogueSettings = CatalogueSettings()
+    identity: IdentitySettings = IdentitySettings()
     telegram: TelegramSettings = TelegramSettings()
 
     @classmethod

@@ -8,24 +8,23 @@ A redelivered update finds itself in the inbox and does nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
+from bot.apply import Applier
 from bot.config import Settings
+from bot.context import build_context
 from bot.reference import Reference
 from flows.channel import Inbound, Outbound
-from flows.context import Answer, Subject, TurnContext
-from flows.effects import Effect, RecordConsent, SaveAnswer, Say, Submit
+from flows.effects import Say
 from flows.machine import step
-from flows.rules.base import clean_text
 from flows.state import State
 from flows.texts import render
-from storage.records import AccountRecord, AnswerRecord
 from storage.repos.conversations import ConcurrentUpdateError
-from storage.uow import Store, UnitOfWork
+from storage.uow import Store
 
 MAX_TURN_ATTEMPTS = 3
+MAX_LOOKUPS = 2  # a turn may ask the host to look something up, then continue
 
 
 def utc_now() -> datetime:
@@ -34,10 +33,6 @@ def utc_now() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-class ForbiddenEffectError(RuntimeError):
-    """A turn tried to touch a record the account is not linked to: a bug, never data."""
 
 
 class Engine:
@@ -55,7 +50,6 @@ class Engine:
         self.reference = reference
         self.clock = clock
         self.ids = ids
-        self.zone = ZoneInfo(settings.review.timezone)
 
     async def handle(self, message: Inbound) -> list[Outbound]:
         """Apply one inbound update exactly once; the replies to send after it committed."""
@@ -87,6 +81,7 @@ class Engine:
 
     async def _turn(self, message: Inbound) -> list[Outbound]:
         now = self.clock()
+        said: list[Say] = []
         async with self.store.unit_of_work() as uow:
             inbox_id = await uow.inbox.add(message.channel, message.update_id, at=now)
             if inbox_id is None:
@@ -95,142 +90,33 @@ class Engine:
                 message.channel, message.external_id, at=now
             )
             stored = await uow.conversations.load(account.id)
-            ctx = await self._context(uow, account, now)
-            result = step(State.from_json(stored.state), message.input, ctx)
-            await self._apply(uow, account, ctx, result.effects, now)
+            state, inp = State.from_json(stored.state), message.input
+            for _ in range(MAX_LOOKUPS + 1):
+                account = await uow.accounts.get_or_create(
+                    message.channel, message.external_id, at=now
+                )
+                ctx = await build_context(
+                    uow, self.settings, self.reference,
+                    account=account, state=state, now=now, turn_id=self.ids(),
+                )  # fmt: skip
+                result = step(state, inp, ctx)
+                said += [e for e in result.effects if isinstance(e, Say)]
+                applier = Applier(uow, self.settings, account, ctx, now)
+                resolved = await applier.apply(result.effects)
+                state = result.state
+                if resolved is None:
+                    break
+                inp = resolved
             await uow.conversations.save(
-                account.id, result.state.to_json(), expected_version=stored.version, at=now
+                account.id, state.to_json(), expected_version=stored.version, at=now
             )
             await uow.inbox.mark_processed(inbox_id, at=now)
             await uow.commit()
-        return [
-            Outbound(
-                message.channel,
-                message.external_id,
-                e.key,
-                render(e),
-                e.buttons,
-                code=str(e.params["code"]) if "code" in e.params else None,
-            )
-            for e in result.effects
-            if isinstance(e, Say)
-        ]
-
-    async def _context(
-        self, uow: UnitOfWork, account: AccountRecord, now: datetime
-    ) -> TurnContext:
-        subjects = []
-        for link in await uow.accounts.links(account.id):
-            person = await uow.people.get(link.person_id)
-            if person is None:
-                continue
-            draft = await uow.changes.draft(person.id)
-            subjects.append(
-                Subject(
-                    person_id=person.id,
-                    kind=person.kind,
-                    role=link.role,
-                    name=_display_name(person.values.get("ho_ten")),
-                    record=person.values,
-                    answers={
-                        k: Answer(field=k, old=a.old_value, new=a.new_value, how=a.how)
-                        for k, a in draft.items()
-                    },
-                    submitted=await uow.changes.has_submitted(person.id),
-                    source_version=person.source_version,
-                )
-            )
-        consent = self.settings.consent
-        return TurnContext(
-            today=now.astimezone(self.zone).date(),
-            turn_id=self.ids(),
-            deadline=self.settings.review.deadline,
-            consent_version=consent.version,
-            consent_given=account.consent_given
-            if account.consent_version == consent.version
-            else None,
-            consent_params=consent.model_dump(exclude={"version"}),
-            subjects=tuple(subjects),
-            catalogues=self.reference.catalogues,
-            codelists=self.reference.codelists,
-            crossref=self.reference.crossref,
-        )
-
-    async def _apply(
-        self,
-        uow: UnitOfWork,
-        account: AccountRecord,
-        ctx: TurnContext,
-        effects: Sequence[Effect],
-        now: datetime,
-    ) -> None:
-        actor = f"{account.channel}:{account.id}"
-        for effect in effects:
-            if isinstance(effect, RecordConsent):
-                await uow.accounts.record_consent(
-                    account.id, given=effect.given, version=effect.version, at=now
-                )
-                uow.audit.add(
-                    at=now,
-                    actor=actor,
-                    action="consent" if effect.given else "consent_refused",
-                    entity="account",
-                    entity_id=account.id,
-                    details={"version": effect.version},
-                )
-            elif isinstance(effect, SaveAnswer):
-                subject = _subject(ctx, effect.person_id)
-                await uow.changes.save_answer(
-                    subject.person_id,
-                    AnswerRecord(effect.field, effect.old, effect.new, effect.how),
-                    account_id=account.id,
-                    channel=account.channel,
-                    source_version=subject.source_version,
-                    at=now,
-                )
-            elif isinstance(effect, Submit):
-                await self._submit(uow, actor, _subject(ctx, effect.person_id), effect, now)
-
-    async def _submit(
-        self, uow: UnitOfWork, actor: str, subject: Subject, effect: Submit, now: datetime
-    ) -> None:
-        change_set = await uow.changes.submit(subject.person_id, effect.submission_key, at=now)
-        if change_set is None:
-            return
-        person = await uow.people.get(subject.person_id)
-        assert person is not None
-        await uow.outbox.add(
-            f"change_set:{change_set.id}",
-            "change_set.submitted",
-            {
-                "change_set_id": change_set.id,
-                "ma_dinh_danh": person.ma_dinh_danh,
-                "unit": person.unit_code,
-                "kind": person.kind,
-                "changes": [
-                    {"field": c.field, "old": c.old_value, "new": c.new_value, "how": c.how}
-                    for c in change_set.changes
-                ],
-            },
-            at=now,
-        )
-        uow.audit.add(
-            at=now,
-            actor=actor,
-            action="submit",
-            entity="change_set",
-            entity_id=change_set.id,
-            details={"fields": len(change_set.changes)},
-        )
+        return [_outbound(message, say) for say in said]
 
 
-def _subject(ctx: TurnContext, person_id: int) -> Subject:
-    subject = ctx.subject(person_id)
-    if subject is None:
-        raise ForbiddenEffectError(f"person {person_id} is not linked to this account")
-    return subject
-
-
-def _display_name(raw: str | None) -> str:
-    """A name fit for a button or a greeting, even if the roster stored it in NFD."""
-    return clean_text(raw) if raw else "(chưa có tên)"
+def _outbound(message: Inbound, say: Say) -> Outbound:
+    code = str(say.params["code"]) if "code" in say.params else None
+    return Outbound(
+        message.channel, message.external_id, say.key, render(say), say.buttons, code=code
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flows.catalogue import Catalogue
 from flows.codelists import CodeList
@@ -49,6 +49,14 @@ class TurnContext:
     catalogues: Mapping[str, Catalogue]
     codelists: Mapping[str, CodeList] = field(default_factory=dict)
     crossref: CrossRef = field(default_factory=CrossRef)
+    #: The moment of the turn (aware); lockouts are compared with it.
+    now: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    #: Records the conversation is trying to prove (from ``State.candidates``), with their values.
+    candidates: tuple[Subject, ...] = ()
+    failed_proofs: int = 0
+    max_failed_proofs: int = 5
+    lock_minutes: int = 30
+    locked_until: datetime | None = None
 
     def subject(self, person_id: int | None) -> Subject | None:
         for subject in self.subjects:

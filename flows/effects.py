@@ -46,4 +46,54 @@ class Submit:
     submission_key: str
 
 
-Effect = Say | SaveAnswer | RecordConsent | Submit
+@dataclass(frozen=True)
+class Lookup:
+    """Ask the host to find who a code or a vouched phone belongs to; it answers with a
+    ``Resolved`` input in the same turn. ``kind``: "code" or "phone"."""
+
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """The person proved who they are: link the account to these records."""
+
+    person_ids: tuple[int, ...]
+    role: str
+    proof: str
+    invitation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ProofFailed:
+    """A wrong second proof: counts against the account (and the code) for the lockout."""
+
+    invitation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Unlink:
+    """Remove the account's links (all of them): the person stops using the bot."""
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A data-subject request for the school, tracked to its legal deadline.
+    ``kind``: "delete", "correct", "withdraw" or "unlink"."""
+
+    kind: str
+    person_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Viewed:
+    """The person looked at these records (``/hoso``): kept in the audit log."""
+
+    person_ids: tuple[int, ...]
+
+
+Effect = (
+    Say | SaveAnswer | RecordConsent | Submit | Lookup | Link | ProofFailed | Unlink
+    | OpenRequest | Viewed
+)  # fmt: skip

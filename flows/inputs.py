@@ -24,4 +24,28 @@ class Tap:
     payload: str
 
 
-Input = Start | Text | Tap
+@dataclass(frozen=True)
+class Contact:
+    """A phone number shared through the channel. ``verified`` only when the channel vouches that
+    it is the sender's own number (Telegram: ``contact.user_id`` equals the sender)."""
+
+    phone: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The host's answer to a ``Lookup`` effect, fed back within the same turn.
+
+    ``status``: "ok", "unknown" (no such code or phone, or expired or used: people must not learn
+    which) or "locked" (too many failures with this code).
+    """
+
+    kind: str
+    status: str
+    person_ids: tuple[int, ...] = ()
+    role: str = ""
+    invitation_id: int | None = None
+
+
+Input = Start | Text | Tap | Contact | Resolved

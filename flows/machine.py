@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from flows.context import Subject, TurnContext
 from flows.effects import Effect, RecordConsent
-from flows.inputs import Input, Start, Tap
+from flows.identity import Identity
+from flows.inputs import Input, Start, Tap, Text
 from flows.questions import Questions
 from flows.review import Review
+from flows.rights import Rights
 from flows.state import State
 from flows.turn import button
 
@@ -29,21 +31,32 @@ class Step:
 
 
 def step(state: State, inp: Input, ctx: TurnContext) -> Step:
-    turn = _Turn(ctx)
+    turn = _Turn(ctx, state)
     new_state = turn.run(state, inp)
     return Step(new_state, tuple(turn.effects))
 
 
-class _Turn(Questions, Review):
+class _Turn(Identity, Rights, Questions, Review):
     def run(self, state: State, inp: Input) -> State:
+        if isinstance(inp, Text) and inp.text.strip().startswith("/"):
+            handled = self.command(inp.text)
+            if isinstance(handled, State):
+                return handled
+            inp = handled
         if isinstance(inp, Start) or state.phase == "new":
-            return self.start(state)
+            return self.start(state, inp)
         if self.consent is not True:
             return self.on_consent(state, inp)
-        subject = self.subject(state)
-        if state.phase in ACTIVE and subject is None:
+        proved = self.identify_input(state, inp)
+        if proved is not None:
+            return proved
+        if state.phase in ACTIVE and self.subject(state) is None:
             return self.begin(State())
         handler = {
+            "identify": self.on_identify,
+            "prove": self.on_prove,
+            "locked": lambda s, i: self.ask_identify(),
+            "rights": self.on_rights,
             "choose": self.on_choose,
             "field": self.on_field,
             "edit": self.on_edit,
@@ -57,9 +70,31 @@ class _Turn(Questions, Review):
             return self.begin(state)
         return handler(state, inp)
 
-    def start(self, state: State) -> State:
-        if self.consent is not True:
+    def command(self, text: str) -> Input | State:
+        """A slash command: /start and /capnhat continue; /hoso, /huy and /trogiup are answered
+        here (the first two only after consent: they show or act on personal data)."""
+        name, _, rest = text.strip().partition(" ")
+        name = name.lower()
+        if name in ("/start", "/capnhat"):
+            return Start(rest.strip() or None)
+        if name == "/trogiup":
+            self.say("help")
+            return self.current_state
+        if name in ("/hoso", "/huy") and self.consent is True:
+            if name == "/hoso":
+                return self.show_data(self.current_state)
+            return self.rights_menu(self.current_state)
+        if name in ("/hoso", "/huy"):
             return self.ask_consent()
+        self.say("help")
+        return self.current_state
+
+    def start(self, state: State, inp: Input) -> State:
+        payload = inp.payload if isinstance(inp, Start) else None
+        if self.consent is not True:
+            return self.ask_consent(code=payload)
+        if payload:
+            return self.lookup("code", payload, state)
         if state.phase in ACTIVE and self.subject(state) is not None:
             self.say("welcome_back")
             return self.reask(state)
@@ -80,16 +115,19 @@ class _Turn(Questions, Review):
             return self.prompt(state, view, view.catalogue.field(state.field))
         return self.next_question(state, subject)
 
-    def ask_consent(self) -> State:
+    def ask_consent(self, *, code: str | None = None) -> State:
+        """The notice comes before any personal data; a deep-link code waits for the answer."""
         buttons = (button("consent:yes"), button("consent:no"))
         self.say("consent", buttons, **self.ctx.consent_params)
-        return State(phase="consent")
+        return State(phase="consent", code=code)
 
     def on_consent(self, state: State, inp: Input) -> State:
         if isinstance(inp, Tap) and inp.payload in ("consent:yes", "consent:no"):
             given = inp.payload == "consent:yes"
             self.effects.append(RecordConsent(given=given, version=self.ctx.consent_version))
             self.consent = given
+            if given and state.code:
+                return self.lookup("code", state.code, State())
             if given:
                 return self.begin(State())
             self.say("consent_refused", contact=self.ctx.consent_params.get("contact", ""))
@@ -98,13 +136,12 @@ class _Turn(Questions, Review):
             self.say("consent_refused", contact=self.ctx.consent_params.get("contact", ""))
             return state
         self.say("consent_again", (button("consent:yes"), button("consent:no")))
-        return State(phase="consent")
+        return State(phase="consent", code=state.code)
 
     def begin(self, state: State) -> State:
-        subjects = self.ctx.subjects
+        subjects = self.subjects
         if not subjects:
-            self.say("no_record")
-            return State(phase="no_record")
+            return self.ask_identify()
         if len(subjects) == 1:
             return self.open(subjects[0])
         self.say("choose_person", self.person_buttons(subjects))
@@ -113,7 +150,7 @@ class _Turn(Questions, Review):
     def on_choose(self, state: State, inp: Input) -> State:
         chosen = self.tapped_person(inp)
         if chosen is None:
-            self.say("use_buttons", self.person_buttons(self.ctx.subjects))
+            self.say("use_buttons", self.person_buttons(self.subjects))
             return state
         return self.open(chosen)
 

@@ -137,7 +137,7 @@ class Review(TurnBase):
         self.effects.append(Submit(person_id=subject.person_id, submission_key=key))
         self.just_submitted.add(subject.person_id)
         self.say("submitted", name=subject.name)
-        others = [s for s in self.ctx.subjects if not self.submitted(s)]
+        others = [s for s in self.subjects if not self.submitted(s)]
         if others:
             self.say("submitted_next", self.person_buttons(others))
         return State(phase="submitted", person_id=subject.person_id)
@@ -147,7 +147,7 @@ class Review(TurnBase):
         if chosen is not None:
             return self.open(chosen)
         subject = self.subject(state)
-        others = [s for s in self.ctx.subjects if not self.submitted(s)]
+        others = [s for s in self.subjects if not self.submitted(s)]
         if subject is not None and not self.submitted(subject):
             return self.open(subject)
         name = subject.name if subject is not None else ""

@@ -14,7 +14,7 @@ STATE_VERSION = 1
 
 PHASES = frozenset(
     {"new", "consent", "refused", "choose", "field", "edit", "confirm_value", "conflict"}
-    | {"summary", "pick"}
+    | {"summary", "pick", "identify", "prove", "locked", "rights"}
     | {"submitted", "no_record"}
 )
 
@@ -28,6 +28,12 @@ class State:
     conflict: tuple[str, ...] = ()
     #: A value read with an assumption, shown back and waiting for the person's [Đúng].
     pending: str | None = None
+    #: A code from a deep link, kept until consent is given.
+    code: str | None = None
+    #: Records being proved (person ids), the role they would be linked in, and the invitation.
+    candidates: tuple[int, ...] = ()
+    role: str | None = None
+    invitation: int | None = None
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
@@ -45,6 +51,7 @@ class State:
         if data.get("version") != STATE_VERSION or data.get("phase") not in PHASES:
             return cls()
         data["conflict"] = tuple(data.get("conflict") or ())
+        data["candidates"] = tuple(data.get("candidates") or ())
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

@@ -29,6 +29,58 @@ TEXTS: Mapping[str, str] = {
         "Chưa có hồ sơ nào gắn với tài khoản này. "
         "Vui lòng liên hệ văn thư nhà trường để nhận mã mời."
     ),
+    "identify": (
+        "Để bắt đầu, hãy gõ mã mời in trên phiếu nhà trường phát (ví dụ: K7QX2-MZ9PD), "
+        "hoặc bấm «Chia sẻ số điện thoại» nếu số của bạn có trong hồ sơ."
+    ),
+    "code_unknown": (
+        "Mã này không dùng được: có thể gõ nhầm, mã đã dùng hoặc đã hết hạn. "
+        "Hãy kiểm tra lại, hoặc liên hệ văn thư nhà trường để nhận mã mới."
+    ),
+    "phone_unknown": (
+        "Số điện thoại này chưa có trong hồ sơ nào của nhà trường. "
+        "Hãy dùng mã mời in trên phiếu, hoặc liên hệ văn thư nhà trường."
+    ),
+    "contact_not_yours": (
+        "Vì lý do an toàn, mình chỉ nhận số điện thoại của chính bạn. "
+        "Hãy bấm «Chia sẻ số điện thoại» bên dưới thay vì gửi danh bạ."
+    ),
+    "ask_proof_self": "Để xác minh, hãy nhập ngày sinh của bạn, ví dụ: 15/08/1985.",
+    "ask_proof_guardian": "Để xác minh, hãy nhập ngày sinh của con bạn, ví dụ: 05/09/2010.",
+    "ask_proof_any": (
+        "Để xác minh, hãy nhập ngày sinh của bạn hoặc của con bạn, ví dụ: 15/08/1985."
+    ),
+    "proof_wrong": "Ngày sinh chưa khớp với hồ sơ. Bạn còn {left} lần thử. Hãy nhập lại.",
+    "locked": (
+        "Bạn đã thử sai quá nhiều lần. Vì an toàn, hãy thử lại sau {until}. "
+        "Cần hỗ trợ, liên hệ văn thư nhà trường."
+    ),
+    "linked": "Đã xác minh. Bạn có thể cập nhật hồ sơ của: {names}.",
+    "help": (
+        "Các lệnh:\n"
+        "/capnhat: tiếp tục cập nhật hồ sơ\n"
+        "/hoso: xem dữ liệu của bạn\n"
+        "/huy: hủy liên kết, rút lại đồng ý, yêu cầu xóa hoặc sửa dữ liệu\n"
+        "/trogiup: xem hướng dẫn này"
+    ),
+    "my_data": "Dữ liệu của {name} (mã định danh được che một phần):\n{lines}",
+    "my_data_none": "Tài khoản này chưa gắn với hồ sơ nào, nên không có dữ liệu để xem.",
+    "rights_menu": (
+        "Bạn muốn làm gì? Mỗi yêu cầu được gửi cho nhà trường; nhà trường xác nhận trong "
+        "2 ngày làm việc và xử lý trong 15 ngày."
+    ),
+    "request_opened": (
+        "Đã ghi nhận yêu cầu {what}. Nhà trường sẽ xác nhận trước {ack} và xử lý xong trước {due}."
+    ),
+    "unlinked": (
+        "Đã hủy liên kết tài khoản này với mọi hồ sơ. Các câu trả lời đã gửi vẫn được nhà "
+        "trường xem xét. Gõ /start nếu muốn liên kết lại."
+    ),
+    "withdrawn": (
+        "Đã ghi nhận bạn rút lại đồng ý: hoso-bot ngừng xử lý dữ liệu của bạn. "
+        "Gõ /start nếu muốn đồng ý lại."
+    ),
+    "back": "Đã quay lại. Gõ /capnhat để tiếp tục cập nhật hồ sơ.",
     "choose_person": "Bạn muốn cập nhật hồ sơ của ai? Bấm chọn một tên bên dưới.",
     "progress": (
         "{title}: {name}.\n"
@@ -72,6 +124,19 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "skip": "Bỏ qua",
     "submit": "Gửi",
     "pick": "Sửa một mục",
+    "contact:request": "Chia sẻ số điện thoại",
+    "rights:unlink": "Hủy liên kết tài khoản",
+    "rights:withdraw": "Rút lại đồng ý",
+    "rights:delete": "Yêu cầu xóa dữ liệu",
+    "rights:correct": "Yêu cầu sửa dữ liệu",
+    "rights:back": "Quay lại",
+}
+
+REQUEST_NAMES: Mapping[str, str] = {
+    "delete": "xóa dữ liệu",
+    "correct": "sửa dữ liệu",
+    "withdraw": "rút lại đồng ý",
+    "unlink": "hủy liên kết",
 }
 
 HINT_EXAMPLE = "Ví dụ: {example}"

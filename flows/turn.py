@@ -22,19 +22,27 @@ def button(payload: str) -> Button:
 class TurnBase(ABC):
     """One turn's working memory."""
 
-    def __init__(self, ctx: TurnContext) -> None:
+    def __init__(self, ctx: TurnContext, state: State) -> None:
         self.ctx = ctx
+        self.current_state = state
         self.effects: list[Effect] = []
         self.saved: dict[int, dict[str, Answer]] = {}
         self.consent = ctx.consent_given
         self.just_submitted: set[int] = set()
+        self.linked: list[Subject] = []  # records proved in this turn
 
     # -- plumbing -------------------------------------------------------------------------
     def say(self, key: str, buttons: tuple[Button, ...] = (), **params: str | int) -> None:
         self.effects.append(Say(key, params, buttons))
 
+    @property
+    def subjects(self) -> tuple[Subject, ...]:
+        """The records this account may work on, including any proved in this turn."""
+        known = {s.person_id for s in self.ctx.subjects}
+        return self.ctx.subjects + tuple(s for s in self.linked if s.person_id not in known)
+
     def subject(self, state: State) -> Subject | None:
-        return self.ctx.subject(state.person_id)
+        return next((s for s in self.subjects if s.person_id == state.person_id), None)
 
     def view(self, subject: Subject) -> RecordView:
         answers = {**subject.answers, **self.saved.get(subject.person_id, {})}
@@ -59,7 +67,7 @@ class TurnBase(ABC):
         if isinstance(inp, Tap) and inp.payload.startswith("person:"):
             ident = inp.payload.removeprefix("person:")
             # Only subjects the host linked to this account can be opened.
-            return next((s for s in self.ctx.subjects if str(s.person_id) == ident), None)
+            return next((s for s in self.subjects if str(s.person_id) == ident), None)
         return None
 
     # -- moves owned by the parts -------------------------------------------------------

@@ -25,6 +25,8 @@ class AccountRecord:
     external_id: str
     consent_given: bool | None
     consent_version: str | None
+    failed_proofs: int = 0
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,13 @@ class OutboxRecord:
     payload: Mapping[str, Any]
     attempts: int
     lease_until: datetime | None
+
+
+@dataclass(frozen=True)
+class InvitationRecord:
+    id: int
+    person_id: int
+    role: str
+    expires_at: datetime
+    used_at: datetime | None
+    failed_attempts: int

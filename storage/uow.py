@@ -16,9 +16,17 @@ from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.changes import ChangeRepo
 from storage.repos.conversations import ConversationRepo
+from storage.repos.identity import (
+    InvitationRepo,
+    LockoutRepo,
+    RequestRepo,
+    ScopeRepo,
+    SecretRepo,
+)
 from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PersonRepo, UnitRepo
+from storage.repos.roster_queries import RosterQueries
 
 
 class UnitOfWork:
@@ -42,6 +50,12 @@ class UnitOfWork:
         self.changes = ChangeRepo(s)
         self.outbox = OutboxRepo(s)
         self.audit = AuditRepo(s)
+        self.invitations = InvitationRepo(s)
+        self.lockouts = LockoutRepo(s)
+        self.scopes = ScopeRepo(s)
+        self.requests = RequestRepo(s)
+        self.secrets = SecretRepo(s)
+        self.roster = RosterQueries(s)
         return self
 
     async def commit(self) -> None:

@@ -25,7 +25,9 @@ class AccountRepo:
             {"channel": channel, "external_id": external_id, "active": True, "created_at": at},
         )
         account = await self._s.scalar(
-            select(Account).where(Account.channel == channel, Account.external_id == external_id)
+            select(Account)
+            .where(Account.channel == channel, Account.external_id == external_id)
+            .execution_options(populate_existing=True)
         )
         assert account is not None  # inserted or already there, in this transaction
         return AccountRecord(
@@ -34,6 +36,8 @@ class AccountRepo:
             external_id=account.external_id,
             consent_given=account.consent_given,
             consent_version=account.consent_version,
+            failed_proofs=account.failed_proofs,
+            locked_until=account.locked_until,
         )
 
     async def record_consent(

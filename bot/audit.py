@@ -1,0 +1,299 @@
+"""``hoso audit``: check every record of a roster file or of the database, change nothing.
+
+One pass over the records, streamed: each record is judged by ``flows.audit`` and its findings
+written to the report at once, so memory does not grow with the roster. Two things need every
+record: the per-unit counts (a tally per school and class) and duplicate CCCDs, which go to a
+temporary SQLite file (~50 bytes a record on disk, none in RAM beyond SQLite's page cache) rather
+than a dict (~100 bytes a record in RAM); they are reported after the other findings.
+
+The terminal only ever shows counts: names, CCCDs, phones and dates stay in the report files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import astuple, dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the dev extras
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import Settings
+from bot.reference import Reference
+from bot.roster import guess_kind, open_roster
+from flows.audit import AuditCode, ChoiceMemo, RecordAudit, audit_record, duplicate_finding
+from flows.catalogue import Catalogue
+from storage.db import make_engine
+from storage.records import PersonRecord
+from storage.uow import Store
+
+REPORT_COLUMNS = ("row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "message")
+POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
+OUTPUT_SUFFIXES = (".csv", ".xlsx")
+_MISSING_FOR_POLICE = {AuditCode.AGE14_NO_CCCD: "CCCD", AuditCode.AGE14_NO_VNEID: "VNeID mức 2"}
+_FORMULA_START = ("=", "+", "-", "@")
+Unit = tuple[str, str]
+
+
+class AuditError(Exception):
+    """The audit could not run (output not writable, database unreadable); Vietnamese message."""
+
+
+class TableWriter:
+    """Rows to CSV (UTF-8 with BOM, so Excel shows Vietnamese) or XLSX, by the file's extension.
+
+    Written under a temporary name and renamed by ``commit``: a run stopped half-way (a bad byte in
+    the roster's last line) leaves no half report that looks complete.
+    """
+
+    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+        if path.suffix.lower() not in OUTPUT_SUFFIXES:
+            raise AuditError(f"Tệp kết quả {path.name} phải có đuôi .csv hoặc .xlsx.")
+        self._path, self._tmp = path, path.with_name(f".{path.name}.tmp")
+        self._xlsx = path.suffix.lower() == ".xlsx"
+        self._handle: IO[str] | None = None
+        self._book: Workbook | None = None
+        if self._xlsx:  # write-only: rows go to a temporary file, not to memory
+            self._book = Workbook(write_only=True)
+            self._sheet = self._book.create_sheet()
+        else:
+            try:
+                self._handle = self._tmp.open("w", encoding="utf-8-sig", newline="")
+            except OSError as exc:
+                raise AuditError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
+            self._csv = csv.writer(self._handle)
+        self.write(columns)
+
+    def write(self, row: Sequence[object]) -> None:
+        cells = [_safe_cell(cell) for cell in row]
+        if self._book is not None:
+            self._sheet.append(cells)
+        else:
+            self._csv.writerow(cells)
+
+    def commit(self) -> None:
+        try:
+            if self._book is not None:
+                self._book.save(self._tmp)
+            elif self._handle is not None:
+                self._handle.close()
+            self._tmp.replace(self._path)
+        except OSError as exc:
+            raise AuditError(f"Không ghi được tệp {self._path}: {exc.strerror}.") from exc
+
+    def abort(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def _safe_cell(cell: object) -> object:
+    """Text that Excel would run as a formula is quoted; characters XLSX forbids are dropped."""
+    if not isinstance(cell, str):
+        return cell
+    text: str = ILLEGAL_CHARACTERS_RE.sub("", cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class DuplicateIndex:
+    """CCCDs seen so far, with the row, record key and unit they were seen on, on disk."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="hoso-audit-")
+        self._db = sqlite3.connect(Path(self._dir.name) / "ids.sqlite")
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE ids (cccd INTEGER, row INTEGER, ma TEXT, truong TEXT, lop TEXT,"
+            " clean INTEGER)"
+        )
+
+    def add(self, cccd: str, row: int, ma_dinh_danh: str, unit: Unit, clean: bool) -> None:
+        values = (int(cccd), row, ma_dinh_danh, *unit, clean)
+        self._db.execute("INSERT INTO ids VALUES (?, ?, ?, ?, ?, ?)", values)
+
+    def duplicates(self) -> Iterator[tuple[int, str, Unit, bool, str]]:
+        """(row, ma_dinh_danh, unit, was clean, the other rows) for every shared CCCD, by row."""
+        self._db.execute("CREATE INDEX ids_cccd ON ids (cccd)")
+        groups: dict[int, list[int]] = {}
+        query = "SELECT cccd, row FROM ids WHERE cccd IN "
+        shared = "(SELECT cccd FROM ids GROUP BY cccd HAVING count(*) > 1)"
+        for cccd, row in self._db.execute(query + shared + " ORDER BY row"):
+            groups.setdefault(cccd, []).append(row)
+        select = "SELECT cccd, row, ma, truong, lop, clean FROM ids WHERE cccd IN "
+        for cccd, row, ma, truong, lop, clean in self._db.execute(
+            select + shared + " ORDER BY row"
+        ):
+            others = ", ".join(str(r) for r in groups[cccd] if r != row)
+            yield row, ma, (truong, lop), bool(clean), others
+
+    def close(self) -> None:
+        self._db.close()
+        self._dir.cleanup()
+
+
+@dataclass
+class Tally:
+    records: int = 0
+    complete: int = 0
+    correct: int = 0
+    clean: int = 0
+    police: int = 0
+
+    def count(self, result: RecordAudit) -> None:
+        self.merge(Tally(1, result.complete, result.correct, result.clean, result.police))
+
+    def merge(self, other: Tally) -> None:
+        for spec in fields(self):
+            setattr(self, spec.name, getattr(self, spec.name) + getattr(other, spec.name))
+
+
+@dataclass
+class AuditSummary:
+    units: dict[Unit, Tally] = field(default_factory=dict)
+    findings: int = 0
+
+
+class Auditor:
+    """Judges records one at a time, writes their findings, keeps the per-unit counts."""
+
+    def __init__(
+        self, reference: Reference, today: date, report: TableWriter, police: TableWriter | None
+    ) -> None:
+        self._reference, self._today = reference, today
+        self._report, self._police = report, police
+        self._ids = DuplicateIndex()
+        self._memo: ChoiceMemo = {}
+        self.summary = AuditSummary()
+
+    def add(self, row: int, catalogue: Catalogue, values: Mapping[str, str | None]) -> None:
+        ref, today, memo = self._reference, self._today, self._memo
+        cross, lists = ref.crossref, ref.codelists
+        result = audit_record(
+            values, catalogue, codelists=lists, crossref=cross, today=today, memo=memo
+        )
+        unit = ((values.get("ma_truong") or "").strip(), (values.get("lop") or "").strip())
+        ma = (values.get("ma_dinh_danh") or "").strip()
+        for finding in result.findings:
+            self._report.write((row, ma, *unit, finding.field, finding.code, finding.message))
+        self.summary.findings += len(result.findings)
+        self.summary.units.setdefault(unit, Tally()).count(result)
+        if result.cccd is not None:
+            self._ids.add(result.cccd, row, ma, unit, result.clean)
+        if result.police and self._police is not None:
+            missing = "; ".join(_MISSING_FOR_POLICE[AuditCode(c)] for c in result.police_codes)
+            name = result.values.get("ho_ten") or ""
+            self._police.write((row, ma, name, *unit, missing))
+
+    def finish(self) -> AuditSummary:
+        """Report shared CCCDs (a duplicate makes both records unclean), then close the index."""
+        try:
+            for row, ma, unit, was_clean, others in self._ids.duplicates():
+                finding = duplicate_finding(others)
+                self._report.write((row, ma, *unit, finding.field, finding.code, finding.message))
+                self.summary.findings += 1
+                self.summary.units[unit].clean -= was_clean
+        finally:
+            self._ids.close()
+        return self.summary
+
+
+@dataclass(frozen=True)
+class AuditJob:
+    """What to audit (a roster file, or the database when ``file`` is None) and where to write."""
+
+    file: Path | None
+    out: Path
+    kind: str | None
+    police: Path | None
+    today: date
+
+
+def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditSummary:
+    """Audit, then publish the report (and police list) only if the whole run succeeded."""
+    report = TableWriter(job.out, REPORT_COLUMNS)
+    police = TableWriter(job.police, POLICE_COLUMNS) if job.police is not None else None
+    writers = [w for w in (report, police) if w is not None]
+    try:
+        auditor = Auditor(reference, job.today, report, police)
+        if job.file is not None:
+            with open_roster(job.file) as roster:
+                kind = job.kind or guess_kind(roster.headers, reference.catalogues)
+                catalogue = reference.catalogues[kind]
+                for row, values in roster.records(catalogue):
+                    auditor.add(row, catalogue, values)
+        else:
+            asyncio.run(audit_database(auditor, settings, reference, job.kind))
+        summary = auditor.finish()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    for writer in writers:
+        writer.commit()
+    return summary
+
+
+async def audit_database(
+    auditor: Auditor, settings: Settings, reference: Reference, kind: str | None, batch: int = 1000
+) -> None:
+    """Every person in id order (``row`` is the position in that order), one page per transaction
+    so a long audit never holds the database while it checks records."""
+    db = settings.database
+    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    row, after = 0, 0
+    try:
+        while page := await _page(store, kind, after, batch):
+            for record in page:
+                row += 1
+                values = {**record.values, "ma_dinh_danh": record.ma_dinh_danh}
+                auditor.add(row, reference.catalogues[record.kind], values)
+            after = page[-1].id
+    except Exception as exc:  # no driver error may reach the user as a traceback
+        raise AuditError(
+            "Không đọc được cơ sở dữ liệu đã cấu hình. Hãy kiểm tra [database] url "
+            "và chạy “hoso db upgrade”."
+        ) from exc
+    finally:
+        await store.close()
+
+
+async def _page(store: Store, kind: str | None, after: int, batch: int) -> list[PersonRecord]:
+    page: list[PersonRecord] = []
+    async with (
+        store.unit_of_work() as uow,
+        aclosing(uow.people.stream(kind, batch, after_id=after)) as stream,
+    ):
+        async for record in stream:
+            page.append(record)
+            if len(page) == batch:
+                break
+    return page
+
+
+def print_summary(
+    summary: AuditSummary, console: Console, *, report: Path, police: Path | None
+) -> None:
+    """Counts per unit, totals, and where the details are: never a personal value."""
+    table = Table(title="Kết quả kiểm tra hồ sơ")
+    for header in ("Trường", "Lớp", "Hồ sơ", "Đủ", "Đúng", "Sạch", "14+ chưa có CCCD/VNeID"):
+        table.add_column(header, justify="left" if header in ("Trường", "Lớp") else "right")
+    total = Tally()
+    for (truong, lop), tally in sorted(summary.units.items()):
+        table.add_row(truong or "(trống)", lop, *map(str, astuple(tally)))
+        total.merge(tally)
+    table.add_row("Tổng", "", *map(str, astuple(total)), style="bold")
+    console.print(table)
+    console.print(f"Đã ghi {summary.findings} phát hiện vào {report}.")
+    where = police if police is not None else report
+    console.print(
+        f"{total.police} người từ 14 tuổi chưa có CCCD hoặc VNeID mức 2 (danh sách: {where})."
+    )

@@ -1,0 +1,286 @@
+"""Reading a school's roster (CSV or XLSX) row by row, columns matched by header text.
+
+Schools export rosters from whatever software they have: CSV in UTF-8 or a Windows code page,
+with "," or ";", Excel files, or HTML tables saved as ".xls". A bad file must end with a sentence
+the school's clerk can act on, never a traceback, so every failure becomes a ``RosterError`` in
+Vietnamese. Rows are streamed (generators all the way), so memory does not grow with the file;
+``hoso audit`` and ``hoso import`` share this reader.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import openpyxl  # type: ignore[import-untyped]  # no stubs in the dev extras
+
+from flows.catalogue import Catalogue, FieldSpec
+from flows.rules.base import fold
+
+RowValues = dict[str, str | None]
+RawRows = Iterator[tuple[int, Sequence[object]]]
+
+_CHUNK = 1 << 16
+_SNIFF = 2048
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the pre-2007 .xls container
+_MARKUP = (b"<!doctype", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<body")
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_DELIMITERS = (",", ";", "\t")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+SAVE_AS_CSV = "Hãy mở tệp bằng Excel và lưu lại dưới dạng CSV UTF-8 hoặc Excel (.xlsx)."
+
+
+class RosterError(Exception):
+    """A roster that cannot be read; the message (Vietnamese) names the problem and the fix."""
+
+
+def header_key(text: str) -> str:
+    """Headers compare without case, diacritics, spaces, punctuation: "Mã trường" = "MA TRUONG"."""
+    return _NOT_ALNUM.sub("", fold(text))
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as record text: dates as dd/mm/yyyy, whole numbers as their digits, "" as None.
+
+    A number Excel stored without its leading zero (a phone, a CCCD) is kept as the digits left:
+    guessing the zero back would hide the problem, so the rules report it instead.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def guess_kind(headers: tuple[str, ...], catalogues: Mapping[str, Catalogue]) -> str:
+    """Students' rosters have a class column ("Lớp"); staff rosters never do."""
+    lop = header_key(catalogues["student"].field("lop").header)
+    return "student" if any(header_key(h) == lop for h in headers) else "staff"
+
+
+def needs_column(spec: FieldSpec) -> bool:
+    """A field that can be required must have a column, or no record could ever be "đủ"."""
+    return spec.required or spec.required_if is not None or spec.required_from_age is not None
+
+
+def _known_headers(catalogue: Catalogue, mapping: Mapping[str, str]) -> dict[str, str]:
+    """Folded header -> key: the configured mapping first, then headers, labels, keys."""
+    keys = {spec.key for spec in catalogue.fields}
+    known: dict[str, str] = {}
+    for text, key in mapping.items():
+        if key not in keys:
+            raise RosterError(f"Cấu hình cột “{text}” trỏ tới trường không có: “{key}”.")
+        known[header_key(text)] = key
+    for attribute in ("header", "label", "key"):
+        for spec in catalogue.fields:
+            known.setdefault(header_key(getattr(spec, attribute)), spec.key)
+    return known
+
+
+def match_columns(
+    headers: tuple[str, ...], catalogue: Catalogue, mapping: Mapping[str, str] | None = None
+) -> dict[int, str]:
+    """Column index -> field key; unknown columns are ignored, missing required ones refused."""
+    known = _known_headers(catalogue, mapping or {})
+    columns: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    for index, header in enumerate(headers):
+        key = known.get(header_key(header)) if header else None
+        if key is None:
+            continue
+        if key in seen:
+            raise RosterError(f"Hai cột “{seen[key]}” và “{header}” cùng chỉ một thông tin.")
+        columns[index], seen[key] = key, header
+    missing = [s.header for s in catalogue.fields if needs_column(s) and s.key not in seen]
+    if missing:
+        raise RosterError(
+            f"Tệp thiếu {len(missing)} cột bắt buộc: {', '.join(missing)}. "
+            "Hãy thêm các cột này (tên cột ở dòng đầu tiên) rồi chạy lại."
+        )
+    return columns
+
+
+class Roster:
+    """An open roster file: its header row, then its data rows numbered from 1.
+
+    Blank rows are skipped but keep their number, so ``row`` N is always the spreadsheet's row
+    N + 1 (the header being row 1) and the school can find it.
+    """
+
+    def __init__(self, name: str, rows: RawRows, close: Callable[[], None]) -> None:
+        self._name = name
+        self._close = close
+        self._rows = rows
+        first = next(rows, None)
+        if first is None:
+            self.close()
+            raise RosterError(f"Tệp {name} trống: không có dòng tiêu đề nào.")
+        self.headers = tuple(cell_text(cell) or "" for cell in first[1])
+
+    def records(
+        self, catalogue: Catalogue, mapping: Mapping[str, str] | None = None
+    ) -> Iterator[tuple[int, RowValues]]:
+        """(row number, values by field key) for each data row; checks the columns first."""
+        columns = match_columns(self.headers, catalogue, mapping)
+        first = next(self._rows, None)
+        if first is None:
+            raise RosterError(f"Tệp {self._name} chỉ có dòng tiêu đề, không có dòng dữ liệu nào.")
+        return self._records(columns, first)
+
+    def _records(
+        self, columns: dict[int, str], first: tuple[int, Sequence[object]]
+    ) -> Iterator[tuple[int, RowValues]]:
+        for number, cells in _chain(first, self._rows):
+            width = len(cells)
+            yield (
+                number - 1,
+                {key: cell_text(cells[i]) if i < width else None for i, key in columns.items()},
+            )
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _chain(first: tuple[int, Sequence[object]], rest: RawRows) -> RawRows:
+    yield first
+    yield from rest
+
+
+def _non_blank(rows: Iterable[Sequence[object]]) -> RawRows:
+    """Number rows from 1 (the header) and drop the ones with nothing in them."""
+    for number, cells in enumerate(rows, start=1):
+        if any(cell_text(cell) is not None for cell in cells):
+            yield number, cells
+
+
+def open_roster(path: Path) -> Roster:
+    """Open a roster by what the file really is (not by its extension) and read its header."""
+    head = _head(path)
+    if head.startswith(_ZIP):
+        return _open_xlsx(path)
+    if head.startswith(_OLE):
+        raise RosterError(
+            f"Tệp {path.name} là tệp Excel cũ (.xls), chưa đọc được. "
+            "Hãy mở bằng Excel và lưu lại dưới dạng Excel (.xlsx) hoặc CSV UTF-8."
+        )
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(_MARKUP):
+        raise RosterError(
+            f"Tệp {path.name} thực ra là trang HTML/XML (thường do phần mềm xuất ra), "
+            f"không phải bảng tính. {SAVE_AS_CSV}"
+        )
+    if path.suffix.lower() in _EXCEL_SUFFIXES:
+        raise RosterError(f"Tệp {path.name} không phải tệp Excel hợp lệ. {SAVE_AS_CSV}")
+    return _open_csv(path, head)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF)
+    except FileNotFoundError as exc:
+        raise RosterError(f"Không tìm thấy tệp {path}.") from exc
+    except OSError as exc:
+        raise RosterError(f"Không mở được tệp {path}: {exc.strerror}.") from exc
+    if not head.strip():
+        raise RosterError(f"Tệp {path.name} trống: không có dòng tiêu đề nào.")
+    return head
+
+
+def _check_utf8(path: Path, head: bytes) -> None:
+    """Refuse a file that is not UTF-8 before any row is used, naming the first bad line."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise RosterError(f"Tệp {path.name} đang ở mã UTF-16. {_save_utf8()}")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk[: exc.start].count(b"\n")
+                raise RosterError(
+                    f"Tệp {path.name} không phải văn bản UTF-8 (lỗi mã ký tự ở dòng {line}; "
+                    f"có thể tệp đang ở mã Windows-1258 hoặc TCVN3). {_save_utf8()}"
+                ) from exc
+            line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise RosterError(f"Tệp {path.name} bị cắt giữa một ký tự. {_save_utf8()}") from exc
+
+
+def _save_utf8() -> str:
+    return "Lưu lại tệp dưới dạng CSV UTF-8 (Excel: Lưu thành… → CSV UTF-8) rồi chạy lại."
+
+
+def _open_csv(path: Path, head: bytes) -> Roster:
+    _check_utf8(path, head)
+    handle: IO[str] = path.open("r", encoding="utf-8-sig", newline="")
+    try:
+        delimiter = _delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter)
+        return Roster(path.name, _guard_csv(path.name, _non_blank(reader)), handle.close)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _delimiter(header_line: str) -> str:
+    """The separator the header uses most: "," by default, ";" from Vietnamese-locale Excel."""
+    return max(_DELIMITERS, key=header_line.count)
+
+
+def _guard_csv(name: str, rows: RawRows) -> RawRows:
+    try:
+        yield from rows
+    except csv.Error as exc:
+        raise RosterError(f"Tệp {name} không đúng dạng CSV: {exc}.") from exc
+
+
+def _open_xlsx(path: Path) -> Roster:
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file; none may escape
+        raise RosterError(f"Không đọc được tệp Excel {path.name}. {SAVE_AS_CSV}") from exc
+    try:
+        sheet = book.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # some exporters write a wrong size; read every row
+        rows = sheet.iter_rows(values_only=True)
+        return Roster(path.name, _guard_xlsx(path.name, _non_blank(rows)), book.close)
+    except RosterError:
+        raise
+    except Exception as exc:
+        book.close()
+        raise RosterError(f"Không đọc được tệp Excel {path.name}. {SAVE_AS_CSV}") from exc
+
+
+def _guard_xlsx(name: str, rows: RawRows) -> RawRows:
+    try:
+        yield from rows
+    except Exception as exc:  # a damaged sheet part surfaces only while reading it
+        raise RosterError(f"Tệp Excel {name} bị hỏng ở giữa trang tính. {SAVE_AS_CSV}") from exc
