@@ -15,9 +15,10 @@ from rich.console import Console
 from bot.audit import AuditError, AuditJob, print_summary, run_audit
 from bot.config import ConfigError, Settings, load_settings
 from bot.invite import InviteError, InviteJob, run_invite
+from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
 from bot.roster import RosterError
-from bot.runtime import chat_by_person, chat_by_phone, run_demo, upgrade_database
+from bot.runtime import chat_by_code, chat_by_person, chat_by_phone, run_demo, upgrade_database
 
 app = typer.Typer(
     help="hoso-bot: cập nhật hồ sơ cán bộ, giáo viên, học sinh qua trò chuyện.",
@@ -36,6 +37,7 @@ ConfigOption = Annotated[
 
 
 def _settings(config: Path | None) -> Settings:
+    configure_logging()
     try:
         return load_settings(config)
     except ConfigError as exc:
@@ -82,16 +84,14 @@ def chat(
     if len(chosen) != 1:
         typer.echo("Lỗi: cần đúng một trong --person, --phone, --code.", err=True)
         raise typer.Exit(2)
-    if code is not None:
-        typer.echo("Lỗi: mã mời chưa được hỗ trợ trong phiên bản này.", err=True)
-        raise typer.Exit(2)
     settings = _settings(config)
     interactive = sys.stdin.isatty()
-    runner = (
-        chat_by_person(settings, person, interactive=interactive)
-        if person is not None
-        else chat_by_phone(settings, phone or "", interactive=interactive)
-    )
+    if person is not None:
+        runner = chat_by_person(settings, person, interactive=interactive)
+    elif phone is not None:
+        runner = chat_by_phone(settings, phone, interactive=interactive)
+    else:
+        runner = chat_by_code(settings, code or "", interactive=interactive)
     if not asyncio.run(runner):
         raise typer.Exit(1)
 

@@ -7,6 +7,8 @@ A redelivered update finds itself in the inbox and does nothing.
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +24,8 @@ from flows.state import State
 from flows.texts import render
 from storage.repos.conversations import ConcurrentUpdateError
 from storage.uow import Store
+
+log = logging.getLogger("hoso.engine")
 
 MAX_TURN_ATTEMPTS = 3
 MAX_LOOKUPS = 2  # a turn may ask the host to look something up, then continue
@@ -53,13 +57,25 @@ class Engine:
 
     async def handle(self, message: Inbound) -> list[Outbound]:
         """Apply one inbound update exactly once; the replies to send after it committed."""
+        started = time.perf_counter()
         for attempt in range(MAX_TURN_ATTEMPTS):
             try:
-                return await self._turn(message)
+                replies = await self._turn(message)
+                break
             except ConcurrentUpdateError:
+                log.info("turn retried channel=%s attempt=%d", message.channel, attempt + 1)
                 if attempt == MAX_TURN_ATTEMPTS - 1:
                     raise
-        return []
+        # Ids, kinds and message keys only: never the text the person sent or received.
+        log.info(
+            "turn channel=%s update=%s input=%s replies=%s ms=%.1f",
+            message.channel,
+            message.update_id,
+            type(message.input).__name__,
+            ",".join(r.key for r in replies) or "-",
+            (time.perf_counter() - started) * 1000,
+        )
+        return replies
 
     async def link(
         self, channel: str, external_id: str, person_id: int, *, role: str, proof: str

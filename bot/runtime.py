@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
 from bot.engine import Engine, utc_now
+from bot.invitations import normalise_code
 from bot.reference import load_reference
 from bot.sample_data import demo_parent_phone, generate_school
 from bot.seed import seed_school
+from flows.inputs import Contact, Input, Start
 from flows.rules.phones import canonical_phone
 from handlers.console import CHANNEL, ConsoleSession, terminal_lines
 from storage.db import make_engine
@@ -32,13 +34,16 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
         await store.close()
 
 
-async def _converse(engine: Engine, external_id: str, *, interactive: bool) -> None:
+async def _converse(
+    engine: Engine, external_id: str, *, interactive: bool, first: Input | None = None
+) -> None:
+    """A console conversation; ``first`` is sent after /start (a code or a vouched phone)."""
     session = ConsoleSession(engine.handle, external_id, sys.stdout)
+    lines: Iterable[str] = sys.stdin
     if interactive:
         print("(Gõ số thứ tự của nút hoặc nội dung trả lời; /thoat để thoát.)\n")
-        await session.run(terminal_lines(), echo=False)
-    else:
-        await session.run(sys.stdin, echo=False)
+        lines = terminal_lines()
+    await session.run(lines, echo=False, first=first)
 
 
 async def run_demo(settings: Settings, *, as_parent: bool, interactive: bool) -> None:
@@ -92,13 +97,21 @@ async def chat_by_person(settings: Settings, ma_dinh_danh: str, *, interactive: 
 
 
 async def chat_by_phone(settings: Settings, phone: str, *, interactive: bool) -> bool:
+    """Support staff who checked the caller's phone: the bot treats it as vouched and still asks
+    the caller for a birth date, as a channel-shared contact would."""
     canonical = canonical_phone(phone)
     if canonical is None:
         print("Số điện thoại không hợp lệ. Ví dụ: 0912345678.", file=sys.stderr)
         return False
     async with open_engine(settings) as engine:
-        if not await _link_phone(engine, canonical):
-            print("Không có hồ sơ nào ghi số điện thoại này.", file=sys.stderr)
-            return False
-        await _converse(engine, f"phone:{canonical}", interactive=interactive)
+        vouched = Contact(canonical, verified=True)
+        await _converse(engine, f"phone:{canonical}", interactive=interactive, first=vouched)
+    return True
+
+
+async def chat_by_code(settings: Settings, code: str, *, interactive: bool) -> bool:
+    """The console's version of opening an invitation deep link."""
+    account = f"code:{normalise_code(code) or code}"
+    async with open_engine(settings) as engine:
+        await _converse(engine, account, interactive=interactive, first=Start(code))
     return True

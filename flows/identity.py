@@ -50,7 +50,7 @@ class Identity(TurnBase):
         if self.locked():
             return self.say_locked()
         self.effects.append(Lookup(kind, key))
-        return state
+        return state if state.phase != "new" else State(phase="identify")
 
     def on_identify(self, state: State, inp: Input) -> State:
         if isinstance(inp, Text) and inp.text.strip():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flows.context import Subject, TurnContext
 from flows.effects import Effect, RecordConsent
 from flows.identity import Identity
-from flows.inputs import Input, Start, Tap, Text
+from flows.inputs import Contact, Input, Resolved, Start, Tap, Text
 from flows.questions import Questions
 from flows.review import Review
 from flows.rights import Rights
@@ -38,6 +38,8 @@ def step(state: State, inp: Input, ctx: TurnContext) -> Step:
 
 class _Turn(Identity, Rights, Questions, Review):
     def run(self, state: State, inp: Input) -> State:
+        if isinstance(inp, Resolved):  # the host's answer to this turn's own lookup
+            return self.on_resolved(inp)
         if isinstance(inp, Text) and inp.text.strip().startswith("/"):
             handled = self.command(inp.text)
             if isinstance(handled, State):
@@ -128,6 +130,8 @@ class _Turn(Identity, Rights, Questions, Review):
             self.consent = given
             if given and state.code:
                 return self.lookup("code", state.code, State())
+            if given and state.phone:
+                return self.lookup("phone", state.phone, State())
             if given:
                 return self.begin(State())
             self.say("consent_refused", contact=self.ctx.consent_params.get("contact", ""))
@@ -136,7 +140,9 @@ class _Turn(Identity, Rights, Questions, Review):
             self.say("consent_refused", contact=self.ctx.consent_params.get("contact", ""))
             return state
         self.say("consent_again", (button("consent:yes"), button("consent:no")))
-        return State(phase="consent", code=state.code)
+        # A vouched phone shared before consent waits for it, like a deep-link code.
+        phone = inp.phone if isinstance(inp, Contact) and inp.verified else state.phone
+        return State(phase="consent", code=state.code, phone=phone)
 
     def begin(self, state: State) -> State:
         subjects = self.subjects

@@ -30,6 +30,8 @@ class State:
     pending: str | None = None
     #: A code from a deep link, kept until consent is given.
     code: str | None = None
+    #: A phone the channel vouched for before consent, looked up once consent is given.
+    phone: str | None = None
     #: Records being proved (person ids), the role they would be linked in, and the invitation.
     candidates: tuple[int, ...] = ()
     role: str | None = None

@@ -61,8 +61,10 @@ class ConsoleSession:
         self.out.flush()
         return replies
 
-    async def run(self, lines: Iterable[str], *, echo: bool) -> None:
-        await self.send(Start())
+    async def run(self, lines: Iterable[str], *, echo: bool, first: Input | None = None) -> None:
+        await self.send(first if isinstance(first, Start) else Start())
+        if first is not None and not isinstance(first, Start):
+            await self.send(first)
         for line in lines:
             if not line.strip():
                 continue

@@ -28,9 +28,19 @@ def make_engine(
     PostgreSQL; on SQLite the store queues writers itself."""
     if not is_sqlite(url):
         return create_async_engine(
-            url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            hide_parameters=True,  # personal data must not reach logs or error messages
         )
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,
+    )
     _prepare_sqlite(engine)
     return engine
 

@@ -30,20 +30,21 @@ import io
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.invitations import code_hash, installation_pepper
 from bot.reference import load_reference
 from bot.seed import record_phones
 from flows.channel import Inbound, Outbound
-from flows.inputs import Tap
+from flows.inputs import Contact, Tap
 from flows.state import State
 from handlers.console import ConsoleSession, to_input
 from storage.db import make_engine
-from storage.uow import Store
+from storage.uow import Store, UnitOfWork
 
 HERE = Path(__file__).parent / "scenarios"
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # 09:00 in Hồ Chí Minh City
@@ -79,6 +80,7 @@ class Run:
     session: ConsoleSession | None = None
     last: Inbound | None = None
     person_ids: dict[str, int] = field(default_factory=dict)
+    now: datetime = NOW
 
     async def boot(self) -> ConsoleSession:
         if self.store is not None:
@@ -86,7 +88,7 @@ class Run:
         self.store = Store(make_engine(self.url))
         engine = Engine(
             self.store, self.settings, load_reference(self.settings.catalogue),
-            clock=lambda: NOW, ids=self.ids,
+            clock=lambda: self.now, ids=self.ids,
         )  # fmt: skip
         previous = self.session
         self.session = ConsoleSession(self._recorder(engine), EXTERNAL_ID, io.StringIO())
@@ -124,12 +126,30 @@ async def seed(run: Run, script: dict[str, Any]) -> None:
                 kind=record["kind"], ma_dinh_danh=record["ma_dinh_danh"], unit_code=record["unit"],
                 values=values, phones=record_phones(record["kind"], values), at=NOW,
             )  # fmt: skip
+        await invite(uow, run, script.get("invite", []))
         await uow.commit()
+    if not script.get("link", True):
+        return
     for name in script["people"]:
         await run.engine.link(
             "console", EXTERNAL_ID, run.person_ids[name],
             role=script.get("role", "self"), proof="test",
         )  # fmt: skip
+
+
+async def invite(uow: UnitOfWork, run: Run, invitations: list[dict[str, Any]]) -> None:
+    """``[[invite]] person = "teacher", code = "K7QX2-MZ9PD", days = 30, used = false``."""
+    pepper = await installation_pepper(uow, at=NOW)
+    for spec in invitations:
+        invitation_id = await uow.invitations.create(
+            run.person_ids[spec["person"]],
+            role=spec.get("role", "self"),
+            code_hash=code_hash(spec["code"], pepper),
+            expires_at=NOW + timedelta(days=spec.get("days", 30)),
+            at=NOW,
+        )
+        if spec.get("used"):
+            await uow.invitations.use(invitation_id, None, at=NOW)
 
 
 async def send(run: Run, turn: dict[str, Any]) -> list[Outbound]:
@@ -141,6 +161,10 @@ async def send(run: Run, turn: dict[str, Any]) -> list[Outbound]:
     if turn.get("duplicate"):
         assert run.last is not None, "duplicate = true needs an earlier turn"
         return await run.engine.handle(run.last)
+    if "advance_minutes" in turn:
+        run.now += timedelta(minutes=turn["advance_minutes"])
+    if "contact" in turn:
+        return await session.send(Contact(turn["contact"], verified=turn.get("verified", True)))
     if "payload" in turn:
         return await session.send(Tap(turn["payload"]))
     if "tap" in turn:
@@ -158,6 +182,10 @@ def check_replies(
     if "buttons" in turn:
         shown = [b.label for b in replies[-1].buttons] if replies else []
         assert shown == turn["buttons"], f"{where}: buttons {shown}, expected {turn['buttons']}"
+    for needle in turn.get("contains", []):
+        assert any(needle in r.text for r in replies), f"{where}: no reply contains {needle!r}"
+    for needle in turn.get("absent", []):
+        assert all(needle not in r.text for r in replies), f"{where}: a reply shows {needle!r}"
     if "codes" in turn:
         codes = [r.code for r in replies if r.code is not None]
         assert codes == turn["codes"], f"{where}: codes {codes}, expected {turn['codes']}"
@@ -188,6 +216,21 @@ async def play(run: Run, script: dict[str, Any]) -> None:
             )
 
 
+async def linked_names(run: Run) -> list[str]:
+    assert run.store is not None
+    async with run.store.unit_of_work() as uow:
+        account = await uow.accounts.get_or_create("console", EXTERNAL_ID, at=NOW)
+        ids = {link.person_id for link in await uow.accounts.links(account.id)}
+    return sorted(name for name, pid in run.person_ids.items() if pid in ids)
+
+
+async def request_kinds(run: Run) -> list[str]:
+    assert run.store is not None
+    async with run.store.unit_of_work() as uow:
+        account = await uow.accounts.get_or_create("console", EXTERNAL_ID, at=NOW)
+        return [kind for kind, _ in await uow.requests.open_kinds(account.id)]
+
+
 async def check_end(run: Run, script: dict[str, Any]) -> None:
     end = script.get("end", {})
     assert run.store is not None
@@ -206,6 +249,10 @@ async def check_end(run: Run, script: dict[str, Any]) -> None:
             got = {"new": answers[key].new_value, "how": answers[key].how}
             wanted = {k: (None if want[k] == "" else want[k]) for k in got if k in want}
             assert got == wanted, f"{key}: {got} != {wanted}"
+    if "linked" in end:
+        assert await linked_names(run) == sorted(end["linked"])
+    if "requests" in end:
+        assert await request_kinds(run) == end["requests"]
     if "confirmed" in end:
         confirmed = [a.field for a in sets[-1].changes if a.how == "confirmed"]
         assert len(confirmed) == end["confirmed"], f"confirmed {len(confirmed)}"

@@ -99,11 +99,17 @@ def test_chat_with_unknown_person_fails_clearly(tmp_path: Path) -> None:
 
 def test_chat_by_phone_finds_a_parent(tmp_path: Path) -> None:
     hoso("demo", cwd=tmp_path, stdin="")
-    phone = demo_parent_phone(generate_school(today=date.today()))
+    school = generate_school(today=date.today())
+    phone = demo_parent_phone(school)
+    child = next(s for s in school.students if phone in s.values.values())
     spaced = f"{phone[:4]} {phone[4:7]} {phone[7:]}"
-    result = hoso("chat", "--phone", spaced, cwd=tmp_path, stdin="1\n")
+    born = child.values["ngay_sinh"]
+    result = hoso("chat", "--phone", spaced, cwd=tmp_path, stdin=f"1\n01/01/2001\n{born}\n")
     assert result.returncode == 0, result.stderr
-    assert "Bạn muốn cập nhật hồ sơ của ai?" in result.stdout
+    out = result.stdout
+    assert "Để xác minh, hãy nhập ngày sinh của con bạn" in out
+    assert "Ngày sinh chưa khớp với hồ sơ. Bạn còn 4 lần thử." in out
+    assert "Bạn muốn cập nhật hồ sơ của ai?" in out
 
 
 @pytest.mark.parametrize(
@@ -123,10 +129,12 @@ def test_bad_config_fails_at_start_naming_the_key(
     assert named in result.stderr
 
 
-def test_chat_by_code_is_refused_until_invitations_exist(tmp_path: Path) -> None:
-    result = hoso("chat", "--code", "ABC", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "mã mời" in result.stderr
+def test_chat_by_code_answers_a_wrong_code_without_revealing_anything(tmp_path: Path) -> None:
+    hoso("demo", cwd=tmp_path, stdin="")
+    result = hoso("chat", "--code", "ABCDE-FGHJK", cwd=tmp_path, stdin="1\n")
+    assert result.returncode == 0, result.stderr
+    assert CONSENT in result.stdout
+    assert "Mã này không dùng được" in result.stdout
 
 
 def _read_until(proc: subprocess.Popen[str], needle: str, count: int, deadline: float) -> str:

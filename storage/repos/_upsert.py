@@ -38,3 +38,10 @@ async def upsert(
         index_elements=keys, set_={name: stmt.excluded[name] for name in update}
     )
     await session.execute(stmt)
+
+
+async def insert_or_skip(
+    session: AsyncSession, model: type[DeclarativeBase], values: dict[str, Any]
+) -> None:
+    """Insert a row unless it collides with a unique key (for tables without an ``id``)."""
+    await session.execute(_insert(session, model).values(**values).on_conflict_do_nothing())

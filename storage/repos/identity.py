@@ -18,7 +18,7 @@ from storage.models import (
     Unit,
 )
 from storage.records import InvitationRecord
-from storage.repos._upsert import insert_ignore
+from storage.repos._upsert import insert_ignore, insert_or_skip
 
 
 class InvitationRepo:
@@ -48,7 +48,7 @@ class InvitationRepo:
         found = await self._s.get(Invitation, invitation_id, populate_existing=True)
         return None if found is None else _invitation(found)
 
-    async def use(self, invitation_id: int, account_id: int, *, at: datetime) -> bool:
+    async def use(self, invitation_id: int, account_id: int | None, *, at: datetime) -> bool:
         """Spend the code; False if someone spent it first (single use, even under a race)."""
         result = await self._s.execute(
             update(Invitation)
@@ -208,9 +208,8 @@ class SecretRepo:
     async def get_or_create(self, name: str, candidate: str, *, at: datetime) -> str:
         """The stored secret ``name``; ``candidate`` becomes it if none exists yet (first worker
         to ask wins, every other worker reads the winner's)."""
-        await insert_ignore(
-            self._s, AppSecret, {"name": name, "value": candidate, "created_at": at}
-        )
+        values = {"name": name, "value": candidate, "created_at": at}
+        await insert_or_skip(self._s, AppSecret, values)
         value = await self._s.scalar(select(AppSecret.value).where(AppSecret.name == name))
         assert value is not None
         return value
