@@ -31,6 +31,7 @@ from flows.effects import (
 from flows.inputs import Resolved
 from flows.rules.phones import canonical_phone
 from storage.records import AccountRecord, AnswerRecord
+from storage.scope import ScopedRecords, account_scope
 from storage.uow import UnitOfWork
 
 
@@ -45,6 +46,14 @@ class Applier:
     account: AccountRecord
     ctx: TurnContext
     now: datetime
+    records: ScopedRecords | None = None
+
+    async def scoped(self) -> ScopedRecords:
+        """Record reads and writes, checked against the account's scope as it is now."""
+        if self.records is None:
+            scope = await account_scope(self.uow, self.account.id, actor=self.actor)
+            self.records = ScopedRecords(self.uow, scope)
+        return self.records
 
     @property
     def actor(self) -> str:
@@ -98,28 +107,26 @@ class Applier:
         elif isinstance(effect, OpenRequest):
             await self.open_request(effect)
         elif isinstance(effect, Viewed):
+            records = await self.scoped()
             for person_id in effect.person_ids:
-                self.audit("view", "person", self.allowed(person_id).person_id)
+                self.audit("view", "person", (await records.person(person_id)).id)
 
     async def save(self, effect: SaveAnswer) -> None:
-        subject = self.allowed(effect.person_id)
-        await self.uow.changes.save_answer(
-            subject.person_id,
+        records = await self.scoped()
+        await records.save_answer(
+            self.allowed(effect.person_id).person_id,
             AnswerRecord(effect.field, effect.old, effect.new, effect.how),
             account_id=self.account.id,
             channel=self.account.channel,
-            source_version=subject.source_version,
             at=self.now,
         )
 
     async def submit(self, subject: Subject, effect: Submit) -> None:
-        change_set = await self.uow.changes.submit(
-            subject.person_id, effect.submission_key, at=self.now
-        )
+        records = await self.scoped()
+        change_set = await records.submit(subject.person_id, effect.submission_key, at=self.now)
         if change_set is None:
             return
-        person = await self.uow.people.get(subject.person_id)
-        assert person is not None
+        person = await records.person(subject.person_id)
         payload = {
             "change_set_id": change_set.id,
             "ma_dinh_danh": person.ma_dinh_danh,
@@ -183,6 +190,7 @@ class Applier:
             )
             self.audit("link", "person", person.id, role=role, proof=effect.proof)
         await self.uow.lockouts.succeed(self.account.id)
+        self.records = None  # the scope grew: read it again when next needed
 
     async def proof_failed(self, effect: ProofFailed) -> None:
         identity = self.settings.identity

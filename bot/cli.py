@@ -18,7 +18,14 @@ from bot.invite import InviteError, InviteJob, run_invite
 from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
 from bot.roster import RosterError
-from bot.runtime import chat_by_code, chat_by_person, chat_by_phone, run_demo, upgrade_database
+from bot.runtime import (
+    chat_by_code,
+    chat_by_person,
+    chat_by_phone,
+    run_demo,
+    run_purge,
+    upgrade_database,
+)
 
 app = typer.Typer(
     help="hoso-bot: cập nhật hồ sơ cán bộ, giáo viên, học sinh qua trò chuyện.",
@@ -165,6 +172,14 @@ def invite(
     for group, count in summary.groups.items():
         typer.echo(f"{group}: {count}")
     typer.echo(f"Đã tạo {summary.total} mã mời, ghi vào {summary.out}.")
+
+
+@app.command()
+def purge(config: ConfigOption = None) -> None:
+    """Xóa mã mời đã hết hạn và dữ liệu kỹ thuật cũ theo thời hạn lưu trữ trong cấu hình."""
+    settings = _settings(config)
+    done = asyncio.run(run_purge(settings))
+    typer.echo(f"Đã xóa {done.invitations} mã mời hết hạn và {done.inbox} bản ghi kỹ thuật cũ.")
 
 
 def _fail(message: str) -> NoReturn:

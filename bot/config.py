@@ -60,6 +60,13 @@ class IdentitySettings(Section):
     lock_minutes: int = 30
 
 
+class RetentionSettings(Section):
+    #: Unused invitations are deleted this many days after they expired.
+    invitations_days: int = 30
+    #: Processed inbox entries (update ids for de-duplication, no message text) are kept this long.
+    inbox_days: int = 30
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
@@ -77,6 +84,7 @@ class Settings(BaseSettings):
     consent: ConsentSettings = ConsentSettings()
     catalogue: CatalogueSettings = CatalogueSettings()
     identity: IdentitySettings = IdentitySettings()
+    retention: RetentionSettings = RetentionSettings()
     telegram: TelegramSettings = TelegramSettings()
 
     @classmethod

@@ -11,7 +11,8 @@ from bot.reference import Reference
 from flows.context import Answer, Subject, TurnContext
 from flows.rules.base import clean_text
 from flows.state import State
-from storage.records import AccountRecord, PersonRecord
+from storage.records import AccountRecord, AnswerRecord, PersonRecord
+from storage.scope import ScopedRecords, account_scope
 from storage.uow import UnitOfWork
 
 ROLE_BY_KIND = {"staff": "self", "student": "guardian"}
@@ -27,8 +28,9 @@ def role_of(person: PersonRecord) -> str:
     return ROLE_BY_KIND.get(person.kind, "guardian")
 
 
-async def subject(uow: UnitOfWork, person: PersonRecord, role: str) -> Subject:
-    draft = await uow.changes.draft(person.id)
+def subject(
+    person: PersonRecord, role: str, draft: dict[str, AnswerRecord], *, submitted: bool
+) -> Subject:
     return Subject(
         person_id=person.id,
         kind=person.kind,
@@ -39,17 +41,21 @@ async def subject(uow: UnitOfWork, person: PersonRecord, role: str) -> Subject:
             k: Answer(field=k, old=a.old_value, new=a.new_value, how=a.how)
             for k, a in draft.items()
         },
-        submitted=await uow.changes.has_submitted(person.id),
+        submitted=submitted,
         source_version=person.source_version,
     )
 
 
-async def linked_subjects(uow: UnitOfWork, account_id: int) -> tuple[Subject, ...]:
+async def linked_subjects(uow: UnitOfWork, account: AccountRecord) -> tuple[Subject, ...]:
+    """The account's records, read through its scope."""
+    actor = f"{account.channel}:{account.id}"
+    records = ScopedRecords(uow, await account_scope(uow, account.id, actor=actor))
     found = []
-    for link in await uow.accounts.links(account_id):
-        person = await uow.people.get(link.person_id)
-        if person is not None:
-            found.append(await subject(uow, person, link.role))
+    for link in await uow.accounts.links(account.id):
+        person = await records.person(link.person_id)
+        draft = await records.draft(person.id)
+        submitted = await records.has_submitted(person.id)
+        found.append(subject(person, link.role, draft, submitted=submitted))
     return tuple(found)
 
 
@@ -61,11 +67,13 @@ async def candidates(uow: UnitOfWork, state: State, now: datetime) -> tuple[Subj
         invitation = await uow.invitations.get(state.invitation)
         if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
             return ()
+    # Outside the account's scope by definition: read here only so the pure step can compare the
+    # birth date it is told; nothing of these records is shown before the proof succeeds.
     found = []
     for person_id in state.candidates:
         person = await uow.people.get(person_id)
         if person is not None:
-            found.append(await subject(uow, person, role_of(person)))
+            found.append(subject(person, role_of(person), {}, submitted=False))
     return tuple(found)
 
 
@@ -90,7 +98,7 @@ async def build_context(
         if account.consent_version == consent.version
         else None,
         consent_params=consent.model_dump(exclude={"version"}),
-        subjects=await linked_subjects(uow, account.id),
+        subjects=await linked_subjects(uow, account),
         catalogues=reference.catalogues,
         codelists=reference.codelists,
         crossref=reference.crossref,

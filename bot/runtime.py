@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from bot.config import Settings
 from bot.engine import Engine, utc_now
 from bot.invitations import normalise_code
+from bot.purge import Purged, purge
 from bot.reference import load_reference
 from bot.sample_data import demo_parent_phone, generate_school
 from bot.seed import seed_school
@@ -115,3 +116,8 @@ async def chat_by_code(settings: Settings, code: str, *, interactive: bool) -> b
     async with open_engine(settings) as engine:
         await _converse(engine, account, interactive=interactive, first=Start(code))
     return True
+
+
+async def run_purge(settings: Settings) -> Purged:
+    async with open_engine(settings) as engine:
+        return await purge(engine.store, settings, now=utc_now())

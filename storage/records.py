@@ -16,6 +16,7 @@ class PersonRecord:
     unit_code: str
     values: Mapping[str, str | None]
     source_version: int
+    unit_id: int = 0
 
 
 @dataclass(frozen=True)

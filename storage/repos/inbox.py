@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxItem
@@ -20,6 +20,15 @@ class InboxRepo:
         return await insert_ignore(
             self._s, InboxItem, {"channel": channel, "update_id": update_id, "received_at": at}
         )
+
+    async def purge(self, *, before: datetime) -> int:
+        """Forget processed updates received before ``before`` (they hold ids, not messages)."""
+        result = await self._s.execute(
+            delete(InboxItem).where(
+                InboxItem.processed_at.is_not(None), InboxItem.received_at < before
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def mark_processed(self, item_id: int, *, at: datetime) -> None:
         await self._s.execute(

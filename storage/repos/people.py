@@ -130,4 +130,5 @@ def _record(person: Person, unit_code: str) -> PersonRecord:
         unit_code=unit_code,
         values=dict(person.values),
         source_version=person.source_version,
+        unit_id=person.unit_id,
     )

@@ -1,0 +1,44 @@
+"""Retention (issue #4): `hoso purge` deletes expired unused invitations and old inbox entries,
+and keeps what is still within its period or still in use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.config import Settings
+from bot.purge import purge
+from storage.uow import Store
+
+NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
+
+
+async def test_purge_keeps_only_what_is_within_its_period(store: Store) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.units.ensure("A", "Trường A", "school")
+        person = await uow.people.add(
+            kind="staff", ma_dinh_danh="p1", unit_code="A", values={}, at=NOW
+        )
+        for days, used in ((-40, False), (-40, True), (-10, False), (5, False)):
+            invitation = await uow.invitations.create(
+                person, role="self", code_hash=f"h{days}{used}",
+                expires_at=NOW + timedelta(days=days), at=NOW,
+            )  # fmt: skip
+            if used:
+                await uow.invitations.use(invitation, None, at=NOW)
+        for update_id, age in (("old", 40), ("recent", 5)):
+            item = await uow.inbox.add("test", update_id, at=NOW - timedelta(days=age))
+            assert item is not None
+            await uow.inbox.mark_processed(item, at=NOW - timedelta(days=age))
+        await uow.inbox.add("test", "unprocessed-old", at=NOW - timedelta(days=40))
+        await uow.commit()
+
+    done = await purge(store, Settings(), now=NOW)
+
+    assert (done.invitations, done.inbox) == (1, 1)
+    async with store.unit_of_work() as uow:
+        assert await uow.inbox.add("test", "old", at=NOW) is not None  # forgotten
+        assert await uow.inbox.add("test", "recent", at=NOW) is None  # still de-duplicated
+        assert await uow.inbox.add("test", "unprocessed-old", at=NOW) is None
+        assert await uow.invitations.by_hash("h-40False") is None
+        for kept in ("h-40True", "h-10False", "h5False"):
+            assert await uow.invitations.by_hash(kept) is not None
