@@ -24,6 +24,7 @@ from bot.runtime import (
     chat_by_phone,
     run_demo,
     run_purge,
+    serve_telegram,
     upgrade_database,
 )
 
@@ -34,6 +35,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Quản lý cơ sở dữ liệu.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+run_app = typer.Typer(help="Chạy bot trên một kênh.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
 
 ConfigOption = Annotated[
     Path | None,
@@ -172,6 +175,25 @@ def invite(
     for group, count in summary.groups.items():
         typer.echo(f"{group}: {count}")
     typer.echo(f"Đã tạo {summary.total} mã mời, ghi vào {summary.out}.")
+
+
+@run_app.command("telegram")
+def run_telegram(
+    webhook: Annotated[
+        bool, typer.Option("--webhook", help="Nhận cập nhật qua webhook thay vì long polling.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Chạy bot Telegram (cần [telegram] token; api_server đặt được để thử với máy chủ cục bộ)."""
+    settings = _settings(config)
+    if settings.telegram.token is None:
+        _fail("chưa có [telegram] token (hoặc biến môi trường HOSO_TELEGRAM__TOKEN).")
+    try:
+        asyncio.run(serve_telegram(settings, webhook=webhook))
+    except KeyboardInterrupt:
+        typer.echo("Đã dừng.")
+    except ValueError as exc:
+        _fail(f"thiếu cấu hình {exc} cho chế độ webhook.")
 
 
 @app.command()

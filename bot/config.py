@@ -71,6 +71,10 @@ class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
     bot_username: str = ""
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,13 @@ from bot.apply import Applier
 from bot.config import Settings
 from bot.context import build_context
 from bot.reference import Reference
-from flows.channel import Inbound, Outbound
+from flows.channel import (
+    Inbound,
+    Outbound,
+    input_from_json,
+    input_to_json,
+    outbound_to_json,
+)
 from flows.effects import Say
 from flows.machine import step
 from flows.state import State
@@ -28,6 +34,7 @@ from storage.uow import Store
 log = logging.getLogger("hoso.engine")
 
 MAX_TURN_ATTEMPTS = 3
+REPLY_TOPIC = "reply"
 MAX_LOOKUPS = 2  # a turn may ask the host to look something up, then continue
 
 
@@ -55,12 +62,45 @@ class Engine:
         self.clock = clock
         self.ids = ids
 
-    async def handle(self, message: Inbound) -> list[Outbound]:
-        """Apply one inbound update exactly once; the replies to send after it committed."""
+    async def handle(self, message: Inbound, *, durable: bool = False) -> list[Outbound]:
+        """Apply one inbound update exactly once; the replies to send after it committed.
+
+        ``durable``: also queue the replies in the outbox in the same transaction, for a sender
+        that delivers them with retries (chat channels); the console prints them directly."""
+        return await self._run(message, durable=durable, inbox_id=None)
+
+    async def accept(self, message: Inbound) -> bool:
+        """Webhook ingress: store the update and commit, nothing else (fast, so the channel gets
+        its 200 at once); ``process_pending`` runs it. False for a duplicate delivery."""
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            added = await uow.inbox.add(
+                message.channel, message.update_id, at=now,
+                external_id=message.external_id, payload=input_to_json(message.input),
+            )  # fmt: skip
+            await uow.commit()
+        return added is not None
+
+    async def process_pending(self, *, limit: int = 50) -> int:
+        """Run accepted updates in arrival order (so each chat's stay in order), replies queued
+        durably. Returns how many were processed."""
+        async with self.store.unit_of_work() as uow:
+            pending = await uow.inbox.pending(limit=limit)
+        for item in pending:
+            message = Inbound(
+                item.channel, item.external_id or "", item.update_id,
+                input_from_json(dict(item.payload or {})),
+            )  # fmt: skip
+            await self._run(message, durable=True, inbox_id=item.id)
+        return len(pending)
+
+    async def _run(
+        self, message: Inbound, *, durable: bool, inbox_id: int | None
+    ) -> list[Outbound]:
         started = time.perf_counter()
         for attempt in range(MAX_TURN_ATTEMPTS):
             try:
-                replies = await self._turn(message)
+                replies = await self._turn(message, durable=durable, inbox_id=inbox_id)
                 break
             except ConcurrentUpdateError:
                 log.info("turn retried channel=%s attempt=%d", message.channel, attempt + 1)
@@ -95,13 +135,16 @@ class Engine:
             )
             await uow.commit()
 
-    async def _turn(self, message: Inbound) -> list[Outbound]:
+    async def _turn(
+        self, message: Inbound, *, durable: bool, inbox_id: int | None
+    ) -> list[Outbound]:
         now = self.clock()
         said: list[Say] = []
         async with self.store.unit_of_work() as uow:
-            inbox_id = await uow.inbox.add(message.channel, message.update_id, at=now)
             if inbox_id is None:
-                return []
+                inbox_id = await uow.inbox.add(message.channel, message.update_id, at=now)
+                if inbox_id is None:
+                    return []
             account = await uow.accounts.get_or_create(
                 message.channel, message.external_id, at=now
             )
@@ -126,9 +169,15 @@ class Engine:
             await uow.conversations.save(
                 account.id, state.to_json(), expected_version=stored.version, at=now
             )
-            await uow.inbox.mark_processed(inbox_id, at=now)
+            if not await uow.inbox.mark_processed(inbox_id, at=now):
+                return []  # another worker ran this update: roll back ours
+            replies = [_outbound(message, say) for say in said]
+            if durable:
+                for index, reply in enumerate(replies):
+                    key = f"reply:{message.channel}:{message.update_id}:{index}"
+                    await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(reply), at=now)
             await uow.commit()
-        return [_outbound(message, say) for say in said]
+        return replies
 
 
 def _outbound(message: Inbound, say: Say) -> Outbound:

@@ -121,3 +121,10 @@ async def chat_by_code(settings: Settings, code: str, *, interactive: bool) -> b
 async def run_purge(settings: Settings) -> Purged:
     async with open_engine(settings) as engine:
         return await purge(engine.store, settings, now=utc_now())
+
+
+async def serve_telegram(settings: Settings, *, webhook: bool) -> None:
+    from bot.telegram_app import run_telegram  # aiogram loads only for this command
+
+    async with open_engine(settings) as engine:
+        await run_telegram(settings, engine, webhook=webhook)

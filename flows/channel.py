@@ -6,10 +6,16 @@ it never decides anything about a record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any, Protocol
 
 from flows.effects import Button
-from flows.inputs import Input
+from flows.inputs import Contact, Input, Resolved, Start, Tap, Text
+
+_INPUTS: dict[str, type[Start | Text | Tap | Contact | Resolved]] = {
+    cls.__name__: cls for cls in (Start, Text, Tap, Contact, Resolved)
+}
 
 
 @dataclass(frozen=True)
@@ -28,3 +34,55 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = ()
     code: str | None = None  # the rule code behind an error reply, for tests and metrics
+
+
+def input_to_json(inp: Input) -> dict[str, Any]:
+    """An input as JSON, so an update accepted now can be processed later (webhooks)."""
+    return {"type": type(inp).__name__, **asdict(inp)}
+
+
+def input_from_json(data: dict[str, Any]) -> Input:
+    fields = {k: v for k, v in data.items() if k != "type"}
+    if "person_ids" in fields:
+        fields["person_ids"] = tuple(fields["person_ids"])
+    return _INPUTS[str(data["type"])](**fields)
+
+
+def outbound_to_json(message: Outbound) -> dict[str, Any]:
+    data = asdict(message)
+    data["buttons"] = [[b.label, b.payload] for b in message.buttons]
+    return data
+
+
+def outbound_from_json(data: dict[str, Any]) -> Outbound:
+    buttons = tuple(Button(label, payload) for label, payload in data.get("buttons", []))
+    return Outbound(
+        channel=data["channel"],
+        external_id=data["external_id"],
+        key=data["key"],
+        text=data["text"],
+        buttons=buttons,
+        code=data.get("code"),
+    )
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # rate limited or a passing failure: try again after ``retry_after``
+    BLOCKED = "blocked"  # the person blocked the bot: stop sending to them
+    FAILED = "failed"  # will not work however often it is tried
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    retry_after: float = 0.0
+    reason: str = ""
+
+
+class Transport(Protocol):
+    """How a channel adapter delivers one reply; the sender decides about retries."""
+
+    channel: str
+
+    async def send(self, message: Outbound) -> SendResult: ...

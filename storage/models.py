@@ -138,9 +138,16 @@ class InboxItem(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     update_id: Mapped[str] = mapped_column(String(128))
+    #: Who sent it and what (a serialised neutral input), for updates accepted now and processed
+    #: later (webhooks); empty for updates processed in the same transaction.
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any] | None]
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
-    __table_args__ = (UniqueConstraint("channel", "update_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "update_id"),
+        Index("ix_inbox_pending", "processed_at", "id"),
+    )
 
 
 class ChangeSet(Base):

@@ -78,3 +78,12 @@ class InvitationRecord:
     expires_at: datetime
     used_at: datetime | None
     failed_attempts: int
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    id: int
+    channel: str
+    update_id: str
+    external_id: str | None
+    payload: Mapping[str, Any] | None

@@ -49,6 +49,14 @@ class AccountRepo:
             .values(consent_given=given, consent_version=version, consent_at=at)
         )
 
+    async def deactivate(self, channel: str, external_id: str) -> None:
+        """The person blocked the bot: stop sending to this account (reminders check it)."""
+        await self._s.execute(
+            update(Account)
+            .where(Account.channel == channel, Account.external_id == external_id)
+            .values(active=False)
+        )
+
     async def link(
         self, account_id: int, person_id: int, *, role: str, proof: str, at: datetime
     ) -> None:

@@ -42,7 +42,13 @@ class OutboxRepo:
         return inserted is not None
 
     async def claim(
-        self, worker: str, *, now: datetime, lease: timedelta, limit: int = 10
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 10,
+        topics: tuple[str, ...] | None = None,
     ) -> list[OutboxRecord]:
         """Lease up to ``limit`` due rows in one statement (SKIP LOCKED on PostgreSQL; the
         immediate transaction serialises it on SQLite)."""
@@ -56,6 +62,8 @@ class OutboxRepo:
             .order_by(OutboxItem.id)
             .limit(limit)
         )
+        if topics is not None:
+            due = due.where(OutboxItem.topic.in_(topics))
         if self._s.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         rows = await self._s.execute(

@@ -1,0 +1,105 @@
+"""Delivers the replies that turns queued in the outbox, in order per chat, with retries.
+
+A reply is written in the turn's own transaction, so a process killed between the commit and the
+send loses nothing: the next sender finds the row (its lease runs out) and sends it. A 429 waits
+``retry_after``; a blocked person marks the account inactive; other failures back off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot.engine import REPLY_TOPIC, utc_now
+from flows.channel import SendStatus, Transport, outbound_from_json
+from storage.records import OutboxRecord
+from storage.uow import Store
+
+log = logging.getLogger("hoso.sender")
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 20
+BACKOFF_CAP = 300.0
+
+
+class Sender:
+    def __init__(
+        self,
+        store: Store,
+        transports: Mapping[str, Transport],
+        *,
+        worker: str,
+        clock: Callable[[], datetime] = utc_now,
+        batch: int = 20,
+    ) -> None:
+        self.store = store
+        self.transports = transports
+        self.worker = worker
+        self.clock = clock
+        self.batch = batch
+
+    async def deliver_once(self) -> int:
+        """Claim due replies and send them; how many were claimed."""
+        async with self.store.unit_of_work() as uow:
+            rows = await uow.outbox.claim(
+                self.worker, now=self.clock(), lease=LEASE, limit=self.batch, topics=(REPLY_TOPIC,)
+            )
+            await uow.commit()
+        held: dict[tuple[str, str], datetime] = {}
+        for row in rows:
+            await self._deliver(row, held)
+        return len(rows)
+
+    async def _deliver(self, row: OutboxRecord, held: dict[tuple[str, str], datetime]) -> None:
+        message = outbound_from_json(dict(row.payload))
+        chat = (message.channel, message.external_id)
+        if chat in held:  # an earlier reply to this chat is waiting: keep the order
+            await self._finish(row, SendStatus.RETRY, retry_at=held[chat], reason="held")
+            return
+        transport = self.transports.get(message.channel)
+        if transport is None:
+            await self._finish(row, SendStatus.RETRY, retry_at=self.clock() + LEASE, reason="no")
+            return
+        result = await transport.send(message)
+        retry_at = self.clock() + timedelta(seconds=self._backoff(row, result.retry_after))
+        if result.status == SendStatus.RETRY:
+            held[chat] = retry_at
+        await self._finish(row, result.status, retry_at=retry_at, reason=result.reason, chat=chat)
+
+    def _backoff(self, row: OutboxRecord, retry_after: float) -> float:
+        if retry_after > 0:
+            return retry_after
+        return min(BACKOFF_CAP, 2.0 ** min(row.attempts, 10))
+
+    async def _finish(
+        self,
+        row: OutboxRecord,
+        status: SendStatus,
+        *,
+        retry_at: datetime,
+        reason: str,
+        chat: tuple[str, str] | None = None,
+    ) -> None:
+        async with self.store.unit_of_work() as uow:
+            if status == SendStatus.SENT:
+                await uow.outbox.complete(row.id, self.worker)
+            elif status == SendStatus.BLOCKED and chat is not None:
+                await uow.outbox.complete(row.id, self.worker)
+                await uow.accounts.deactivate(*chat)
+            else:
+                limit = 1 if status == SendStatus.FAILED else MAX_ATTEMPTS
+                await uow.outbox.fail(
+                    row.id, self.worker, error=reason, retry_at=retry_at, max_attempts=limit
+                )
+            await uow.commit()
+        if status != SendStatus.SENT:
+            log.info("reply %s outbox=%d reason=%s", status.value, row.id, reason)
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
+        """Deliver until ``stop`` is set; sleep ``idle`` seconds when there is nothing to send."""
+        while not stop.is_set():
+            if await self.deliver_once() == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)

@@ -1,0 +1,141 @@
+"""The Telegram adapter: aiogram updates to neutral inputs, neutral replies to Bot API calls.
+
+It decides nothing about records. Buttons become inline keyboards (the contact request a reply
+keyboard, as Telegram requires); a shared contact is trusted only when it is the sender's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from flows.channel import Inbound, Outbound, SendResult, SendStatus
+from flows.effects import Button
+from flows.inputs import Contact, Input, Start, Tap, Text
+
+CHANNEL = "telegram"
+CONTACT_PAYLOAD = "contact:request"
+CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
+LONG_PAYLOAD = "~"  # marks a payload too long for callback_data: the tap means the label
+COMMANDS = (
+    ("start", "Bắt đầu hoặc tiếp tục"),
+    ("capnhat", "Tiếp tục cập nhật hồ sơ"),
+    ("hoso", "Xem dữ liệu của bạn"),
+    ("huy", "Hủy liên kết, rút lại đồng ý, yêu cầu xóa/sửa"),
+    ("trogiup", "Hướng dẫn"),
+)
+GROUP_NOTICE = "hoso-bot chỉ làm việc trong tin nhắn riêng. Hãy nhắn trực tiếp cho bot nhé."
+
+
+def callback_data(payload: str) -> str:
+    if len(payload.encode()) <= CALLBACK_LIMIT:
+        return payload
+    return LONG_PAYLOAD + hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def to_inbound(update: Update, bot_id: int) -> Inbound | None:
+    """The neutral input of a private-chat update; None for anything the bot ignores."""
+    message, query = update.message, update.callback_query
+    update_id = f"{bot_id}:{update.update_id}"
+    if query is not None and query.message is not None and query.data is not None:
+        if query.message.chat.type != "private":
+            return None
+        inp: Input = Tap(query.data)
+        if query.data.startswith(LONG_PAYLOAD):
+            inp = Text(button_label(query.data, query.message))
+        return Inbound(CHANNEL, str(query.message.chat.id), update_id, inp)
+    if message is None or message.chat.type != "private" or message.from_user is None:
+        return None
+    found = _message_input(message)
+    return None if found is None else Inbound(CHANNEL, str(message.chat.id), update_id, found)
+
+
+def _message_input(message: Message) -> Input | None:
+    if message.contact is not None:
+        sender = message.from_user.id if message.from_user else None
+        # Trust the phone only when Telegram says it is the sender's own (not a forwarded card).
+        return Contact(message.contact.phone_number, verified=message.contact.user_id == sender)
+    text = message.text
+    if text is None:
+        return None
+    command, _, rest = text.strip().partition(" ")
+    if command.split("@")[0] == "/start":
+        return Start(rest.strip() or None)
+    return Text(text)
+
+
+def button_label(data: str, message: object) -> str:
+    """The label of the inline button with this callback data on ``message``."""
+    markup = getattr(message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            if button.callback_data == data:
+                return str(button.text)
+    return ""
+
+
+def reply_markup(
+    buttons: tuple[Button, ...],
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if any(b.payload == CONTACT_PAYLOAD for b in buttons):
+        keyboard = [[KeyboardButton(text=b.label, request_contact=True)] for b in buttons]
+        return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
+    if not buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in buttons:
+        item = InlineKeyboardButton(text=button.label, callback_data=callback_data(button.payload))
+        short = len(button.label) <= 14 and rows and len(rows[-1]) == 1
+        if short and len(rows[-1][0].text) <= 14:
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class TelegramTransport:
+    """Sends replies through the Bot API and says what became of each."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: Outbound) -> SendResult:
+        try:
+            await self.bot.send_message(
+                chat_id=int(message.external_id),
+                text=message.text,
+                reply_markup=reply_markup(message.buttons),
+            )
+        except TelegramRetryAfter as exc:
+            return SendResult(SendStatus.RETRY, retry_after=float(exc.retry_after), reason="429")
+        except TelegramForbiddenError:
+            return SendResult(SendStatus.BLOCKED, reason="403")
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            return SendResult(SendStatus.RETRY, retry_after=2.0, reason=type(exc).__name__)
+        except TelegramBadRequest:
+            return SendResult(SendStatus.FAILED, reason="400")
+        return SendResult(SendStatus.SENT)
+
+
+async def register_commands(bot: Bot) -> None:
+    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
