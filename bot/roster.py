@@ -52,6 +52,8 @@ def cell_text(value: object) -> str | None:
     A number Excel stored without its leading zero (a phone, a CCCD) is kept as the digits left:
     guessing the zero back would hide the problem, so the rules report it instead.
     """
+    if type(value) is str:  # every CSV cell: the common case first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
-from flows.rules.base import Invalid, Parsed, Problem
+from flows.rules.base import Invalid, Parsed, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
 from flows.rules.crossref import CrossRef
@@ -126,13 +126,21 @@ def _audit_finding(spec: FieldSpec, code: AuditCode) -> Finding:
     return Finding(spec.key, code, audit_message(code, label=spec.label))
 
 
-#: Parsed choices by (catalogue kind, field, parent value, text). A choice's result depends on
-#: nothing else, and a roster repeats the same few values (wards, religions) on every row while
-#: matching one against a long list costs ~0.1 ms: an audit passes one memo for all its records.
+#: Parsed values by (catalogue kind, field, context, text), for the kinds whose values a roster
+#: repeats on every row (wards, religions, dates of birth, parents' years): an audit passes one
+#: memo for all its records. The result depends on nothing else: the context is the parent's
+#: value for a dependent list (wards) and the reference date for dates and years.
 ChoiceMemo = MutableMapping[tuple[str, str, str, str], Parsed]
 MEMO_KINDS = frozenset({*CHOICE_KINDS, "yesno"})
+#: Kinds whose parser reads ``RuleContext.today``: their memo key holds the reference date.
+DATED_KINDS = frozenset({"date", "year"})
 #: Bound on the memo, so a roster of all-different typos cannot grow it without limit.
 MEMO_LIMIT = 50_000
+
+
+#: Rule contexts of fields without a code list, by ``id`` of the field (kept alive, and checked
+#: with ``is``, by the entry itself) with the reference date they were built for.
+_CONTEXTS: dict[int, tuple[FieldSpec, date, RuleContext]] = {}
 
 
 @dataclass
@@ -167,21 +175,37 @@ class _Pass:
             self.findings.append(_problem_finding(spec, spec.key, parsed.notice))
 
     def _parse(self, spec: FieldSpec, raw: str) -> Parsed:
-        """The field's parser; a choice is looked up in the memo first (see ``ChoiceMemo``)."""
+        """The field's parser; a repeated kind is looked up in the memo first (``ChoiceMemo``)."""
         key: tuple[str, str, str, str] | None = None
         if self.memo is not None and spec.kind in MEMO_KINDS:
             parent = self.values.get(spec.depends_on) or "" if spec.depends_on else ""
             key = (self.catalogue.kind, spec.key, parent, raw)
+        elif self.memo is not None and spec.kind in DATED_KINDS:
+            key = (self.catalogue.kind, spec.key, self.today.isoformat(), raw)
+        if key is not None and self.memo is not None:
             found = self.memo.get(key)
             if found is not None:
                 return found
-        ctx = rule_context(spec, self.values, self.codelists, self.today)
-        parsed = PARSERS[spec.kind](raw, ctx)
+        parsed = PARSERS[spec.kind](raw, self._context(spec))
         if key is not None and self.memo is not None:
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
             self.memo[key] = parsed
         return parsed
+
+    def _context(self, spec: FieldSpec) -> RuleContext:
+        """``rule_context``; for a field without a code list it depends on the field and the
+        reference date only, so it is built once per field (see ``_CONTEXTS``)."""
+        if spec.codelist is not None:
+            return rule_context(spec, self.values, self.codelists, self.today)
+        cached = _CONTEXTS.get(id(spec))
+        if cached is not None and cached[0] is spec and cached[1] == self.today:
+            return cached[2]
+        ctx = rule_context(spec, self.values, self.codelists, self.today)
+        if len(_CONTEXTS) >= MEMO_LIMIT:
+            _CONTEXTS.clear()
+        _CONTEXTS[id(spec)] = (spec, self.today, ctx)
+        return ctx
 
     def check_presence(self, spec: FieldSpec) -> None:
         """A required field without a value makes the record incomplete (not "đủ")."""

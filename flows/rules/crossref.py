@@ -10,6 +10,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 from flows.rules.base import Code, Problem, clean_text, fold
@@ -44,9 +45,13 @@ def without_unit(folded: str) -> str:
     return _PROVINCE_UNIT.sub("", folded, count=1)
 
 
+@lru_cache(maxsize=4096)
 def province_key(text: str) -> str:
     """Key for comparing province names however written: no marks, case, unit type, spaces or
-    dashes, and Hồ Chí Minh City's other names resolved ("TP.HCM", "Sài Gòn" -> "hochiminh")."""
+    dashes, and Hồ Chí Minh City's other names resolved ("TP.HCM", "Sài Gòn" -> "hochiminh").
+
+    Cached: the rules compare a record's province with the same few reference names each time.
+    """
     key = _NOT_ALNUM.sub("", without_unit(fold(text)))
     return CITY_ALIASES.get(key, key)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 from flows.rules.base import (
     Code,
@@ -89,8 +90,13 @@ def _read(text: str) -> date | tuple[str, str, str] | Invalid:
     return found
 
 
+@lru_cache(maxsize=8192)
 def to_date(stored: str) -> date | None:
-    """Read a stored (or imported) date back; None when it is not a real date."""
+    """Read a stored (or imported) date back; None when it is not a real date.
+
+    Cached: the cross-field rules read the same record's birth date several times, and a roster
+    holds a few thousand distinct dates of birth in all.
+    """
     result = _read(stored)
     return result if isinstance(result, date) else None
 

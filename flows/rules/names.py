@@ -9,6 +9,7 @@ blind to the tone's placement (old "hòa, thủy" vs MOET 2018 "hoà, thuỷ", R
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, invalid
@@ -16,10 +17,12 @@ from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, invalid
 _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc`\u00b4", "'"))
 _HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2013\u2212", "-"))
 _JOINERS = frozenset(" '-")
+_JOINER_SPLIT = re.compile("([ '-])")
 
 
 def _is_letter(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("L")
+    """Unicode category L*: exactly what ``str.isalpha`` tests, in C."""
+    return ch.isalpha()
 
 
 def _is_mark(ch: str) -> bool:
@@ -28,6 +31,8 @@ def _is_mark(ch: str) -> bool:
 
 def _bad_characters(text: str) -> str:
     """The distinct characters a name may not hold, in the order typed, for the message."""
+    if _without_joiners(text).isalpha():  # the usual name: letters and joiners only
+        return ""
     seen: list[str] = []
     for ch in text:
         allowed = _is_letter(ch) or _is_mark(ch) or ch in _JOINERS
@@ -43,6 +48,28 @@ def _single(mapped: str, original: str) -> str:
 
 def _capitalise(text: str) -> str:
     """First letter of each part upper case, the rest lower; parts start after space, - or '."""
+    parts = _JOINER_SPLIT.split(text)
+    # str.lower() turns a word-final "Σ" into "ς", which mapping one character at a time does not.
+    if "\u03a3" not in text and all(part.isalpha() for part in parts[::2] if part):
+        return unicodedata.normalize("NFC", "".join(_capitalise_word(part) for part in parts))
+    return _capitalise_chars(text)
+
+
+def _capitalise_word(part: str) -> str:
+    """One part made of letters only (or a joiner): its first letter upper case, the rest lower,
+    each character mapped alone and kept when its mapping is not one character."""
+    if not part or part in _JOINERS:
+        return part
+    first, rest = part[0].upper(), part[1:].lower()
+    if len(first) != 1:
+        first = part[0]
+    if len(rest) != len(part) - 1:
+        rest = "".join(_single(ch.lower(), ch) for ch in part[1:])
+    return first + rest
+
+
+def _capitalise_chars(text: str) -> str:
+    """``_capitalise`` one character at a time, for text holding marks or other characters."""
     out: list[str] = []
     start = True
     for ch in text:
@@ -55,6 +82,16 @@ def _capitalise(text: str) -> str:
         else:
             out.append(ch)
     return unicodedata.normalize("NFC", "".join(out))
+
+
+def _letters(text: str) -> int:
+    """How many letters ``text`` holds."""
+    bare = _without_joiners(text)
+    return len(bare) if bare.isalpha() else sum(1 for ch in text if _is_letter(ch))
+
+
+def _without_joiners(text: str) -> str:
+    return text.replace(" ", "").replace("'", "").replace("-", "")
 
 
 def _prepare(text: str) -> str:
@@ -70,7 +107,7 @@ def parse_name(text: str, ctx: RuleContext) -> Parsed:
     bad = _bad_characters(cleaned)
     if bad:
         return invalid(Code.NAME_BAD_CHARACTERS, chars=bad)
-    if sum(1 for ch in cleaned if _is_letter(ch)) < 2:
+    if _letters(cleaned) < 2:
         return invalid(Code.NAME_TOO_SHORT)
     return Ok(_capitalise(cleaned))
 
