@@ -46,6 +46,7 @@ class TelegramApp:
         self.stop = asyncio.Event()
         self.sender = Sender(engine.store, {"telegram": TelegramTransport(bot)}, worker=worker)
         self.bot_id = 0
+        self.dispatcher: Dispatcher | None = None
 
     async def on_update(self, update: Update) -> None:
         """Every update, from polling or the webhook: into the inbox, then wake the processor."""
@@ -102,8 +103,9 @@ class TelegramApp:
         ]
 
     async def poll(self) -> None:
-        dispatcher = Dispatcher()
-        dispatcher.update.register(self._dispatched)
+        dispatcher = self.dispatcher = Dispatcher()
+        dispatcher.message.register(self._dispatched)
+        dispatcher.callback_query.register(self._dispatched)
         tasks = await self.start()
         await self.bot.delete_webhook(drop_pending_updates=False)
         try:
@@ -114,8 +116,16 @@ class TelegramApp:
         finally:
             await self.shutdown(tasks)
 
-    async def _dispatched(self, update: Update) -> None:
-        await self.on_update(update)
+    async def _dispatched(self, event: object, event_update: Update) -> None:
+        """aiogram hands each message or tap here with the whole update it came in."""
+        await self.on_update(event_update)
+
+    async def close(self) -> None:
+        """Stop polling (if polling) and the workers; what was accepted stays in the inbox."""
+        self.stop.set()
+        if self.dispatcher is not None:
+            with contextlib.suppress(RuntimeError):  # not polling (yet)
+                await self.dispatcher.stop_polling()
 
     async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
         self.stop.set()
