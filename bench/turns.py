@@ -50,7 +50,7 @@ from flows.catalogue import Catalogue, FieldSpec
 from flows.channel import Inbound, Outbound
 from flows.inputs import Input, Start, Tap, Text
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
-from storage.db import is_sqlite, make_engine
+from storage.db import is_sqlite, make_engine, run_admin
 from storage.migrate import upgrade
 from storage.uow import Store
 
@@ -354,14 +354,6 @@ async def run_baseline(
 
 
 # -- databases ------------------------------------------------------------------------------
-async def _pg_admin(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager
@@ -373,11 +365,11 @@ async def fresh_database(db_url: str | None) -> AsyncIterator[str]:
             yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         return
     name = f"hoso_bench_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(db_url, f'CREATE DATABASE "{name}"')
+    await run_admin(db_url, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _pg_admin(db_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await run_admin(db_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def server_version(store: Store) -> str:

@@ -59,11 +59,10 @@ class Review(TurnBase):
         subject = self.subject(state)
         assert subject is not None
         view = self.view(subject)
-        if isinstance(inp, Tap) and inp.payload.startswith("field:"):
-            key = inp.payload.removeprefix("field:")
-            if key in state.conflict:
-                spec = view.catalogue.field(key)
-                return self.prompt(state.but(conflict=(), return_to="summary"), view, spec)
+        key = self.tapped_field(inp)
+        if key is not None and key in state.conflict:
+            spec = view.catalogue.field(key)
+            return self.prompt(state.but(conflict=(), return_to="summary"), view, spec)
         self.say("use_buttons")
         return self.check_conflicts(state, view, list(state.conflict))
 
@@ -124,11 +123,10 @@ class Review(TurnBase):
         subject = self.subject(state)
         assert subject is not None
         view = self.view(subject)
-        if isinstance(inp, Tap) and inp.payload.startswith("field:"):
-            key = inp.payload.removeprefix("field:")
-            if key in view.answers:
-                spec = view.catalogue.field(key)
-                return self.prompt(state.but(return_to="summary"), view, spec)
+        key = self.tapped_field(inp)
+        if key is not None and key in view.answers:
+            spec = view.catalogue.field(key)
+            return self.prompt(state.but(return_to="summary"), view, spec)
         self.say("use_buttons")
         return self.pick(state, subject)
 

@@ -63,6 +63,13 @@ class TurnBase(ABC):
     def person_buttons(self, subjects: tuple[Subject, ...] | list[Subject]) -> tuple[Button, ...]:
         return tuple(Button(s.name, f"person:{s.person_id}") for s in subjects)
 
+    @staticmethod
+    def tapped_field(inp: Input) -> str | None:
+        """The field key of a "field:<key>" button, if that is what was tapped."""
+        if isinstance(inp, Tap) and inp.payload.startswith("field:"):
+            return inp.payload.removeprefix("field:")
+        return None
+
     def tapped_person(self, inp: Input) -> Subject | None:
         if isinstance(inp, Tap) and inp.payload.startswith("person:"):
             ident = inp.payload.removeprefix("person:")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage.db import make_engine
+from storage.db import make_engine, run_admin
 from storage.migrate import upgrade
 from storage.uow import Store
 
@@ -26,16 +26,6 @@ POSTGRES_ENV = "HOSO_TEST_POSTGRES_URL"
 
 def _postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
-
-
-async def _pg_admin(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +37,13 @@ def postgres_url() -> Iterator[str]:
             f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://root@127.0.0.1:5432/test)"
         )
     name = f"hoso_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(admin, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_admin(admin, f'CREATE DATABASE "{name}"'))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         asyncio.run(upgrade(url))
         yield url
     finally:
-        asyncio.run(_pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(run_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _truncate_postgres(url: str) -> None:
