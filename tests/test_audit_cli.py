@@ -25,6 +25,7 @@ from bot.reference import load_reference
 from bot.sample_data import SamplePerson, generate_school
 from bot.seed import seed_school
 from flows.catalogue import is_required
+from flows.rules.cross import GUARDIANS
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.uow import Store
@@ -216,9 +217,15 @@ def test_db_audit_agrees_with_the_sample_flaws(tmp_path: Path) -> None:
     assert codes["AGE14_NO_CCCD"] == _listed(people, {"old_cmnd", "missing:so_dinh_danh"})
     missing = {(r["ma_dinh_danh"], r["field"]) for r in report if r["code"] == "MISSING"}
     assert missing == _expected_missing(people, today)
+    no_guardian = [
+        p for p in people if p.kind == "student" and not any(
+            p.values.get(name) and p.values.get(phone) for name, phone in GUARDIANS
+        )
+    ]  # fmt: skip
+    assert codes["GUARDIAN_MISSING"] == len(no_guardian)
     assert set(codes) <= {
         "PHONE_OLD_11_DIGITS", "CCCD_OLD_CMND", "CCCD_BIRTH_YEAR_MISMATCH", "NOT_NORMALISED",
-        "AGE14_NO_VNEID", "AGE14_NO_CCCD", "MISSING",
+        "AGE14_NO_VNEID", "AGE14_NO_CCCD", "MISSING", "GUARDIAN_MISSING",
     }  # fmt: skip
     assert re.search(rf"Tổng\s.*\b{len(people)}\b", result.stdout)
 

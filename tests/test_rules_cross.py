@@ -351,3 +351,24 @@ def test_messages_name_both_fields(problem: Problem) -> None:
     assert "…" not in text
     for key in problem.fields:
         assert FIELD_WORDS[key] in text
+
+
+GUARDIAN_CASES = [
+    ("father complete", {"ho_ten_cha": "Trần Văn Hùng", "sdt_cha": "0903123456"}, False),
+    ("guardian complete", {"ho_ten_giam_ho": "Lê Văn Tâm", "sdt_giam_ho": "0987654321"}, False),
+    ("names without phones", {"ho_ten_cha": "Trần Văn Hùng", "ho_ten_me": "Lê Thị Lan"}, True),
+    ("phone without a name", {"sdt_me": "0987654321"}, True),
+    ("all guardian fields empty", {"ho_ten_cha": None, "sdt_cha": None}, True),
+    ("a staff record has no guardian fields", {}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "flagged"), [c[1:] for c in GUARDIAN_CASES], ids=[c[0] for c in GUARDIAN_CASES]
+)
+def test_one_guardian_needs_a_name_and_a_phone(
+    values: dict[str, str | None], flagged: bool
+) -> None:
+    """ROSTER.md: at least one guardian with both a name and a phone (how parents are found)."""
+    codes = [p.code for p in check_record(values, REF)]
+    assert (Code.GUARDIAN_MISSING in codes) is flagged

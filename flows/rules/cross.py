@@ -145,6 +145,24 @@ def _prefix_notice(values: Values, ref: CrossRef) -> Problem | None:
     return None if cccd is None else unknown_prefix_notice(cccd, ref)
 
 
+GUARDIANS = (
+    ("ho_ten_cha", "sdt_cha"),
+    ("ho_ten_me", "sdt_me"),
+    ("ho_ten_giam_ho", "sdt_giam_ho"),
+)
+GUARDIAN_FIELDS = tuple(key for pair in GUARDIANS for key in pair)
+
+
+def _guardian(values: Values, ref: CrossRef) -> Problem | None:
+    """A student's record needs one guardian with both a name and a phone (ROSTER.md): that
+    phone is how a parent is recognised in chat. Records without guardian fields are skipped."""
+    if not any(key in values for key in GUARDIAN_FIELDS):
+        return None
+    if any(values.get(name) and values.get(phone) for name, phone in GUARDIANS):
+        return None
+    return Problem(Code.GUARDIAN_MISSING, {}, GUARDIAN_FIELDS)
+
+
 RULES: tuple[CrossRule, ...] = (
     CrossRule(("so_dinh_danh", "ngay_sinh"), _cccd_year),
     CrossRule(("so_dinh_danh", "gioi_tinh"), _cccd_gender),
@@ -152,6 +170,7 @@ RULES: tuple[CrossRule, ...] = (
     CrossRule(("thuong_tru_xa", "thuong_tru_tinh"), _ward),
     CrossRule(("nam_sinh_cha", "ngay_sinh"), _parent_year("nam_sinh_cha")),
     CrossRule(("nam_sinh_me", "ngay_sinh"), _parent_year("nam_sinh_me")),
+    CrossRule(GUARDIAN_FIELDS, _guardian),
 )
 
 #: Warnings with the shape of a rule: shown to the person, who may keep the value as it is.
