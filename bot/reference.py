@@ -59,6 +59,17 @@ def shipped_crossref() -> CrossRef:
     return build_crossref(cccd_csv=_shipped("cccd_province_codes.csv"), wards=wards)
 
 
+def _former_provinces() -> dict[str, str]:
+    """Province names before the 1 July 2025 merger -> their successor, so an old address is
+    recognised and the new unit offered (a province split in two is left out: no guess)."""
+    aliases = {}
+    for row in csv.DictReader(_shipped("cccd_province_codes.csv").splitlines()):
+        successors = [clean_text(name) for name in row["province_2025"].split(";")]
+        if len(successors) == 1:
+            aliases[clean_text(row["province_pre2025"])] = successors[0]
+    return aliases
+
+
 def _birth_provinces(provinces: list[Province]) -> CodeList:
     """Where a birth was registered: the 63 provinces before 2025 (the names on most birth
     certificates), plus each 2025 province that is not one of them under another form."""
@@ -85,7 +96,9 @@ def shipped_codelists() -> Mapping[str, CodeList]:
         ),
     }
     provinces = sorted(Province.iter_all(), key=lambda p: int(p.code))
-    lists["provinces_2025"] = CodeList(options=tuple(clean_text(p.name) for p in provinces))
+    lists["provinces_2025"] = CodeList(
+        options=tuple(clean_text(p.name) for p in provinces), aliases=_former_provinces()
+    )
     lists["birth_provinces"] = _birth_provinces(provinces)
     for province in provinces:
         # clean_text: a few ward names in the package carry a double space.

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
+from flows.notices import with_notice
 from flows.rules.base import Invalid, Parsed, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
@@ -157,6 +158,7 @@ class _Pass:
     invalid: set[str] = field(default_factory=set)
     crossed: bool = False
     memo: ChoiceMemo | None = None
+    crossref: CrossRef = field(default_factory=CrossRef)
 
     def parse_field(self, spec: FieldSpec) -> None:
         """Check one stored value with the chat's parser; keep its stored form for later rules."""
@@ -186,7 +188,9 @@ class _Pass:
             found = self.memo.get(key)
             if found is not None:
                 return found
-        parsed = PARSERS[spec.kind](raw, self._context(spec))
+        parsed = with_notice(
+            spec, raw, PARSERS[spec.kind](raw, self._context(spec)), self.crossref
+        )
         if key is not None and self.memo is not None:
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
@@ -271,7 +275,7 @@ def audit_record(
 
     ``memo`` (optional, owned by the caller) only saves time over many records.
     """
-    state = _Pass(catalogue, codelists, today, dict(values), [], memo=memo)
+    state = _Pass(catalogue, codelists, today, dict(values), [], memo=memo, crossref=crossref)
     for spec in catalogue.fields:
         state.parse_field(spec)
     for spec in catalogue.fields:

@@ -130,6 +130,9 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Năm sinh của cha/mẹ ({parent_year}) phải trước năm sinh của học sinh "
             "({child_year}) ít nhất 12 năm. Hãy kiểm tra lại hai năm sinh này."
         ),
+        Code.PROVINCE_MERGED: (
+            "Từ 01/07/2025, “{old}” đã sáp nhập vào {new}. Địa chỉ sẽ được ghi theo đơn vị mới."
+        ),
         Code.GUARDIAN_MISSING: (
             "Hồ sơ học sinh cần ít nhất một người (cha, mẹ hoặc người giám hộ) có đủ họ tên và "
             "số điện thoại. Hãy bổ sung họ tên hoặc số điện thoại của một người."

@@ -102,7 +102,10 @@ class Questions(TurnBase):
             parsed = view.parse(spec, value or "")
             if value is None or isinstance(parsed, Invalid):
                 return self.ask(state, view, spec)
-            self.save(subject, spec, parsed.value, "confirmed")
+            # Confirming a value read with an assumption (an old province's successor) changes it.
+            converted = parsed.notice is not None and parsed.value != value
+            how = "corrected" if converted else "confirmed"
+            self.save(subject, spec, parsed.value, how)
             return self.advance(state, subject, spec.key)
         if isinstance(inp, Tap) and inp.payload == "edit":
             return self.prompt(state, view, spec)

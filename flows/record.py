@@ -13,8 +13,9 @@ from datetime import date
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.context import Answer
-from flows.rules.base import Invalid, Ok, Parsed
-from flows.rules.crossref import CrossRef, unknown_prefix_notice
+from flows.notices import with_notice
+from flows.rules.base import Invalid, Parsed
+from flows.rules.crossref import CrossRef
 from flows.rules.registry import PARSERS
 
 MASK_KEEP = 4
@@ -69,14 +70,7 @@ class RecordView:
 
     def parse(self, spec: FieldSpec, text: str) -> Parsed:
         ctx = rule_context(spec, self.values, self.codelists, self.today)
-        parsed = PARSERS[spec.kind](text, ctx)
-        if spec.kind == "cccd" and isinstance(parsed, Ok) and parsed.notice is None:
-            # A prefix that is no province may be the country of birth registration: ask, not
-            # refuse (the rule needs the prefix table, which parsers do not hold).
-            notice = unknown_prefix_notice(parsed.value, self.crossref)
-            if notice is not None:
-                return Ok(parsed.value, notice=notice)
-        return parsed
+        return with_notice(spec, text, PARSERS[spec.kind](text, ctx), self.crossref)
 
     def stored_problem(self, spec: FieldSpec) -> Invalid | None:
         value = self.value(spec.key)

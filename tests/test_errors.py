@@ -31,6 +31,7 @@ PARAMS: dict[Code, dict[str, str | int]] = {
     Code.PARENT_TOO_YOUNG: {"parent_year": 1990, "child_year": 1999},
     Code.DATE_CENTURY_ASSUMED: {"typed": "10", "year": 2010},
     Code.CCCD_UNKNOWN_PREFIX: {"prefix": "099"},
+    Code.PROVINCE_MERGED: {"old": "Bình Dương", "new": "Thành phố Hồ Chí Minh"},
     Code.CCCD_PROVINCE_MISMATCH: {
         "prefix": "035",
         "cccd_province": "Ha Nam hoặc Ninh Binh",

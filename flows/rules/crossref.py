@@ -109,3 +109,16 @@ def unknown_prefix_notice(cccd: str, ref: CrossRef) -> Problem | None:
     if not ref.cccd_provinces or not is_cccd(cccd) or cccd[:3] in ref.cccd_provinces:
         return None
     return Problem(Code.CCCD_UNKNOWN_PREFIX, {"prefix": cccd[:3]}, ("so_dinh_danh",))
+
+
+#: The code list whose options are the 2025 provinces (old names resolve to them as aliases).
+PROVINCES_2025 = "provinces_2025"
+
+
+def merged_province_notice(typed: str, chosen: str) -> Problem | None:
+    """A province typed (or stored) under a name from before the 1 July 2025 merger that resolved
+    to its successor ("Bình Dương" -> "Thành phố Hồ Chí Minh"): offer the new unit, never switch
+    silently."""
+    if not typed.strip() or province_key(typed) == province_key(chosen):
+        return None
+    return Problem(Code.PROVINCE_MERGED, {"old": clean_text(typed), "new": chosen})
