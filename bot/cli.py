@@ -22,6 +22,7 @@ from bot.runtime import (
     chat_by_code,
     chat_by_person,
     chat_by_phone,
+    grant_admin,
     run_demo,
     run_purge,
     serve_telegram,
@@ -194,6 +195,29 @@ def run_telegram(
         typer.echo("Đã dừng.")
     except ValueError as exc:
         _fail(f"thiếu cấu hình {exc} cho chế độ webhook.")
+
+
+@app.command("grant-admin")
+def grant_admin_command(
+    channel: Annotated[str, typer.Option("--channel", help="Kênh: telegram, zalo, console.")],
+    external_id: Annotated[str, typer.Option("--external-id", help="Mã tài khoản trên kênh.")],
+    unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị (trường, cụm, Sở).")],
+    role: Annotated[
+        str, typer.Option("--role", help="school_admin, area_admin hoặc department_admin.")
+    ] = "school_admin",
+    config: ConfigOption = None,
+) -> None:
+    """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc) cho một tài khoản."""
+    if role not in ("school_admin", "area_admin", "department_admin"):
+        _fail("--role phải là school_admin, area_admin hoặc department_admin.")
+    settings = _settings(config)
+    try:
+        asyncio.run(
+            grant_admin(settings, channel=channel, external_id=external_id, unit=unit, role=role)
+        )
+    except LookupError:
+        _fail(f"không có đơn vị mã {unit}.")
+    typer.echo(f"Đã giao quyền {role} đơn vị {unit}.")
 
 
 @app.command()

@@ -128,3 +128,19 @@ async def serve_telegram(settings: Settings, *, webhook: bool) -> None:
 
     async with open_engine(settings) as engine:
         await run_telegram(settings, engine, webhook=webhook)
+
+
+async def grant_admin(
+    settings: Settings, *, channel: str, external_id: str, unit: str, role: str
+) -> None:
+    """Make a chat account the admin of a unit (and everything below it); audited."""
+    async with open_engine(settings) as engine:
+        now = utc_now()
+        async with engine.store.unit_of_work() as uow:
+            account = await uow.accounts.get_or_create(channel, external_id, at=now)
+            await uow.scopes.grant(account.id, unit, role=role, at=now)
+            uow.audit.add(
+                at=now, actor="cli", action="grant_admin", entity="account",
+                entity_id=account.id, details={"unit": unit, "role": role},
+            )  # fmt: skip
+            await uow.commit()

@@ -6,7 +6,12 @@ school admin another school; each refused read or write raises and leaves nothin
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +19,7 @@ from bot.apply import Applier, ForbiddenEffectError
 from bot.config import Settings
 from flows.context import Subject, TurnContext
 from flows.effects import SaveAnswer
+from storage.db import make_engine
 from storage.records import AnswerRecord
 from storage.scope import OutOfScopeError, ScopedRecords, account_scope
 from storage.uow import Store
@@ -122,3 +128,35 @@ async def test_a_turn_cannot_write_to_another_parents_child(store: Store) -> Non
             await applier.apply([forged])
     async with store.unit_of_work() as uow:
         assert await uow.changes.draft(people["child_y"]) == {}
+
+
+def test_grant_admin_from_the_command_line_gives_exactly_that_school(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    run = [sys.executable, "-m", "bot"]
+    subprocess.run(
+        [*run, "demo"], cwd=tmp_path, input="", env=env, check=True, capture_output=True
+    )
+    grant = [*run, "grant-admin", "--channel", "telegram", "--external-id", "77", "--unit"]
+    granted = subprocess.run(
+        [*grant, "79000701"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert granted.returncode == 0, granted.stderr
+    unknown = subprocess.run(
+        [*grant, "nope"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert unknown.returncode == 2
+    assert "không có đơn vị" in unknown.stderr
+
+    async def reach() -> tuple[int, int]:
+        store = Store(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hoso.db'}"))
+        try:
+            async with store.unit_of_work() as uow:
+                account = await uow.accounts.get_or_create("telegram", "77", at=NOW)
+                scope = await account_scope(uow, account.id, actor="t")
+                return len(scope.unit_ids), await uow.people.count()
+        finally:
+            await store.close()
+
+    units, people = asyncio.run(reach())
+    assert units == 10  # the school and its 9 classes
+    assert people == 340
