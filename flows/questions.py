@@ -12,10 +12,12 @@ from flows.effects import Button, SaveAnswer
 from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Tap, Text
 from flows.record import RecordView, display
-from flows.rules.base import Invalid, Ok
+from flows.rules.base import Invalid, Ok, fold
 from flows.state import State
-from flows.texts import HINT_BUTTONS, HINT_EXAMPLE, HINT_TYPE
+from flows.texts import HINT_BUTTONS, HINT_EXAMPLE, HINT_TYPE, NEXT_PAGE, PREVIOUS_PAGE
 from flows.turn import TurnBase, button
+
+PAGE_SIZE = 8
 
 
 def _typed(inp: Input) -> str | None:
@@ -25,6 +27,22 @@ def _typed(inp: Input) -> str | None:
     if isinstance(inp, Tap) and inp.payload.startswith("value:"):
         return inp.payload.removeprefix("value:")
     return None
+
+
+def paged(options: tuple[str, ...], page: int) -> tuple[Button, ...]:
+    """One page of a long list, in alphabetical order, with the buttons that turn the page."""
+    if not options:
+        return ()
+    options = tuple(sorted(options, key=fold))
+    pages = max(1, -(-len(options) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    shown = tuple(Button(v, f"value:{v}") for v in options[start : start + PAGE_SIZE])
+    if page > 1:
+        shown += (Button(PREVIOUS_PAGE, f"page:{page - 1}"),)
+    if page < pages:
+        shown += (Button(NEXT_PAGE.format(page=page + 1, pages=pages), f"page:{page + 1}"),)
+    return shown
 
 
 class Questions(TurnBase):
@@ -59,12 +77,21 @@ class Questions(TurnBase):
         return state.but(phase="field", field=spec.key, pending=None)
 
     def prompt(
-        self, state: State, view: RecordView, spec: FieldSpec, *, offer: tuple[str, ...] = ()
+        self,
+        state: State,
+        view: RecordView,
+        spec: FieldSpec,
+        *,
+        offer: tuple[str, ...] = (),
+        page: int = 1,
     ) -> State:
         """Ask the person to type (or tap) a value for ``spec``; ``offer`` holds likely values
-        (an old phone number in the 2018 plan, the candidates of an ambiguous answer)."""
+        (an old phone number in the 2018 plan, the candidates of an ambiguous answer). A long
+        list with no suggestions (the wards of a province) is shown a page at a time."""
         values = offer or spec.suggest
         buttons = tuple(Button(v, f"value:{v}") for v in values)
+        if not values:
+            buttons = paged(view.options(spec), page)
         if view.value(spec.key) is None and not self.required(view, spec):
             buttons += (button("skip"),)
         help_text = f" {spec.help}" if spec.help else ""
@@ -123,6 +150,9 @@ class Questions(TurnBase):
         typed = _typed(inp)
         if typed is not None:
             return self.accept(state, subject, view, spec, typed)
+        if isinstance(inp, Tap) and inp.payload.startswith("page:"):
+            page = inp.payload.removeprefix("page:")
+            return self.prompt(state, view, spec, page=int(page) if page.isdigit() else 1)
         skippable = view.value(spec.key) is None and not self.required(view, spec)
         if isinstance(inp, Tap) and inp.payload == "skip" and skippable:
             self.save(subject, spec, None, "skipped")

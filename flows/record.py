@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
+from flows.catalogue import Catalogue, FieldSpec, codelist_for, is_required, rule_context
 from flows.codelists import CodeList
 from flows.context import Answer
 from flows.notices import with_notice
@@ -71,6 +71,11 @@ class RecordView:
     def parse(self, spec: FieldSpec, text: str) -> Parsed:
         ctx = rule_context(spec, self.values, self.codelists, self.today)
         return with_notice(spec, text, PARSERS[spec.kind](text, ctx), self.crossref)
+
+    def options(self, spec: FieldSpec) -> tuple[str, ...]:
+        """The values a choice field allows here (a ward list follows the chosen province)."""
+        listed = codelist_for(spec, self.values, self.codelists)
+        return listed.options if listed is not None else spec.options
 
     def stored_problem(self, spec: FieldSpec) -> Invalid | None:
         value = self.value(spec.key)

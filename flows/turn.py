@@ -92,7 +92,13 @@ class TurnBase(ABC):
 
     @abstractmethod
     def prompt(
-        self, state: State, view: RecordView, spec: FieldSpec, *, offer: tuple[str, ...] = ()
+        self,
+        state: State,
+        view: RecordView,
+        spec: FieldSpec,
+        *,
+        offer: tuple[str, ...] = (),
+        page: int = 1,
     ) -> State: ...
 
     @abstractmethod
