@@ -2,7 +2,8 @@
 
 A reply is written in the turn's own transaction, so a process killed between the commit and the
 send loses nothing: the next sender finds the row (its lease runs out) and sends it. A 429 waits
-``retry_after``; a blocked person marks the account inactive; other failures back off.
+``retry_after``; a blocked person marks the account inactive; other failures back off. While a
+chat waits for a retry, its later replies (also those queued meanwhile) wait behind it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.engine import REPLY_TOPIC, utc_now
-from flows.channel import SendStatus, Transport, outbound_from_json
+from flows.channel import SendResult, SendStatus, Transport, outbound_from_json
 from storage.records import OutboxRecord
 from storage.uow import Store
 
@@ -39,6 +40,14 @@ class Sender:
         self.worker = worker
         self.clock = clock
         self.batch = batch
+        self.wake = asyncio.Event()  # set by whoever queued replies: deliver without idling
+        # Chats waiting for a retry, until when: their later replies must not overtake it, also
+        # those claimed in a later pass (a reply queued while the chat waits).
+        self.held: dict[tuple[str, str], datetime] = {}
+
+    def notify(self) -> None:
+        """Replies were queued: deliver them now rather than after the idle wait."""
+        self.wake.set()
 
     async def deliver_once(self) -> int:
         """Claim due replies and send them; how many were claimed."""
@@ -47,25 +56,30 @@ class Sender:
                 self.worker, now=self.clock(), lease=LEASE, limit=self.batch, topics=(REPLY_TOPIC,)
             )
             await uow.commit()
-        held: dict[tuple[str, str], datetime] = {}
+        now = self.clock()
+        self.held = {chat: until for chat, until in self.held.items() if until > now}
         for row in rows:
-            await self._deliver(row, held)
+            await self._deliver(row)
         return len(rows)
 
-    async def _deliver(self, row: OutboxRecord, held: dict[tuple[str, str], datetime]) -> None:
+    async def _deliver(self, row: OutboxRecord) -> None:
         message = outbound_from_json(dict(row.payload))
         chat = (message.channel, message.external_id)
-        if chat in held:  # an earlier reply to this chat is waiting: keep the order
-            await self._finish(row, SendStatus.RETRY, retry_at=held[chat], reason="held")
+        if chat in self.held:  # an earlier reply to this chat is waiting: keep the order
+            await self._finish(row, SendStatus.RETRY, retry_at=self.held[chat], reason="held")
             return
         transport = self.transports.get(message.channel)
         if transport is None:
             await self._finish(row, SendStatus.RETRY, retry_at=self.clock() + LEASE, reason="no")
             return
-        result = await transport.send(message)
+        try:
+            result = await transport.send(message)
+        except Exception as exc:  # a transport bug must not stop every later reply
+            log.exception("reply send raised outbox=%d", row.id)
+            result = SendResult(SendStatus.RETRY, reason=type(exc).__name__)
         retry_at = self.clock() + timedelta(seconds=self._backoff(row, result.retry_after))
         if result.status == SendStatus.RETRY:
-            held[chat] = retry_at
+            self.held[chat] = retry_at
         await self._finish(row, result.status, retry_at=retry_at, reason=result.reason, chat=chat)
 
     def _backoff(self, row: OutboxRecord, retry_after: float) -> float:
@@ -98,8 +112,15 @@ class Sender:
             log.info("reply %s outbox=%d reason=%s", status.value, row.id, reason)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
-        """Deliver until ``stop`` is set; sleep ``idle`` seconds when there is nothing to send."""
+        """Deliver until ``stop`` is set; when there is nothing to send, wait ``idle`` seconds or
+        until ``notify``. A failing pass (database down) is logged and tried again."""
         while not stop.is_set():
-            if await self.deliver_once() == 0:
+            self.wake.clear()
+            try:
+                claimed = await self.deliver_once()
+            except Exception:
+                log.exception("reply delivery pass failed")
+                claimed = 0
+            if claimed == 0 and not stop.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(self.wake.wait(), timeout=idle)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import uuid
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -39,25 +40,34 @@ def make_bot(settings: Settings) -> Bot:
 
 
 class TelegramApp:
-    def __init__(self, engine: Engine, bot: Bot, *, worker: str = "telegram") -> None:
+    def __init__(self, engine: Engine, bot: Bot, *, worker: str | None = None) -> None:
         self.engine = engine
         self.bot = bot
         self.work = asyncio.Event()
         self.stop = asyncio.Event()
+        # Each process leases outbox rows under its own name, so a lease means one owner.
+        worker = worker or f"telegram-{uuid.uuid4().hex[:12]}"
         self.sender = Sender(engine.store, {"telegram": TelegramTransport(bot)}, worker=worker)
         self.bot_id = 0
         self.dispatcher: Dispatcher | None = None
+        self.cosmetic: set[asyncio.Task[None]] = set()  # tap spinners and keyboards to settle
 
     async def on_update(self, update: Update) -> None:
-        """Every update, from polling or the webhook: into the inbox, then wake the processor."""
+        """Every update, from polling or the webhook: into the inbox, then wake the processor.
+
+        The update is stored before any other Bot API call, so a slow Telegram neither delays
+        the webhook's answer nor risks losing the update; the tap is settled in the background.
+        """
         inbound = to_inbound(update, self.bot_id)
         if inbound is None:
             await self._ignore(update)
             return
-        if update.callback_query is not None:
-            await self._settle_tap(update)
         await self.engine.accept(inbound)
         self.work.set()
+        if update.callback_query is not None:
+            task = asyncio.create_task(self._settle_tap(update))
+            self.cosmetic.add(task)
+            task.add_done_callback(self.cosmetic.discard)
 
     async def _ignore(self, update: Update) -> None:
         chat = update.message.chat if update.message else None
@@ -89,8 +99,13 @@ class TelegramApp:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.work.wait(), timeout=1.0)
             self.work.clear()
-            while await self.engine.process_pending() > 0:
-                pass
+            try:
+                while await self.engine.process_pending() > 0:
+                    self.sender.notify()  # the turns' replies are committed: send them now
+            except Exception:  # the database is away: keep the processor, try again shortly
+                log.exception("processing accepted updates failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=1.0)
 
     async def start(self) -> list[asyncio.Task[Any]]:
         me = await self.bot.get_me()
@@ -107,8 +122,10 @@ class TelegramApp:
         dispatcher.message.register(self._dispatched)
         dispatcher.callback_query.register(self._dispatched)
         tasks = await self.start()
-        await self.bot.delete_webhook(drop_pending_updates=False)
         try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            if self.stop.is_set():  # closed while starting: stop_polling had nothing to stop
+                return
             await dispatcher.start_polling(
                 self.bot, handle_signals=False, handle_as_tasks=False,
                 allowed_updates=["message", "callback_query"],
@@ -130,7 +147,8 @@ class TelegramApp:
     async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
         self.stop.set()
         self.work.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self.sender.notify()
+        await asyncio.gather(*tasks, *self.cosmetic, return_exceptions=True)
 
     def webhook_app(self, secret: str) -> web.Application:
         async def receive(request: web.Request) -> web.Response:

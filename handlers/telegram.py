@@ -10,6 +10,8 @@ import hashlib
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -96,7 +98,10 @@ def reply_markup(
     buttons: tuple[Button, ...],
 ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
     if any(b.payload == CONTACT_PAYLOAD for b in buttons):
-        keyboard = [[KeyboardButton(text=b.label, request_contact=True)] for b in buttons]
+        keyboard = [
+            [KeyboardButton(text=b.label, request_contact=b.payload == CONTACT_PAYLOAD or None)]
+            for b in buttons
+        ]
         return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
     if not buttons:
         return None
@@ -134,6 +139,9 @@ class TelegramTransport:
             return SendResult(SendStatus.RETRY, retry_after=2.0, reason=type(exc).__name__)
         except TelegramBadRequest:
             return SendResult(SendStatus.FAILED, reason="400")
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            # 401/404/409, or a proxy's HTML error page: not this reply's fault, try again later.
+            return SendResult(SendStatus.RETRY, reason=type(exc).__name__)
         return SendResult(SendStatus.SENT)
 
 

@@ -1,0 +1,25 @@
+"""The scripted conversations of tests/scenarios played over Telegram (issue #5): each turn is a
+real update from the local Bot API server, polled by the real aiogram client, run by the engine
+from the inbox and delivered by the sender from the outbox; the same expectations as the console
+run hold, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenario_runner import HERE
+from tests.telegram_api import FakeBotAPI
+from tests.telegram_runner import TOKEN, play_scenario
+
+SCENARIOS = ["01", "02", "04", "05", "06", "07", "15", "17"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_scenario_over_telegram(name: str, database_url: str) -> None:
+    async with FakeBotAPI(token=TOKEN) as api:
+        await play_scenario(api, database_url, name)
+
+
+def test_the_scenarios_exist() -> None:
+    for name in SCENARIOS:
+        assert len(list(HERE.glob(f"{name}_*.toml"))) == 1, name
