@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.apply import Applier
@@ -25,6 +26,7 @@ from flows.channel import (
     outbound_to_json,
 )
 from flows.effects import Say
+from flows.inputs import Start
 from flows.machine import step
 from flows.state import State
 from flows.texts import render
@@ -35,6 +37,7 @@ log = logging.getLogger("hoso.engine")
 
 MAX_TURN_ATTEMPTS = 3
 REPLY_TOPIC = "reply"
+MAX_UPDATE_FAILURES = 3
 MAX_LOOKUPS = 2  # a turn may ask the host to look something up, then continue
 
 
@@ -61,6 +64,9 @@ class Engine:
         self.reference = reference
         self.clock = clock
         self.ids = ids
+        # Failures per accepted update in this process: a heuristic for giving up, so a lost
+        # count after a restart only means a few more tries.
+        self.failures: dict[int, int] = {}
 
     async def handle(self, message: Inbound, *, durable: bool = False) -> list[Outbound]:
         """Apply one inbound update exactly once; the replies to send after it committed.
@@ -86,13 +92,42 @@ class Engine:
         durably. Returns how many were processed."""
         async with self.store.unit_of_work() as uow:
             pending = await uow.inbox.pending(limit=limit)
+        done = 0
         for item in pending:
-            message = Inbound(
-                item.channel, item.external_id or "", item.update_id,
-                input_from_json(dict(item.payload or {})),
-            )  # fmt: skip
-            await self._run(message, durable=True, inbox_id=item.id)
-        return len(pending)
+            message = Inbound(item.channel, item.external_id or "", item.update_id, Start())
+            try:  # one bad update must not block the updates behind it
+                message = replace(message, input=input_from_json(dict(item.payload or {})))
+                await self._run(message, durable=True, inbox_id=item.id)
+            except Exception as exc:
+                if not await self._give_up(message, item.id, exc):
+                    break  # try again later, in order
+            done += 1
+        return done
+
+    async def _give_up(self, message: Inbound, inbox_id: int, exc: Exception) -> bool:
+        """After a few failures, close the update with an apology so later ones can run.
+
+        Only the error's type is logged: its text could quote what the person sent."""
+        self.failures[inbox_id] = self.failures.get(inbox_id, 0) + 1
+        log.error(
+            "turn failed channel=%s update=%s error=%s try=%d",
+            message.channel, message.update_id, type(exc).__name__, self.failures[inbox_id],
+        )  # fmt: skip
+        if self.failures[inbox_id] < MAX_UPDATE_FAILURES:
+            return False
+        now = self.clock()
+        apology = _outbound(message, Say("turn_failed"))
+        async with self.store.unit_of_work() as uow:
+            if await uow.inbox.mark_processed(inbox_id, at=now):
+                key = f"reply:{message.channel}:{message.update_id}:failed"
+                await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(apology), at=now)
+                uow.audit.add(
+                    at=now, actor="system", action="turn_failed", entity="inbox",
+                    entity_id=inbox_id, details={"error": type(exc).__name__},
+                )  # fmt: skip
+            await uow.commit()
+        self.failures.pop(inbox_id, None)
+        return True
 
     async def _run(
         self, message: Inbound, *, durable: bool, inbox_id: int | None

@@ -81,6 +81,10 @@ TEXTS: Mapping[str, str] = {
         "Gõ /start nếu muốn đồng ý lại."
     ),
     "back": "Đã quay lại. Gõ /capnhat để tiếp tục cập nhật hồ sơ.",
+    "turn_failed": (
+        "Xin lỗi, hoso-bot gặp lỗi khi xử lý tin nhắn vừa rồi. "
+        "Bạn hãy gửi lại, hoặc gõ /capnhat để tiếp tục."
+    ),
     "choose_person": "Bạn muốn cập nhật hồ sơ của ai? Bấm chọn một tên bên dưới.",
     "progress": (
         "{title}: {name}.\n"
