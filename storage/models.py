@@ -161,6 +161,14 @@ class ChangeSet(Base):
     source_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
+    #: The verifier's verdict (DESIGN: every change set is verified before a reviewer sees it):
+    #: {"verifier": name, "outcome": match|mismatch|error, "fields": {field: match|mismatch}}.
+    verification: Mapped[dict[str, Any] | None]
+    verified_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    exported_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_change_sets_status", "status", "id"),)
 
 
 class Change(Base):
@@ -172,6 +180,13 @@ class Change(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     how: Mapped[str] = mapped_column(String(16))
     answered_at: Mapped[datetime]
+    #: None until reviewed, then "approved" or "returned" (with the reviewer's reason).
+    review_status: Mapped[str | None] = mapped_column(String(16))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    #: The source changed this field (a re-import) after the person answered it: the new source
+    #: value waits here for a reviewer instead of overwriting either side.
+    conflict_value: Mapped[str | None] = mapped_column(Text)
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     __table_args__ = (UniqueConstraint("change_set_id", "field"),)
 
 
@@ -188,6 +203,9 @@ class OutboxItem(Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    #: The export batch (file sink) this row was written into, so a batch interrupted by a crash
+    #: is rewritten with the same rows and name instead of duplicated in the next one.
+    batch: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
 
