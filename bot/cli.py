@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.invite import InviteError, InviteJob, run_invite
 from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
+from bot.review_cli import review_app
 from bot.roster import RosterError
 from bot.runtime import (
     chat_by_code,
@@ -38,6 +39,7 @@ db_app = typer.Typer(help="Quản lý cơ sở dữ liệu.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 run_app = typer.Typer(help="Chạy bot trên một kênh.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
+app.add_typer(review_app, name="review")
 
 ConfigOption = Annotated[
     Path | None,

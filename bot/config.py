@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from pydantic_settings import (
@@ -67,6 +67,15 @@ class RetentionSettings(Section):
     inbox_days: int = 30
 
 
+class VerifySettings(Section):
+    """Which verifier checks each submitted change set before review (see ``bot.verify``)."""
+
+    kind: Literal["offline", "http"] = "offline"
+    url: str = ""
+    token: SecretStr | None = None
+    timeout: float = 10.0
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
@@ -90,6 +99,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     retention: RetentionSettings = RetentionSettings()
     telegram: TelegramSettings = TelegramSettings()
+    verify: VerifySettings = VerifySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -29,7 +29,12 @@ def role_of(person: PersonRecord) -> str:
 
 
 def subject(
-    person: PersonRecord, role: str, draft: dict[str, AnswerRecord], *, submitted: bool
+    person: PersonRecord,
+    role: str,
+    draft: dict[str, AnswerRecord],
+    *,
+    submitted: bool,
+    returned: dict[str, str] | None = None,
 ) -> Subject:
     return Subject(
         person_id=person.id,
@@ -43,6 +48,7 @@ def subject(
         },
         submitted=submitted,
         source_version=person.source_version,
+        returned=returned or {},
     )
 
 
@@ -55,7 +61,8 @@ async def linked_subjects(uow: UnitOfWork, account: AccountRecord) -> tuple[Subj
         person = await records.person(link.person_id)
         draft = await records.draft(person.id)
         submitted = await records.has_submitted(person.id)
-        found.append(subject(person, link.role, draft, submitted=submitted))
+        returned = {} if submitted else await records.returned(person.id)
+        found.append(subject(person, link.role, draft, submitted=submitted, returned=returned))
     return tuple(found)
 
 

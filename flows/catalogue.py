@@ -67,6 +67,10 @@ class Catalogue:
     def editable(self) -> tuple[FieldSpec, ...]:
         return tuple(spec for spec in self.fields if spec.editable)
 
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(spec.key for spec in self.fields)
+
 
 class CatalogueError(ValueError):
     """A catalogue file that cannot be used; the message names the field and key."""

@@ -35,6 +35,8 @@ class Subject:
     answers: Mapping[str, Answer] = field(default_factory=dict)
     submitted: bool = False
     source_version: int = 1
+    #: Fields the school sent back for correction, with its reasons (only those are asked again).
+    returned: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from flows.questions import Questions
 from flows.review import Review
 from flows.rights import Rights
 from flows.state import State
+from flows.texts import RETURNED_LINE
 from flows.turn import button
 
 ACTIVE = frozenset({"field", "edit", "confirm_value", "conflict", "summary", "pick"})
@@ -45,6 +46,8 @@ class _Turn(Identity, Rights, Questions, Review):
             if isinstance(handled, State):
                 return handled
             inp = handled
+        if isinstance(inp, Tap) and inp.payload == "start":  # a notification's «Cập nhật ngay»
+            inp = Start()
         if isinstance(inp, Start) or state.phase == "new":
             return self.start(state, inp)
         if self.consent is not True:
@@ -166,6 +169,16 @@ class _Turn(Identity, Rights, Questions, Review):
             self.say("already_submitted", name=subject.name)
             return state.but(phase="submitted")
         view = self.view(subject)
+        if subject.returned:
+            lines = "\n".join(
+                RETURNED_LINE.format(label=view.catalogue.field(key).label, reason=reason)
+                for key, reason in subject.returned.items()
+                if key in view.catalogue.keys
+            )
+            self.say(
+                "returned_fields", count=len(subject.returned), name=subject.name, lines=lines
+            )
+            return self.next_question(state, subject)
         missing, confirm = view.counts()
         self.say(
             "progress",

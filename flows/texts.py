@@ -118,6 +118,15 @@ TEXTS: Mapping[str, str] = {
     "already_submitted": (
         "Hồ sơ của {name} đã được gửi và đang chờ nhà trường duyệt. Bạn không cần gửi lại."
     ),
+    "returned_fields": (
+        "Nhà trường đề nghị sửa lại {count} thông tin trong hồ sơ của {name}:\n{lines}\n"
+        "Mình hỏi lại từng mục đó nhé."
+    ),
+    "review_returned": (
+        "Hồ sơ của {name} cần sửa lại {count} thông tin:\n{lines}\n"
+        "Bấm «Cập nhật ngay» để sửa trước ngày {deadline}."
+    ),
+    "review_approved": "Nhà trường đã duyệt hồ sơ của {name}. Cảm ơn bạn!",
 }
 
 BUTTON_TEXTS: Mapping[str, str] = {
@@ -134,6 +143,7 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "rights:delete": "Yêu cầu xóa dữ liệu",
     "rights:correct": "Yêu cầu sửa dữ liệu",
     "rights:back": "Quay lại",
+    "start": "Cập nhật ngay",
 }
 
 REQUEST_NAMES: Mapping[str, str] = {
@@ -152,6 +162,7 @@ CHANGE_LINE = "• {label}: {old} → {new}"
 SKIPPED_LINE = "• {label}: bỏ qua"
 EMPTY_VALUE = "(trống)"
 CHANGES_HEADER = "Các thay đổi:"
+RETURNED_LINE = "• {label}: {reason}"
 
 
 def render(say: Say) -> str:

@@ -63,6 +63,10 @@ class ScopedRecords:
         await self.person(person_id)
         return await self._uow.changes.has_submitted(person_id)
 
+    async def returned(self, person_id: int) -> dict[str, str]:
+        await self.person(person_id)
+        return await self._uow.changes.returned(person_id)
+
     async def save_answer(
         self, person_id: int, answer: AnswerRecord, *, account_id: int | None, channel: str,
         at: datetime,

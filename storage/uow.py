@@ -26,6 +26,7 @@ from storage.repos.identity import (
 from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PersonRepo, UnitRepo
+from storage.repos.review import ReviewRepo
 from storage.repos.roster_queries import RosterQueries
 
 
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.requests = RequestRepo(s)
         self.secrets = SecretRepo(s)
         self.roster = RosterQueries(s)
+        self.review = ReviewRepo(s)
         return self
 
     async def commit(self) -> None:

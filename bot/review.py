@@ -1,0 +1,152 @@
+"""The school's decisions on verified change sets: approve, return fields with reasons, or approve
+in bulk every set that passed every check.
+
+A decision, its audit entry, the export row (approval) or the reopened draft (return), and the
+message to each linked chat account are written in ONE transaction: the person is told exactly
+when the decision stands, and the central database gets the set exactly once (the outbox key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Settings
+from bot.context import display_name
+from bot.engine import REPLY_TOPIC, utc_now
+from bot.reference import Reference
+from flows.channel import Outbound, outbound_to_json
+from flows.effects import Say
+from flows.texts import RETURNED_LINE, render
+from flows.turn import button
+from storage.repos.review import APPROVED, RETURNED, ReviewItem
+from storage.scope import OutOfScopeError
+from storage.uow import Store, UnitOfWork
+
+EXPORT_TOPIC = "change_set.approved"
+
+
+@dataclass(frozen=True)
+class Decision:
+    change_set_id: int
+    status: str | None  # None: the set was not waiting for review (decided already, or unverified)
+    notified: int = 0
+
+
+class ReviewDesk:
+    """Reviewer operations for one actor, limited to ``unit_ids`` (None: the whole city, for the
+    department's IT staff on the command line)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        reference: Reference,
+        *,
+        actor: str,
+        unit_ids: set[int] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.reference = reference
+        self.actor = actor
+        self.unit_ids = unit_ids
+        self.clock = clock
+
+    async def pending(self, *, after_id: int = 0, limit: int = 100) -> list[ReviewItem]:
+        async with self.store.unit_of_work() as uow:
+            return await uow.review.queue(unit_ids=self.unit_ids, after_id=after_id, limit=limit)
+
+    async def item(self, change_set_id: int) -> ReviewItem:
+        async with self.store.unit_of_work() as uow:
+            return await self._allowed(uow, change_set_id)
+
+    async def approve(self, change_set_id: int) -> Decision:
+        return await self.decide(change_set_id, {})
+
+    async def decide(self, change_set_id: int, returned: Mapping[str, str]) -> Decision:
+        """Approve (``returned`` empty) or return the named fields with their reasons."""
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            item = await self._allowed(uow, change_set_id)
+            unknown = set(returned) - {c.field for c in item.changes}
+            if unknown:
+                raise ValueError(f"không có mục {', '.join(sorted(unknown))} trong bộ thay đổi")
+            status = await uow.review.decide(change_set_id, returned, by=self.actor, at=now)
+            if status is None:
+                return Decision(change_set_id, None)
+            if status == APPROVED:
+                await self._queue_export(uow, item, now)
+            else:
+                await uow.changes.reopen(change_set_id, at=now)
+            notified = await self._notify(uow, item, returned, now)
+            uow.audit.add(
+                at=now, actor=self.actor, action=f"review_{status}", entity="change_set",
+                entity_id=change_set_id, details={"fields": sorted(returned)},
+            )  # fmt: skip
+            await uow.commit()
+        return Decision(change_set_id, status, notified)
+
+    async def approve_clean(self, *, limit: int = 1000) -> list[Decision]:
+        """Approve every waiting set whose verification matched and that has no conflict."""
+        decisions: list[Decision] = []
+        after = 0
+        while len(decisions) < limit:
+            batch = await self.pending(after_id=after, limit=min(100, limit - len(decisions)))
+            if not batch:
+                break
+            after = batch[-1].id
+            for item in batch:
+                if item.clean:
+                    decisions.append(await self.approve(item.id))
+        return decisions
+
+    async def _allowed(self, uow: UnitOfWork, change_set_id: int) -> ReviewItem:
+        item = await uow.review.item(change_set_id)
+        if item is None or (self.unit_ids is not None and item.unit_id not in self.unit_ids):
+            # The same answer whether the set exists or not.
+            raise OutOfScopeError(f"{self.actor} may not review change set {change_set_id}")
+        return item
+
+    async def _queue_export(self, uow: UnitOfWork, item: ReviewItem, now: datetime) -> None:
+        payload = {
+            "change_set_id": item.id,
+            "ma_dinh_danh": item.ma_dinh_danh,
+            "unit": item.unit_code,
+            "kind": item.kind,
+            "approved_at": now.isoformat(),
+            "changes": [
+                {"field": c.field, "old": c.old, "new": c.new, "how": c.how} for c in item.changes
+            ],
+        }
+        await uow.outbox.add(f"export:{item.id}", EXPORT_TOPIC, payload, at=now)
+
+    async def _notify(
+        self, uow: UnitOfWork, item: ReviewItem, returned: Mapping[str, str], now: datetime
+    ) -> int:
+        """Queue the decision's message to every linked chat account; how many."""
+        person = await uow.people.get(item.person_id)
+        name = display_name(person.values.get("ho_ten") if person else None)
+        if returned:
+            catalogue = self.reference.catalogues[item.kind]
+            lines = "\n".join(
+                RETURNED_LINE.format(label=catalogue.field(key).label, reason=reason)
+                for key, reason in returned.items()
+            )
+            deadline = self.settings.review.deadline.strftime("%d/%m/%Y")
+            say = Say(
+                "review_returned",
+                {"name": name, "count": len(returned), "lines": lines, "deadline": deadline},
+                (button("start"),),
+            )
+        else:
+            say = Say("review_approved", {"name": name})
+        status = RETURNED if returned else APPROVED
+        recipients = await uow.review.recipients(item.person_id)
+        for r in recipients:
+            message = Outbound(r.channel, r.external_id, say.key, render(say), say.buttons)
+            key = f"review:{item.id}:{status}:{r.channel}:{r.external_id}"
+            await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(message), at=now)
+        return len(recipients)

@@ -1,0 +1,206 @@
+"""``hoso review``: the school's review from the command line (for IT staff and scripts; school
+clerks do the same in the bot).
+
+Nothing personal is printed: ``list`` shows counts, ``show`` which fields changed and how, and
+writes the values themselves to a file (``--out``) for the reviewer, as ``hoso audit`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.engine import utc_now
+from bot.logs import configure as configure_logging
+from bot.review import ReviewDesk
+from bot.runtime import open_engine
+from bot.verification import VerificationWorker, make_verifier
+from flows.catalogue import Catalogue
+from storage.repos.review import ReviewItem
+from storage.scope import OutOfScopeError
+
+review_app = typer.Typer(help="Duyệt các thay đổi hồ sơ đã gửi.", no_args_is_help=True)
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Tệp cấu hình TOML.")]
+UnitOption = Annotated[
+    str | None, typer.Option("--unit", help="Chỉ các hồ sơ thuộc đơn vị này (và trực thuộc).")
+]
+T = TypeVar("T")
+OUTCOMES = {"match": "khớp", "mismatch": "không khớp"}
+HOW = {"confirmed": "xác nhận", "corrected": "sửa", "filled": "bổ sung", "skipped": "bỏ qua"}
+
+
+def _settings(config: Path | None) -> Settings:
+    configure_logging()
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Lỗi: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _with_desk(
+    settings: Settings, unit: str | None, work: Callable[[ReviewDesk], Awaitable[T]]
+) -> T:
+    async def run() -> T:
+        async with open_engine(settings) as engine:
+            unit_ids = None
+            if unit is not None:
+                async with engine.store.unit_of_work() as uow:
+                    unit_ids = await uow.review.units_below(unit)
+                if not unit_ids:
+                    _fail(f"không có đơn vị mã {unit}.")
+            desk = ReviewDesk(
+                engine.store, settings, engine.reference, actor="cli", unit_ids=unit_ids
+            )
+            return await work(desk)
+
+    try:
+        return asyncio.run(run())
+    except OutOfScopeError:
+        _fail("không tìm thấy bộ thay đổi này trong phạm vi được duyệt.")
+
+
+@review_app.command("verify")
+def verify(config: ConfigOption = None) -> None:
+    """Kiểm tra (xác minh) các bộ thay đổi vừa gửi, để chúng vào hàng chờ duyệt."""
+    settings = _settings(config)
+
+    async def run() -> int:
+        async with open_engine(settings) as engine:
+            verifier = make_verifier(settings, engine.reference, utc_now().date())
+            worker = VerificationWorker(engine.store, verifier, worker="cli-verify")
+            total = 0
+            while done := await worker.run_once():
+                total += done
+            return total
+
+    typer.echo(f"Đã xác minh {asyncio.run(run())} bộ thay đổi.")
+
+
+@review_app.command("list")
+def list_pending(unit: UnitOption = None, config: ConfigOption = None) -> None:
+    """Liệt kê các bộ thay đổi đang chờ duyệt."""
+    settings = _settings(config)
+
+    async def work(desk: ReviewDesk) -> list[ReviewItem]:
+        found: list[ReviewItem] = []
+        while batch := await desk.pending(after_id=found[-1].id if found else 0):
+            found += batch
+        return found
+
+    items = _with_desk(settings, unit, work)
+    table = Table(title=f"{len(items)} bộ thay đổi chờ duyệt")
+    for header in ("Mã", "Đơn vị", "Loại", "Số mục", "Xác minh", "Xung đột", "Duyệt nhanh"):
+        table.add_column(header)
+    for item in items:
+        outcome = str((item.verification or {}).get("outcome", ""))
+        table.add_row(
+            str(item.id), item.unit_code, item.kind, str(len(item.changes)),
+            OUTCOMES.get(outcome, outcome), str(len(item.conflicts)),
+            "có" if item.clean else "không",
+        )  # fmt: skip
+    Console().print(table)
+
+
+@review_app.command("show")
+def show(
+    change_set_id: int,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Ghi giá trị cũ/mới ra tệp CSV để đối chiếu.")
+    ] = None,
+    unit: UnitOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Xem một bộ thay đổi: mục nào được xác nhận, sửa, bổ sung; kết quả xác minh; xung đột.
+
+    Giá trị (số định danh, điện thoại, ngày sinh...) không in ra màn hình: dùng --out để ghi ra
+    tệp cho người duyệt, hoặc duyệt trong bot."""
+    settings = _settings(config)
+
+    async def work(desk: ReviewDesk) -> tuple[ReviewItem, Catalogue]:
+        item = await desk.item(change_set_id)
+        return item, desk.reference.catalogues[item.kind]
+
+    item, catalogue = _with_desk(settings, unit, work)
+    labels = {spec.key: spec.label for spec in catalogue.fields}
+    verdicts = dict((item.verification or {}).get("fields", {}))
+    table = Table(title=f"Bộ thay đổi {item.id} ({item.unit_code}, trạng thái {item.status})")
+    for header in ("Mục", "Cách", "Xác minh", "Xung đột với nguồn"):
+        table.add_column(header)
+    for c in item.changes:
+        table.add_row(
+            labels.get(c.field, c.field), HOW.get(c.how, c.how),
+            OUTCOMES.get(str(verdicts.get(c.field, "")), ""), "có" if c.conflict else "",
+        )  # fmt: skip
+    Console().print(table)
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["ma_bo_thay_doi", "truong", "muc", "cu", "moi", "cach", "nguon_moi"])
+            for c in item.changes:
+                writer.writerow(
+                    [item.id, c.field, labels.get(c.field, c.field), c.old or "", c.new or "",
+                     c.how, c.conflict_value or ""]
+                )  # fmt: skip
+        typer.echo(f"Đã ghi giá trị vào {out}.")
+
+
+@review_app.command("approve")
+def approve(
+    ids: Annotated[list[int] | None, typer.Argument(help="Mã các bộ thay đổi.")] = None,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Duyệt mọi bộ đã xác minh khớp và không xung đột.")
+    ] = False,
+    unit: UnitOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Duyệt bộ thay đổi (đưa vào hàng đợi gửi về cơ sở dữ liệu ngành)."""
+    if not ids and not clean:
+        _fail("hãy ghi mã bộ thay đổi, hoặc dùng --clean.")
+    settings = _settings(config)
+
+    async def work(desk: ReviewDesk) -> tuple[int, int]:
+        decisions = [await desk.approve(i) for i in ids or []]
+        if clean:
+            decisions += await desk.approve_clean()
+        done = sum(1 for d in decisions if d.status is not None)
+        return done, len(decisions) - done
+
+    done, skipped = _with_desk(settings, unit, work)
+    typer.echo(f"Đã duyệt {done} bộ thay đổi; {skipped} bộ không ở trạng thái chờ duyệt.")
+
+
+@review_app.command("return")
+def return_fields(
+    change_set_id: int,
+    field: Annotated[list[str], typer.Option("--field", help="Mục cần sửa lại (lặp lại được).")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do, người dùng sẽ đọc được.")],
+    unit: UnitOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Trả lại một số mục để người dùng sửa, kèm lý do; họ được báo qua bot."""
+    settings = _settings(config)
+    reasons = {key: reason for key in field}
+    try:
+        decision = _with_desk(settings, unit, lambda desk: desk.decide(change_set_id, reasons))
+    except ValueError as exc:
+        _fail(str(exc))
+    if decision.status is None:
+        _fail(f"bộ thay đổi {change_set_id} không ở trạng thái chờ duyệt.")
+    typer.echo(
+        f"Đã trả lại {len(reasons)} mục của bộ thay đổi {change_set_id}; "
+        f"đã báo {decision.notified} tài khoản."
+    )
