@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,6 +76,22 @@ class VerifySettings(Section):
     timeout: float = 10.0
 
 
+class ExportSettings(Section):
+    """Delivery of approved change sets to the central database (see ``bot.delivery``)."""
+
+    sink: Literal["files", "http"] = "files"
+    directory: Path = Path("exports")
+    url: str = ""
+    token: SecretStr | None = None
+    max_attempts: int = Field(default=8, ge=1)
+    timeout: float = Field(default=10.0, gt=0)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    backoff_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    poll_seconds: float = Field(default=30.0, gt=0)
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
@@ -100,6 +116,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     telegram: TelegramSettings = TelegramSettings()
     verify: VerifySettings = VerifySettings()
+    export: ExportSettings = ExportSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -16,6 +16,7 @@ from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.changes import ChangeRepo
 from storage.repos.conversations import ConversationRepo
+from storage.repos.exports import ExportRepo
 from storage.repos.identity import (
     InvitationRepo,
     LockoutRepo,
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.inbox = InboxRepo(s)
         self.changes = ChangeRepo(s)
         self.outbox = OutboxRepo(s)
+        self.exports = ExportRepo(s)
         self.audit = AuditRepo(s)
         self.invitations = InvitationRepo(s)
         self.lockouts = LockoutRepo(s)

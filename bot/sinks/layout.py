@@ -1,0 +1,139 @@
+"""The export files' columns and rows: the roster layout of ROSTER.md, one row per change set.
+
+Columns: every field of the kind's catalogue in catalogue order, headed by its roster header
+(``Mã định danh Bộ GD&ĐT``, ``Mã trường``, ``Lớp`` for students, ``Họ và tên`` …), then four
+columns that say what the row means:
+
+- ``Mã phiếu thay đổi``: the change set's id (also in the manifest and the HTTP key);
+- ``Ngày duyệt``: when the school approved it (ISO 8601, from the approval);
+- ``Các mục thay đổi``: the headers of the fields whose value changed, "; "-separated;
+- ``Các mục đã xác nhận``: the headers of the fields the person confirmed unchanged.
+
+The identity columns (``Mã định danh Bộ GD&ĐT``, ``Mã trường``, ``Lớp``) are always filled. A
+changed field (corrected or filled in) carries its approved new value; every other cell is
+blank, meaning "no change" — so a central database importing the file updates only what changed
+and never overwrites a value it changed itself meanwhile. A field listed in ``Các mục thay đổi``
+with a blank cell was cleared. Columns are matched by header, not position (ROSTER.md), so the
+four extra columns do not disturb an importer that reads only the roster columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flows.catalogue import Catalogue
+
+EXTRA_HEADERS = ("Mã phiếu thay đổi", "Ngày duyệt", "Các mục thay đổi", "Các mục đã xác nhận")
+CHANGED = frozenset({"corrected", "filled"})
+CONFIRMED = "confirmed"
+#: Filled from the record, never from the answers.
+IDENTITY = ("ma_dinh_danh", "ma_truong", "lop")
+SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    new: str | None
+    how: str
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One approved change set as the files show it."""
+
+    change_set_id: int
+    ma_dinh_danh: str
+    school: str
+    lop: str | None
+    approved_at: str
+    changes: tuple[Change, ...]
+
+
+def problem(payload: Mapping[str, Any], catalogues: Mapping[str, Catalogue]) -> str | None:
+    """Why this outbox payload cannot be exported (Vietnamese, no personal data), or None."""
+    if not isinstance(payload.get("change_set_id"), int):
+        return "dữ liệu hàng đợi không hợp lệ: thiếu change_set_id"
+    if not isinstance(payload.get("ma_dinh_danh"), str) or not payload["ma_dinh_danh"]:
+        return "dữ liệu hàng đợi không hợp lệ: thiếu ma_dinh_danh"
+    catalogue = catalogues.get(str(payload.get("kind")))
+    if catalogue is None:
+        return "dữ liệu hàng đợi không hợp lệ: kind phải là staff hoặc student"
+    changes = payload.get("changes")
+    if not isinstance(changes, list):
+        return "dữ liệu hàng đợi không hợp lệ: thiếu changes"
+    keys = {spec.key for spec in catalogue.fields}
+    for change in changes:
+        if not isinstance(change, Mapping) or not isinstance(change.get("field"), str):
+            return "dữ liệu hàng đợi không hợp lệ: một thay đổi thiếu field"
+        if change["field"] not in keys:
+            # A field key is catalogue data, not personal data: safe to name.
+            return f"mục {change['field'][:40]} không có trong danh mục {catalogue.kind}"
+    return None
+
+
+def item_from(payload: Mapping[str, Any], *, school: str | None, lop: str | None) -> ExportItem:
+    """The row's data; ``school``/``lop`` come from the database (None: the person is gone,
+    fall back to the unit named at approval)."""
+    changes = tuple(
+        Change(
+            field=str(c["field"]),
+            new=None if c.get("new") is None else str(c["new"]),
+            how=str(c.get("how") or ""),
+        )
+        for c in payload.get("changes") or ()
+    )
+    return ExportItem(
+        change_set_id=int(payload["change_set_id"]),
+        ma_dinh_danh=str(payload["ma_dinh_danh"]),
+        school=school if school is not None else str(payload.get("unit") or ""),
+        lop=lop,
+        approved_at=str(payload.get("approved_at") or ""),
+        changes=changes,
+    )
+
+
+class Layout:
+    """Headers and row cells for one kind of record."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.kind = catalogue.kind
+        self._keys = tuple(spec.key for spec in catalogue.fields)
+        self._header = {spec.key: spec.header for spec in catalogue.fields}
+        self._index = {key: i for i, key in enumerate(self._keys)}
+        self.headers: tuple[str, ...] = (
+            *(self._header[key] for key in self._keys),
+            *EXTRA_HEADERS,
+        )
+
+    def row(self, item: ExportItem) -> list[str | None]:
+        cells: list[str | None] = [None] * len(self.headers)
+        changed: list[str] = []
+        confirmed: list[str] = []
+        for change in item.changes:
+            at = self._index.get(change.field)
+            if at is None or change.field in IDENTITY:
+                continue
+            if change.how in CHANGED:
+                cells[at] = change.new
+                changed.append(self._header[change.field])
+            elif change.how == CONFIRMED:
+                confirmed.append(self._header[change.field])
+        self._put(cells, "ma_dinh_danh", item.ma_dinh_danh)
+        self._put(cells, "ma_truong", item.school)
+        self._put(cells, "lop", item.lop)
+        base = len(self._keys)
+        cells[base : base + 4] = [
+            str(item.change_set_id),
+            item.approved_at,
+            SEPARATOR.join(changed),
+            SEPARATOR.join(confirmed),
+        ]
+        return cells
+
+    def _put(self, cells: list[str | None], key: str, value: str | None) -> None:
+        at = self._index.get(key)
+        if at is not None:
+            cells[at] = value

@@ -1,0 +1,320 @@
+"""What delivery to the central database needs from the outbox beyond claim/complete/fail.
+
+Export batches (file sink): a batch's rows are chosen and stamped with its name in ONE
+transaction (``assign_batch`` right after ``claim_unbatched``), so a batch's membership never
+changes afterwards. A crashed batch is taken over whole (``claim_batch``, all rows or none) and
+rewritten under the same name from the same rows; rows are completed with their change sets
+marked exported in one transaction (``complete_batch`` + ``mark_exported``).
+
+Dead letters: listed without payload (it holds personal data) and replayed by id or all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import ChangeSet, OutboxItem, Person, Unit
+from storage.repos.outbox import DEAD, DONE, PENDING
+
+CHUNK = 1000  # ids per IN (...) list: well under SQLite's and asyncpg's parameter limits
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    key: str
+    attempts: int
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a change set's person sits: the school's code and, for a student, the class."""
+
+    school: str
+    lop: str | None
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    outbox_id: int
+    status: str
+    payload: dict[str, Any]
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _leasable(now: datetime) -> Any:
+    return or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < now)
+
+
+class ExportRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    # -- file batches -------------------------------------------------------------------------
+    async def claim_unbatched(
+        self, worker: str, *, topic: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[int]:
+        """Lease up to ``limit`` due rows that are in no batch yet; their ids, in order."""
+        due = (
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.topic == topic,
+                OutboxItem.status == PENDING,
+                OutboxItem.batch.is_(None),
+                OutboxItem.next_attempt_at <= now,
+                _leasable(now),
+            )
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+        if self._s.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = await self._s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(due.scalar_subquery()))
+            .values(lease_owner=worker, lease_until=now + lease, attempts=OutboxItem.attempts + 1)
+            .returning(OutboxItem.id)
+        )
+        return sorted(int(i) for (i,) in rows)
+
+    async def payloads(self, ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
+        """(id, payload) of these rows, in id order."""
+        found: list[tuple[int, dict[str, Any]]] = []
+        for part in _chunks(ids):
+            rows = await self._s.execute(
+                select(OutboxItem.id, OutboxItem.payload).where(OutboxItem.id.in_(part))
+            )
+            found.extend((int(i), dict(p)) for i, p in rows)
+        return sorted(found, key=lambda r: r[0])
+
+    async def assign_batch(self, ids: Sequence[int], batch: str, worker: str) -> int:
+        """Stamp leased rows with their batch, before any file is written."""
+        count = 0
+        for part in _chunks(ids):
+            result = await self._s.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(part), OutboxItem.lease_owner == worker)
+                .values(batch=batch)
+            )
+            count += int(result.rowcount)  # type: ignore[attr-defined]
+        return count
+
+    async def open_batches(self, *, topic: str, now: datetime) -> list[str]:
+        """Batches with rows still pending whose lease ran out: a crashed or failed write."""
+        rows = await self._s.execute(
+            select(OutboxItem.batch)
+            .where(
+                OutboxItem.topic == topic,
+                OutboxItem.status == PENDING,
+                OutboxItem.batch.is_not(None),
+                OutboxItem.next_attempt_at <= now,
+                _leasable(now),
+            )
+            .group_by(OutboxItem.batch)
+            .order_by(func.min(OutboxItem.id))
+        )
+        return [str(b) for (b,) in rows]
+
+    async def claim_batch(
+        self, batch: str, worker: str, *, now: datetime, lease: timedelta
+    ) -> bool:
+        """Lease every pending row of ``batch``, or none: False means another worker holds part
+        of it, and the caller must roll back (leave without commit)."""
+        result = await self._s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.batch == batch, OutboxItem.status == PENDING, _leasable(now))
+            .values(lease_owner=worker, lease_until=now + lease, attempts=OutboxItem.attempts + 1)
+        )
+        taken = int(result.rowcount)  # type: ignore[attr-defined]
+        pending = await self._pending_in(batch)
+        return taken > 0 and taken == pending
+
+    async def renew_batch(self, batch: str, worker: str, *, until: datetime) -> bool:
+        """Extend the lease of a batch being written; False if any pending row was lost."""
+        result = await self._s.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.batch == batch,
+                OutboxItem.status == PENDING,
+                OutboxItem.lease_owner == worker,
+            )
+            .values(lease_until=until)
+        )
+        return int(result.rowcount) == await self._pending_in(batch)  # type: ignore[attr-defined]
+
+    async def _pending_in(self, batch: str) -> int:
+        found = await self._s.scalar(
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(OutboxItem.batch == batch, OutboxItem.status == PENDING)
+        )
+        return int(found or 0)
+
+    async def batch_rows(self, batch: str, *, after: int, limit: int) -> list[BatchRow]:
+        """Every row of the batch, delivered or not (a rewrite holds the same rows), by id."""
+        rows = await self._s.execute(
+            select(OutboxItem.id, OutboxItem.status, OutboxItem.payload)
+            .where(OutboxItem.batch == batch, OutboxItem.id > after)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+        return [BatchRow(int(i), str(s), dict(p)) for i, s, p in rows]
+
+    async def complete_batch(self, batch: str, worker: str) -> list[int]:
+        """Mark the batch's rows this worker holds delivered; the change set ids they carry."""
+        rows = await self._s.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.batch == batch,
+                OutboxItem.status == PENDING,
+                OutboxItem.lease_owner == worker,
+            )
+            .values(status=DONE, lease_until=None)
+            .returning(OutboxItem.payload["change_set_id"].as_integer())
+        )
+        return [int(i) for (i,) in rows if i is not None]
+
+    async def release(
+        self, ids: Sequence[int], worker: str, *, retry_at: datetime, error: str
+    ) -> int:
+        """Give leased rows back without spending an attempt (the destination, not the row, was
+        at fault: a full disk, an unwritable folder). Their batch, if any, is kept."""
+        count = 0
+        for part in _chunks(ids):
+            result = await self._s.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(part), OutboxItem.lease_owner == worker)
+                .values(
+                    lease_owner=None,
+                    lease_until=None,
+                    next_attempt_at=retry_at,
+                    attempts=case((OutboxItem.attempts > 0, OutboxItem.attempts - 1), else_=0),
+                    last_error=error[:200],
+                )
+            )
+            count += int(result.rowcount)  # type: ignore[attr-defined]
+        return count
+
+    async def release_batch(
+        self, batch: str, worker: str, *, retry_at: datetime, error: str
+    ) -> int:
+        ids = await self._s.scalars(
+            select(OutboxItem.id).where(
+                OutboxItem.batch == batch,
+                OutboxItem.status == PENDING,
+                OutboxItem.lease_owner == worker,
+            )
+        )
+        return await self.release([int(i) for i in ids], worker, retry_at=retry_at, error=error)
+
+    # -- change sets --------------------------------------------------------------------------
+    async def mark_exported(self, change_set_ids: Sequence[int], *, at: datetime) -> int:
+        """The change sets reached the central database (once: a second call changes nothing)."""
+        count = 0
+        for part in _chunks(sorted(set(change_set_ids))):
+            result = await self._s.execute(
+                update(ChangeSet)
+                .where(ChangeSet.id.in_(part), ChangeSet.exported_at.is_(None))
+                .values(status="exported", exported_at=at)
+            )
+            count += int(result.rowcount)  # type: ignore[attr-defined]
+        return count
+
+    async def placements(self, change_set_ids: Sequence[int]) -> dict[int, Placement]:
+        """School code (the person's unit if it is a school, else its parent school) and the
+        student's class, per change set; sets whose person is gone are left out."""
+        parent = aliased(Unit)
+        found: dict[int, Placement] = {}
+        for part in _chunks(sorted(set(change_set_ids))):
+            rows = await self._s.execute(
+                select(
+                    ChangeSet.id,
+                    Unit.code,
+                    Unit.kind,
+                    parent.code,
+                    parent.kind,
+                    Person.values["lop"].as_string(),
+                )
+                .join(Person, Person.id == ChangeSet.person_id)
+                .join(Unit, Unit.id == Person.unit_id)
+                .outerjoin(parent, parent.id == Unit.parent_id)
+                .where(ChangeSet.id.in_(part))
+            )
+            for cs_id, code, kind, parent_code, parent_kind, lop in rows:
+                school = code
+                if kind != "school" and parent_kind == "school" and parent_code is not None:
+                    school = parent_code
+                found[int(cs_id)] = Placement(school=str(school), lop=lop)
+        return found
+
+    # -- dead letters -------------------------------------------------------------------------
+    async def dead(self, *, topic: str) -> list[DeadLetter]:
+        rows = await self._s.execute(
+            select(
+                OutboxItem.id,
+                OutboxItem.idempotency_key,
+                OutboxItem.attempts,
+                OutboxItem.last_error,
+                OutboxItem.created_at,
+            )
+            .where(OutboxItem.topic == topic, OutboxItem.status == DEAD)
+            .order_by(OutboxItem.id)
+        )
+        return [DeadLetter(int(i), str(k), int(a), e, c) for i, k, a, e, c in rows]
+
+    async def replay(self, *, topic: str, ids: Sequence[int] | None, now: datetime) -> int:
+        """Put dead letters back in the queue with a fresh count of attempts; how many."""
+        condition = and_(OutboxItem.topic == topic, OutboxItem.status == DEAD)
+        if ids is not None:
+            condition = and_(condition, OutboxItem.id.in_(list(ids)))
+        result = await self._s.execute(
+            update(OutboxItem)
+            .where(condition)
+            .values(
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                lease_owner=None,
+                lease_until=None,
+                last_error=None,
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def due(self, *, topic: str, now: datetime) -> int:
+        """Rows a pass would deliver now (for a progress bar)."""
+        found = await self._s.scalar(
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(
+                OutboxItem.topic == topic,
+                OutboxItem.status == PENDING,
+                OutboxItem.next_attempt_at <= now,
+                _leasable(now),
+            )
+        )
+        return int(found or 0)
+
+    async def counts(self, *, topic: str) -> dict[str, int]:
+        rows = await self._s.execute(
+            select(OutboxItem.status, func.count())
+            .where(OutboxItem.topic == topic)
+            .group_by(OutboxItem.status)
+        )
+        return {str(s): int(n) for s, n in rows}
+
+
+__all__ = ["BatchRow", "DeadLetter", "ExportRepo", "Placement"]
