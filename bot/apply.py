@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.context import role_of
 from bot.invitations import code_hash, installation_pepper, normalise_code
+from bot.review import record_decision
+from bot.topics import SUBMITTED_TOPIC
 from flows.context import Subject, TurnContext
 from flows.deadlines import request_deadlines
 from flows.effects import (
+    Decide,
     Effect,
     Link,
     Lookup,
@@ -92,6 +95,8 @@ class Applier:
                 await self.save(effect)
             elif isinstance(effect, Submit):
                 await self.submit(self.allowed(effect.person_id), effect)
+            elif isinstance(effect, Decide):
+                await self.decide(effect)
             else:
                 await self.apply_identity(effect)
         return resolved
@@ -138,9 +143,22 @@ class Applier:
             ],
         }
         await self.uow.outbox.add(
-            f"change_set:{change_set.id}", "change_set.submitted", payload, at=self.now
+            f"change_set:{change_set.id}", SUBMITTED_TOPIC, payload, at=self.now
         )
         self.audit("submit", "change_set", change_set.id, fields=len(change_set.changes))
+
+    async def decide(self, effect: Decide) -> None:
+        """An admin's decision in chat: only on a set the turn was shown from its own scope."""
+        if effect.change_set_id not in {c.change_set_id for c in self.ctx.review_queue}:
+            raise ForbiddenEffectError(f"change set {effect.change_set_id} is out of scope")
+        item = await self.uow.review.item(effect.change_set_id)
+        units = await self.uow.scopes.admin_units(self.account.id)
+        if item is None or item.unit_id not in units:
+            raise ForbiddenEffectError(f"change set {effect.change_set_id} is out of scope")
+        await record_decision(
+            self.uow, item, dict(effect.returned), settings=self.settings,
+            catalogues=self.ctx.catalogues, actor=self.actor, now=self.now,
+        )  # fmt: skip
 
     # -- identity -------------------------------------------------------------------------
     async def resolve(self, lookup: Lookup) -> Resolved:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.reference import Reference
-from flows.context import Answer, Subject, TurnContext
+from flows.context import Answer, CardChange, ReviewCard, Subject, TurnContext
 from flows.rules.base import clean_text
 from flows.state import State
 from storage.records import AccountRecord, AnswerRecord, PersonRecord
@@ -84,6 +84,28 @@ async def candidates(uow: UnitOfWork, state: State, now: datetime) -> tuple[Subj
     return tuple(found)
 
 
+async def review_queue(
+    uow: UnitOfWork, unit_ids: set[int], state: State
+) -> tuple[ReviewCard, ...]:
+    """The next two sets waiting for this admin, after the last one skipped."""
+    cards = []
+    for item in await uow.review.queue(unit_ids=unit_ids, after_id=state.review_after, limit=2):
+        person = await uow.people.get(item.person_id)
+        cards.append(
+            ReviewCard(
+                change_set_id=item.id,
+                kind=item.kind,
+                name=display_name(person.values.get("ho_ten") if person else None),
+                unit=item.unit_code,
+                outcome=str((item.verification or {}).get("outcome", "")),
+                changes=tuple(
+                    CardChange(c.field, c.old, c.new, c.how, c.conflict) for c in item.changes
+                ),
+            )
+        )
+    return tuple(cards)
+
+
 async def build_context(
     uow: UnitOfWork,
     settings: Settings,
@@ -96,6 +118,7 @@ async def build_context(
 ) -> TurnContext:
     consent = settings.consent
     identity = settings.identity
+    admin_units = await uow.scopes.admin_units(account.id)
     return TurnContext(
         today=now.astimezone(ZoneInfo(settings.review.timezone)).date(),
         turn_id=turn_id,
@@ -115,4 +138,6 @@ async def build_context(
         max_failed_proofs=identity.max_failed_proofs,
         lock_minutes=identity.lock_minutes,
         locked_until=account.locked_until,
+        admin=bool(admin_units),
+        review_queue=await review_queue(uow, admin_units, state) if admin_units else (),
     )

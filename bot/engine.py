@@ -18,6 +18,7 @@ from bot.apply import Applier
 from bot.config import Settings
 from bot.context import build_context
 from bot.reference import Reference
+from bot.topics import REPLY_TOPIC
 from flows.channel import (
     Inbound,
     Outbound,
@@ -36,7 +37,6 @@ from storage.uow import Store
 log = logging.getLogger("hoso.engine")
 
 MAX_TURN_ATTEMPTS = 3
-REPLY_TOPIC = "reply"
 MAX_UPDATE_FAILURES = 3
 MAX_LOOKUPS = 2  # a turn may ask the host to look something up, then continue
 

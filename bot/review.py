@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.context import display_name
-from bot.engine import REPLY_TOPIC, utc_now
 from bot.reference import Reference
+from bot.topics import EXPORT_TOPIC, REPLY_TOPIC
+from flows.catalogue import Catalogue
 from flows.channel import Outbound, outbound_to_json
 from flows.effects import Say
 from flows.texts import RETURNED_LINE, render
@@ -23,8 +24,6 @@ from flows.turn import button
 from storage.repos.review import APPROVED, RETURNED, ReviewItem
 from storage.scope import OutOfScopeError
 from storage.uow import Store, UnitOfWork
-
-EXPORT_TOPIC = "change_set.approved"
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class ReviewDesk:
         *,
         actor: str,
         unit_ids: set[int] | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.settings = settings
@@ -71,23 +70,12 @@ class ReviewDesk:
         now = self.clock()
         async with self.store.unit_of_work() as uow:
             item = await self._allowed(uow, change_set_id)
-            unknown = set(returned) - {c.field for c in item.changes}
-            if unknown:
-                raise ValueError(f"không có mục {', '.join(sorted(unknown))} trong bộ thay đổi")
-            status = await uow.review.decide(change_set_id, returned, by=self.actor, at=now)
-            if status is None:
-                return Decision(change_set_id, None)
-            if status == APPROVED:
-                await self._queue_export(uow, item, now)
-            else:
-                await uow.changes.reopen(change_set_id, at=now)
-            notified = await self._notify(uow, item, returned, now)
-            uow.audit.add(
-                at=now, actor=self.actor, action=f"review_{status}", entity="change_set",
-                entity_id=change_set_id, details={"fields": sorted(returned)},
+            decision = await record_decision(
+                uow, item, returned, settings=self.settings,
+                catalogues=self.reference.catalogues, actor=self.actor, now=now,
             )  # fmt: skip
             await uow.commit()
-        return Decision(change_set_id, status, notified)
+        return decision
 
     async def approve_clean(self, *, limit: int = 1000) -> list[Decision]:
         """Approve every waiting set whose verification matched and that has no conflict."""
@@ -110,43 +98,80 @@ class ReviewDesk:
             raise OutOfScopeError(f"{self.actor} may not review change set {change_set_id}")
         return item
 
-    async def _queue_export(self, uow: UnitOfWork, item: ReviewItem, now: datetime) -> None:
-        payload = {
-            "change_set_id": item.id,
-            "ma_dinh_danh": item.ma_dinh_danh,
-            "unit": item.unit_code,
-            "kind": item.kind,
-            "approved_at": now.isoformat(),
-            "changes": [
-                {"field": c.field, "old": c.old, "new": c.new, "how": c.how} for c in item.changes
-            ],
-        }
-        await uow.outbox.add(f"export:{item.id}", EXPORT_TOPIC, payload, at=now)
 
-    async def _notify(
-        self, uow: UnitOfWork, item: ReviewItem, returned: Mapping[str, str], now: datetime
-    ) -> int:
-        """Queue the decision's message to every linked chat account; how many."""
-        person = await uow.people.get(item.person_id)
-        name = display_name(person.values.get("ho_ten") if person else None)
-        if returned:
-            catalogue = self.reference.catalogues[item.kind]
-            lines = "\n".join(
-                RETURNED_LINE.format(label=catalogue.field(key).label, reason=reason)
-                for key, reason in returned.items()
-            )
-            deadline = self.settings.review.deadline.strftime("%d/%m/%Y")
-            say = Say(
-                "review_returned",
-                {"name": name, "count": len(returned), "lines": lines, "deadline": deadline},
-                (button("start"),),
-            )
-        else:
-            say = Say("review_approved", {"name": name})
-        status = RETURNED if returned else APPROVED
-        recipients = await uow.review.recipients(item.person_id)
-        for r in recipients:
-            message = Outbound(r.channel, r.external_id, say.key, render(say), say.buttons)
-            key = f"review:{item.id}:{status}:{r.channel}:{r.external_id}"
-            await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(message), at=now)
-        return len(recipients)
+async def record_decision(
+    uow: UnitOfWork,
+    item: ReviewItem,
+    returned: Mapping[str, str],
+    *,
+    settings: Settings,
+    catalogues: Mapping[str, Catalogue],
+    actor: str,
+    now: datetime,
+) -> Decision:
+    """The decision and everything that follows from it, in the caller's transaction."""
+    unknown = set(returned) - {c.field for c in item.changes}
+    if unknown:
+        raise ValueError(f"không có mục {', '.join(sorted(unknown))} trong bộ thay đổi")
+    status = await uow.review.decide(item.id, returned, by=actor, at=now)
+    if status is None:
+        return Decision(item.id, None)
+    if status == APPROVED:
+        await _queue_export(uow, item, now)
+    else:
+        await uow.changes.reopen(item.id, at=now)
+    notified = await _notify(uow, item, returned, now, settings=settings, catalogues=catalogues)
+    uow.audit.add(
+        at=now, actor=actor, action=f"review_{status}", entity="change_set",
+        entity_id=item.id, details={"fields": sorted(returned)},
+    )  # fmt: skip
+    return Decision(item.id, status, notified)
+
+
+async def _queue_export(uow: UnitOfWork, item: ReviewItem, now: datetime) -> None:
+    payload = {
+        "change_set_id": item.id,
+        "ma_dinh_danh": item.ma_dinh_danh,
+        "unit": item.unit_code,
+        "kind": item.kind,
+        "approved_at": now.isoformat(),
+        "changes": [
+            {"field": c.field, "old": c.old, "new": c.new, "how": c.how} for c in item.changes
+        ],
+    }
+    await uow.outbox.add(f"export:{item.id}", EXPORT_TOPIC, payload, at=now)
+
+
+async def _notify(
+    uow: UnitOfWork,
+    item: ReviewItem,
+    returned: Mapping[str, str],
+    now: datetime,
+    *,
+    settings: Settings,
+    catalogues: Mapping[str, Catalogue],
+) -> int:
+    """Queue the decision's message to every linked chat account; how many."""
+    person = await uow.people.get(item.person_id)
+    name = display_name(person.values.get("ho_ten") if person else None)
+    if returned:
+        catalogue = catalogues[item.kind]
+        lines = "\n".join(
+            RETURNED_LINE.format(label=catalogue.field(key).label, reason=reason)
+            for key, reason in returned.items()
+        )
+        deadline = settings.review.deadline.strftime("%d/%m/%Y")
+        say = Say(
+            "review_returned",
+            {"name": name, "count": len(returned), "lines": lines, "deadline": deadline},
+            (button("start"),),
+        )
+    else:
+        say = Say("review_approved", {"name": name})
+    status = RETURNED if returned else APPROVED
+    recipients = await uow.review.recipients(item.person_id)
+    for r in recipients:
+        message = Outbound(r.channel, r.external_id, say.key, render(say), say.buttons)
+        key = f"review:{item.id}:{status}:{r.channel}:{r.external_id}"
+        await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(message), at=now)
+    return len(recipients)

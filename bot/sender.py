@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.engine import REPLY_TOPIC, utc_now
+from bot.engine import utc_now
+from bot.topics import REPLY_TOPIC
 from flows.channel import SendResult, SendStatus, Transport, outbound_from_json
 from storage.records import OutboxRecord
 from storage.uow import Store

@@ -17,12 +17,12 @@ from datetime import date, datetime, timedelta
 from bot.config import Settings
 from bot.engine import utc_now
 from bot.reference import Reference
+from bot.topics import SUBMITTED_TOPIC
 from bot.verify import Candidate, HttpVerifier, OfflineVerifier, Verifier, VerifierUnavailable
 from storage.repos.review import ReviewItem
 from storage.uow import Store
 
 log = logging.getLogger("hoso.verify")
-TOPIC = "change_set.submitted"
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 50
 BACKOFF_CAP = 3600.0
@@ -67,7 +67,7 @@ class VerificationWorker:
         """Verify what is due; how many sets got a verdict."""
         async with self.store.unit_of_work() as uow:
             rows = await uow.outbox.claim(
-                self.worker, now=self.clock(), lease=LEASE, limit=limit, topics=(TOPIC,)
+                self.worker, now=self.clock(), lease=LEASE, limit=limit, topics=(SUBMITTED_TOPIC,)
             )
             await uow.commit()
         verified = 0

@@ -40,6 +40,27 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class CardChange:
+    field: str
+    old: str | None
+    new: str | None
+    how: str
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewCard:
+    """A verified change set waiting for a school admin, as the admin's chat shows it."""
+
+    change_set_id: int
+    kind: str
+    name: str
+    unit: str
+    outcome: str
+    changes: tuple[CardChange, ...]
+
+
+@dataclass(frozen=True)
 class TurnContext:
     today: date
     turn_id: str
@@ -59,6 +80,11 @@ class TurnContext:
     max_failed_proofs: int = 5
     lock_minutes: int = 30
     locked_until: datetime | None = None
+    #: The account administers a unit: it may use the review commands.
+    admin: bool = False
+    #: The next change sets waiting for this admin (after ``State.review_after``), at most two:
+    #: the one to show and the one after it.
+    review_queue: tuple[ReviewCard, ...] = ()
 
     def subject(self, person_id: int | None) -> Subject | None:
         for subject in self.subjects:

@@ -93,7 +93,16 @@ class Viewed:
     person_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Decide:
+    """A school admin's decision on a change set: approve (no ``returned``) or return fields,
+    as (field key, reason) pairs."""
+
+    change_set_id: int
+    returned: tuple[tuple[str, str], ...] = ()
+
+
 Effect = (
     Say | SaveAnswer | RecordConsent | Submit | Lookup | Link | ProofFailed | Unlink
-    | OpenRequest | Viewed
+    | OpenRequest | Viewed | Decide
 )  # fmt: skip

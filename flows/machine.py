@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flows.admin import ADMIN_PHASES, AdminReview
 from flows.context import Subject, TurnContext
 from flows.effects import Effect, RecordConsent
 from flows.identity import Identity
@@ -37,7 +38,7 @@ def step(state: State, inp: Input, ctx: TurnContext) -> Step:
     return Step(new_state, tuple(turn.effects))
 
 
-class _Turn(Identity, Rights, Questions, Review):
+class _Turn(Identity, Rights, Questions, Review, AdminReview):
     def run(self, state: State, inp: Input) -> State:
         if isinstance(inp, Resolved):  # the host's answer to this turn's own lookup
             return self.on_resolved(inp)
@@ -50,6 +51,8 @@ class _Turn(Identity, Rights, Questions, Review):
             inp = Start()
         if isinstance(inp, Start) or state.phase == "new":
             return self.start(state, inp)
+        if state.phase in ADMIN_PHASES:  # acting for the school, not on one's own record
+            return self.on_admin(state, inp)
         if self.consent is not True:
             return self.on_consent(state, inp)
         proved = self.identify_input(state, inp)
@@ -85,6 +88,8 @@ class _Turn(Identity, Rights, Questions, Review):
         if name == "/trogiup":
             self.say("help")
             return self.current_state
+        if name == "/duyet":
+            return self.review_command(self.current_state)
         if name in ("/hoso", "/huy") and self.consent is True:
             if name == "/hoso":
                 return self.show_data(self.current_state)

@@ -15,7 +15,7 @@ STATE_VERSION = 1
 PHASES = frozenset(
     {"new", "consent", "refused", "choose", "field", "edit", "confirm_value", "conflict"}
     | {"summary", "pick", "identify", "prove", "locked", "rights"}
-    | {"submitted", "no_record"}
+    | {"submitted", "no_record", "admin_review", "admin_field", "admin_reason"}
 )
 
 
@@ -36,6 +36,9 @@ class State:
     candidates: tuple[int, ...] = ()
     role: str | None = None
     invitation: int | None = None
+    #: Admin review: change sets up to this id were skipped; the set being decided.
+    review_after: int = 0
+    review_id: int | None = None
     version: int = STATE_VERSION
 
     def to_json(self) -> str:

@@ -127,6 +127,20 @@ TEXTS: Mapping[str, str] = {
         "Bấm «Cập nhật ngay» để sửa trước ngày {deadline}."
     ),
     "review_approved": "Nhà trường đã duyệt hồ sơ của {name}. Cảm ơn bạn!",
+    "admin_only": "Lệnh này chỉ dành cho cán bộ quản trị của trường.",
+    "admin_empty": "Không còn hồ sơ nào chờ duyệt. Gõ /duyet để kiểm tra lại sau.",
+    "admin_card": (
+        "Hồ sơ chờ duyệt số {id}: {name} ({unit}).\n"
+        "Kết quả xác minh: {outcome}.\n"
+        "{lines}\n"
+        "Bấm «Duyệt», «Trả lại một mục» hoặc «Để sau»."
+    ),
+    "admin_pick_field": "Chọn mục cần người dùng sửa lại:",
+    "admin_ask_reason": "Gõ lý do trả lại mục «{label}» (người dùng sẽ đọc lý do này):",
+    "admin_reason_empty": "Lý do không được để trống. Hãy gõ lý do trả lại.",
+    "admin_approved": "Đã duyệt hồ sơ số {id}.",
+    "admin_returned": "Đã trả lại mục «{label}» của hồ sơ số {id}.",
+    "admin_gone": "Hồ sơ này không còn chờ duyệt (có thể đã được người khác xử lý).",
 }
 
 BUTTON_TEXTS: Mapping[str, str] = {
@@ -144,6 +158,9 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "rights:correct": "Yêu cầu sửa dữ liệu",
     "rights:back": "Quay lại",
     "start": "Cập nhật ngay",
+    "rv:approve": "Duyệt",
+    "rv:return": "Trả lại một mục",
+    "rv:skip": "Để sau",
 }
 
 REQUEST_NAMES: Mapping[str, str] = {
@@ -163,6 +180,10 @@ SKIPPED_LINE = "• {label}: bỏ qua"
 EMPTY_VALUE = "(trống)"
 CHANGES_HEADER = "Các thay đổi:"
 RETURNED_LINE = "• {label}: {reason}"
+CARD_LINE = "• {label}: {old} → {new}"
+CARD_CONFIRMED = "Xác nhận không đổi: {count} mục."
+CARD_CONFLICT = " (nguồn đã đổi)"
+OUTCOME_NAMES: Mapping[str, str] = {"match": "khớp", "mismatch": "có mục không khớp"}
 
 
 def render(say: Say) -> str:

@@ -17,7 +17,8 @@ from sqlalchemy import update
 
 from bot.config import Settings
 from bot.reference import load_reference
-from bot.review import EXPORT_TOPIC, ReviewDesk
+from bot.review import ReviewDesk
+from bot.topics import EXPORT_TOPIC
 from bot.verification import VerificationWorker, candidate
 from bot.verify import (
     Candidate,

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.engine import REPLY_TOPIC, Engine, utc_now
+from bot.engine import Engine, utc_now
 from bot.reference import load_reference
 from bot.sender import LEASE, Sender
 from bot.telegram_app import TelegramApp
+from bot.topics import REPLY_TOPIC
 from flows.channel import Inbound, Outbound, SendResult
 from flows.inputs import Start
 from flows.texts import TEXTS

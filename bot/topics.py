@@ -1,0 +1,10 @@
+"""Outbox topics: what a queued row is for, and so which worker delivers it."""
+
+from __future__ import annotations
+
+#: A chat message to send (turn replies, review notices): ``bot.sender``.
+REPLY_TOPIC = "reply"
+#: A submitted change set waiting for verification: ``bot.verification``.
+SUBMITTED_TOPIC = "change_set.submitted"
+#: An approved change set for the central database: ``bot.delivery``.
+EXPORT_TOPIC = "change_set.approved"
