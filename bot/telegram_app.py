@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.engine import Engine
 from bot.sender import Sender
+from bot.workers import start_back_office
 from handlers.telegram import (
     GROUP_NOTICE,
     TelegramTransport,
@@ -40,9 +41,13 @@ def make_bot(settings: Settings) -> Bot:
 
 
 class TelegramApp:
-    def __init__(self, engine: Engine, bot: Bot, *, worker: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, bot: Bot, *, worker: str | None = None, back_office: bool = False
+    ) -> None:
         self.engine = engine
         self.bot = bot
+        #: Also run verification and export in this process (the embedded default).
+        self.back_office = back_office
         self.work = asyncio.Event()
         self.stop = asyncio.Event()
         # Each process leases outbox rows under its own name, so a lease means one owner.
@@ -112,10 +117,13 @@ class TelegramApp:
         self.bot_id = me.id
         await register_commands(self.bot)
         self.work.set()  # updates accepted before a restart are processed first
-        return [
+        tasks = [
             asyncio.create_task(self.process(), name="processor"),
             asyncio.create_task(self.sender.run(self.stop), name="sender"),
         ]
+        if self.back_office:
+            tasks += start_back_office(self.engine, self.stop)
+        return tasks
 
     async def poll(self) -> None:
         dispatcher = self.dispatcher = Dispatcher()
@@ -171,7 +179,7 @@ class TelegramApp:
 async def run_telegram(settings: Settings, engine: Engine, *, webhook: bool) -> None:
     """Serve Telegram until interrupted: long polling, or a webhook on listen_host:listen_port."""
     bot = make_bot(settings)
-    app = TelegramApp(engine, bot)
+    app = TelegramApp(engine, bot, back_office=True)
     try:
         if not webhook:
             await app.poll()
