@@ -18,6 +18,7 @@ from bot.export_cli import export_app
 from bot.invite import InviteError, InviteJob, run_invite
 from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
+from bot.report_cli import report_command
 from bot.review_cli import review_app
 from bot.roster import RosterError
 from bot.runtime import (
@@ -42,6 +43,7 @@ run_app = typer.Typer(help="Chạy bot trên một kênh.", no_args_is_help=True
 app.add_typer(run_app, name="run")
 app.add_typer(export_app, name="export")
 app.add_typer(review_app, name="review")
+app.command("report")(report_command)
 
 ConfigOption = Annotated[
     Path | None,

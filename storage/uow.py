@@ -27,6 +27,7 @@ from storage.repos.identity import (
 from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PersonRepo, UnitRepo
+from storage.repos.report_queries import ReportQueries
 from storage.repos.review import ReviewRepo
 from storage.repos.roster_queries import RosterQueries
 
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.requests = RequestRepo(s)
         self.secrets = SecretRepo(s)
         self.roster = RosterQueries(s)
+        self.reports = ReportQueries(s)
         self.review = ReviewRepo(s)
         return self
 
