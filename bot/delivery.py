@@ -32,12 +32,13 @@ from bot.engine import utc_now
 from bot.reference import load_reference
 from bot.sinks import ExportError, Outcome, Verdict
 from bot.sinks.http import HttpSink
+from bot.topics import EXPORT_TOPIC
 from storage.db import make_engine
 from storage.records import OutboxRecord
 from storage.uow import Store
 
 log = logging.getLogger("hoso.export")
-APPROVED_TOPIC = "change_set.approved"
+APPROVED_TOPIC = EXPORT_TOPIC
 Clock = Callable[[], datetime]
 Progress = Callable[[int], None]
 

@@ -19,6 +19,7 @@ batch name kept, and raises ``ExportError``: the next pass rewrites the same bat
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -152,7 +153,8 @@ class BatchDelivery:
             if school is None:
                 files.abort()
                 return None
-            return files.commit(unit=school, generated_at=self.clock())
+            # In a thread: the bot's own loop (hoso run telegram) keeps answering meanwhile.
+            return await asyncio.to_thread(files.commit, unit=school, generated_at=self.clock())
         except ExportError as exc:
             if files is not None:
                 files.abort()
@@ -173,24 +175,37 @@ class BatchDelivery:
 
     async def _fill(self, batch: str, files: BatchFiles) -> str | None:
         """Page through the batch's rows into the files; the school's code, or None if the
-        lease was lost."""
+        lease was lost. The lease is renewed when a third of it has passed, and once more
+        before the files are published, so a batch is published only by its holder."""
         after, school = 0, ""
+        renewed = self.clock()
         while True:
-            async with self.store.unit_of_work() as uow:
-                until = self.clock() + self.lease
-                if not await uow.exports.renew_batch(batch, self.worker, until=until):
-                    log.warning("export batch taken over batch=%s", batch)
+            if self.clock() - renewed > self.lease / 3:
+                if not await self._renew(batch):
                     return None
+                renewed = self.clock()
+            async with self.store.unit_of_work() as uow:  # read only: rolled back, no commit
                 rows = await uow.exports.batch_rows(batch, after=after, limit=PAGE)
                 items = await self._items(uow, rows)
-                await uow.commit()
-            if not rows:
-                return school
-            files.write(items)
-            school = school or items[0].school
-            after = rows[-1].outbox_id
-            if self.progress is not None:
-                self.progress(len(rows))
+            if rows:
+                await asyncio.to_thread(files.write, items)
+                school = school or items[0].school
+                after = rows[-1].outbox_id
+                if self.progress is not None:
+                    self.progress(len(rows))
+            if len(rows) < PAGE:
+                return school if await self._renew(batch) else None
+
+    async def _renew(self, batch: str) -> bool:
+        async with self.store.unit_of_work() as uow:
+            now = self.clock()
+            held = await uow.exports.renew_batch(
+                batch, self.worker, until=now + self.lease, needed_after=now + self.lease / 2
+            )
+            await uow.commit()
+        if not held:
+            log.warning("export batch taken over batch=%s", batch)
+        return held
 
     async def _items(self, uow: UnitOfWork, rows: Sequence[BatchRow]) -> list[ExportItem]:
         placed = await uow.exports.placements([int(r.payload["change_set_id"]) for r in rows])

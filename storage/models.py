@@ -206,7 +206,12 @@ class OutboxItem(Base):
     #: The export batch (file sink) this row was written into, so a batch interrupted by a crash
     #: is rewritten with the same rows and name instead of duplicated in the next one.
     batch: Mapped[str | None] = mapped_column(String(64))
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # (batch, status): SQLite would otherwise pick ix_outbox_due for "batch = ? AND status
+        # = ?" and scan every pending row of the outbox per batch.
+        Index("ix_outbox_batch", "batch", "status"),
+    )
 
 
 class AuditEntry(Base):

@@ -142,18 +142,33 @@ class ExportRepo:
         pending = await self._pending_in(batch)
         return taken > 0 and taken == pending
 
-    async def renew_batch(self, batch: str, worker: str, *, until: datetime) -> bool:
-        """Extend the lease of a batch being written; False if any pending row was lost."""
-        result = await self._s.execute(
+    async def renew_batch(
+        self, batch: str, worker: str, *, until: datetime, needed_after: datetime
+    ) -> bool:
+        """Make sure this worker holds every pending row of the batch until ``needed_after`` at
+        least (rows leased for less are extended to ``until``; rows leased long enough are left
+        alone, so a batch is not rewritten row by row for nothing). False if another worker
+        holds any of them. Extending first, then checking, leaves no gap for a takeover."""
+        await self._s.execute(
             update(OutboxItem)
             .where(
                 OutboxItem.batch == batch,
                 OutboxItem.status == PENDING,
                 OutboxItem.lease_owner == worker,
+                or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < needed_after),
             )
             .values(lease_until=until)
         )
-        return int(result.rowcount) == await self._pending_in(batch)  # type: ignore[attr-defined]
+        others = await self._s.scalar(
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(
+                OutboxItem.batch == batch,
+                OutboxItem.status == PENDING,
+                or_(OutboxItem.lease_owner.is_(None), OutboxItem.lease_owner != worker),
+            )
+        )
+        return not others
 
     async def _pending_in(self, batch: str) -> int:
         found = await self._s.scalar(
