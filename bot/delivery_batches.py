@@ -7,9 +7,10 @@ A pass (``run_once``):
    leases all of the batch's pending rows or none, and writes ALL rows of the batch again under
    the same name — a crash between naming the batch and finishing its files never moves a row
    into a later batch, nor drops one from a rewrite;
-3. claims the rows due and in no batch (up to ``MAX_ROWS``), groups them by school and kind, and
-   names their batches in the same transaction as the claim, before any file is written: from
-   that commit on, a batch's membership never changes;
+3. claims the rows due and in no batch (up to ``MAX_ROWS``), groups them by school (the school
+   of the unit named at approval: a class's school) and kind, and names and leases their batches
+   in one transaction, before any file is written: from that commit on, a batch's membership
+   never changes;
 4. writes each batch (renewing its lease every page, giving up if another worker took it over)
    and then, in one transaction, marks its rows done and their change sets exported.
 
@@ -23,8 +24,9 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import ExportSettings
 from bot.delivery import APPROVED_TOPIC, BatchSummary, Clock, Progress, Tally
@@ -68,9 +70,11 @@ class BatchDelivery:
         self.worker, self.clock, self.progress = worker, clock, progress
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.max_rows = max_rows
+        self._schools: dict[str, str] | None = None  # unit code -> school code, per pass
 
     async def run_once(self) -> Tally:
         self.sink.check()
+        self._schools = None  # units may have been imported since the last pass
         tally = Tally()
         for batch in await self._interrupted():
             await self.write(batch, tally)
@@ -96,16 +100,19 @@ class BatchDelivery:
         now = self.clock()
         tag = uuid.uuid4().hex[:4]
         async with self.store.unit_of_work() as uow:
-            ids = await uow.exports.claim_unbatched(
-                self.worker, topic=APPROVED_TOPIC, now=now, lease=self.lease, limit=self.max_rows
+            ids = await uow.exports.lock_unbatched(
+                topic=APPROVED_TOPIC, now=now, limit=self.max_rows
             )
             if not ids:
                 return []
+            self._schools = await uow.exports.schools()
             groups: dict[str, list[int]] = defaultdict(list)
             for start in range(0, len(ids), PAGE):
                 await self._group(uow, ids[start : start + PAGE], groups, now=now, tag=tag)
             for batch, members in groups.items():
-                await uow.exports.assign_batch(members, batch, self.worker)
+                await uow.exports.lease_batch(
+                    members, batch, self.worker, now=now, lease=self.lease
+                )
             await uow.commit()
         log.info("export batches named count=%d rows=%d", len(groups), len(ids))
         return list(groups)
@@ -127,14 +134,16 @@ class BatchDelivery:
                 valid.append((outbox_id, payload))
                 continue
             log.warning("export dead outbox=%d reason=%s", outbox_id, reason)
-            await uow.outbox.fail(
-                outbox_id, self.worker, error=reason, retry_at=now, max_attempts=0
-            )
-        placed = await uow.exports.placements([int(p["change_set_id"]) for _, p in valid])
+            await uow.exports.bury(outbox_id, error=reason)
         for outbox_id, payload in valid:
-            place = placed.get(int(payload["change_set_id"]))
-            school = place.school if place is not None else str(payload.get("unit") or "")
+            school = self._school(payload)
             groups[batch_name(school, str(payload["kind"]), now, tag)].append(outbox_id)
+
+    def _school(self, payload: Mapping[str, Any]) -> str:
+        """The school the approving unit belongs to (a class's school), by the unit named at
+        approval: the school that approved a set is the one whose batch carries it."""
+        unit = str(payload.get("unit") or "")
+        return (self._schools or {}).get(unit, unit)
 
     async def write(self, batch: str, tally: Tally) -> None:
         """Write every row of ``batch``, then complete the rows this worker still holds."""
@@ -208,18 +217,18 @@ class BatchDelivery:
         return held
 
     async def _items(self, uow: UnitOfWork, rows: Sequence[BatchRow]) -> list[ExportItem]:
-        placed = await uow.exports.placements([int(r.payload["change_set_id"]) for r in rows])
-        items = []
-        for row in rows:
-            place = placed.get(int(row.payload["change_set_id"]))
-            items.append(
-                item_from(
-                    row.payload,
-                    school=None if place is None else place.school,
-                    lop=None if place is None else place.lop,
-                )
+        if self._schools is None:
+            self._schools = await uow.exports.schools()
+        students = [int(r.payload["change_set_id"]) for r in rows if r.payload["kind"] != "staff"]
+        classes = await uow.exports.classes(students) if students else {}
+        return [
+            item_from(
+                row.payload,
+                school=self._school(row.payload),
+                lop=classes.get(int(row.payload["change_set_id"])),
             )
-        return items
+            for row in rows
+        ]
 
     async def _give_back(self, batch: str, error: str) -> None:
         retry_at = self.clock() + timedelta(seconds=self.settings.backoff_seconds)

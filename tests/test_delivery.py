@@ -27,7 +27,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select, update
 
 from bot.config import CatalogueSettings, ExportSettings
-from bot.delivery import APPROVED_TOPIC, Backoff, RowDelivery
+from bot.delivery import APPROVED_TOPIC, Backoff, RowDelivery, run_forever
 from bot.delivery_batches import BatchDelivery, split_batch
 from bot.engine import utc_now
 from bot.reference import load_reference
@@ -662,3 +662,36 @@ async def test_delivery_logs_no_personal_data(
     assert len(ids) == 4
     for value in PERSONAL:
         assert value not in caplog.text
+
+
+async def test_run_forever_delivers_what_is_queued_later_and_stops(
+    store: Store, tmp_path: Path
+) -> None:
+    """``hoso export run`` without --once (and the bot's back office): pass after pass."""
+    first = await seed(store, [ANNA], at=utc_now())
+    worker = BatchDelivery(
+        store, FileSink(tmp_path, CATALOGUES), settings(tmp_path), worker="loop"
+    )
+    stop = asyncio.Event()
+    loop = asyncio.create_task(run_forever(worker, stop, poll=0.05))
+    assert await exported_within(store, first[0], seconds=20)
+    later = await seed(store, [BINH], at=utc_now())
+    assert await exported_within(store, later[0], seconds=20)
+    stop.set()
+    total = await asyncio.wait_for(loop, timeout=5)
+    assert (total.delivered, len(total.batches)) == (2, 2)
+
+
+async def exported_within(store: Store, change_set_id: int, *, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if (await change_sets(store))[change_set_id][0] == "exported":
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_cli_http_sink_without_url_names_the_key(database_url: str) -> None:
+    run = await _hoso(_env(database_url, sink="http"), "export", "run", "--once")
+    _, err = await run.communicate()
+    assert run.returncode == 2
+    assert "sink = http cần [export] url" in err.decode()

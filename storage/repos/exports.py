@@ -1,7 +1,7 @@
 """What delivery to the central database needs from the outbox beyond claim/complete/fail.
 
 Export batches (file sink): a batch's rows are chosen and stamped with its name in ONE
-transaction (``assign_batch`` right after ``claim_unbatched``), so a batch's membership never
+transaction (``lease_batch`` right after ``lock_unbatched``), so a batch's membership never
 changes afterwards. A crashed batch is taken over whole (``claim_batch``, all rows or none) and
 rewritten under the same name from the same rows; rows are completed with their change sets
 marked exported in one transaction (``complete_batch`` + ``mark_exported``).
@@ -36,14 +36,6 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
-class Placement:
-    """Where a change set's person sits: the school's code and, for a student, the class."""
-
-    school: str
-    lop: str | None
-
-
-@dataclass(frozen=True)
 class BatchRow:
     outbox_id: int
     status: str
@@ -64,10 +56,11 @@ class ExportRepo:
         self._s = session
 
     # -- file batches -------------------------------------------------------------------------
-    async def claim_unbatched(
-        self, worker: str, *, topic: str, now: datetime, lease: timedelta, limit: int
-    ) -> list[int]:
-        """Lease up to ``limit`` due rows that are in no batch yet; their ids, in order."""
+    async def lock_unbatched(self, *, topic: str, now: datetime, limit: int) -> list[int]:
+        """Up to ``limit`` due rows in no batch, in id order, locked until this transaction ends
+        (SKIP LOCKED on PostgreSQL; SQLite's write transaction is exclusive). The caller names
+        their batches and leases them in one statement per batch (``lease_batch``): each row is
+        rewritten once, not once for the lease and again for the name."""
         due = (
             select(OutboxItem.id)
             .where(
@@ -82,13 +75,7 @@ class ExportRepo:
         )
         if self._s.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        rows = await self._s.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id.in_(due.scalar_subquery()))
-            .values(lease_owner=worker, lease_until=now + lease, attempts=OutboxItem.attempts + 1)
-            .returning(OutboxItem.id)
-        )
-        return sorted(int(i) for (i,) in rows)
+        return [int(i) for i in await self._s.scalars(due)]
 
     async def payloads(self, ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
         """(id, payload) of these rows, in id order."""
@@ -100,17 +87,39 @@ class ExportRepo:
             found.extend((int(i), dict(p)) for i, p in rows)
         return sorted(found, key=lambda r: r[0])
 
-    async def assign_batch(self, ids: Sequence[int], batch: str, worker: str) -> int:
-        """Stamp leased rows with their batch, before any file is written."""
+    async def lease_batch(
+        self,
+        ids: Sequence[int],
+        batch: str,
+        worker: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+    ) -> int:
+        """Name the batch of rows locked by ``lock_unbatched`` and lease them, before any file
+        is written; how many."""
         count = 0
         for part in _chunks(ids):
             result = await self._s.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id.in_(part), OutboxItem.lease_owner == worker)
-                .values(batch=batch)
+                .where(OutboxItem.id.in_(part), OutboxItem.batch.is_(None))
+                .values(
+                    batch=batch,
+                    lease_owner=worker,
+                    lease_until=now + lease,
+                    attempts=OutboxItem.attempts + 1,
+                )
             )
             count += int(result.rowcount)  # type: ignore[attr-defined]
         return count
+
+    async def bury(self, item_id: int, *, error: str) -> None:
+        """A row that can never be exported (a malformed payload): a dead letter at once."""
+        await self._s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id)
+            .values(status=DEAD, attempts=OutboxItem.attempts + 1, last_error=error[:200])
+        )
 
     async def open_batches(self, *, topic: str, now: datetime) -> list[str]:
         """Batches with rows still pending whose lease ran out: a crashed or failed write."""
@@ -248,31 +257,33 @@ class ExportRepo:
             count += int(result.rowcount)  # type: ignore[attr-defined]
         return count
 
-    async def placements(self, change_set_ids: Sequence[int]) -> dict[int, Placement]:
-        """School code (the person's unit if it is a school, else its parent school) and the
-        student's class, per change set; sets whose person is gone are left out."""
+    async def schools(self) -> dict[str, str]:
+        """Unit code -> its school's code: the unit itself if it is a school, else its parent
+        if that is one (a class), else the unit itself."""
         parent = aliased(Unit)
-        found: dict[int, Placement] = {}
+        rows = await self._s.execute(
+            select(Unit.code, Unit.kind, parent.code, parent.kind).outerjoin(
+                parent, parent.id == Unit.parent_id
+            )
+        )
+        found: dict[str, str] = {}
+        for code, kind, parent_code, parent_kind in rows:
+            school = code
+            if kind != "school" and parent_kind == "school" and parent_code is not None:
+                school = parent_code
+            found[str(code)] = str(school)
+        return found
+
+    async def classes(self, change_set_ids: Sequence[int]) -> dict[int, str | None]:
+        """The ``lop`` value on the record of each change set's person (students' class)."""
+        found: dict[int, str | None] = {}
         for part in _chunks(sorted(set(change_set_ids))):
             rows = await self._s.execute(
-                select(
-                    ChangeSet.id,
-                    Unit.code,
-                    Unit.kind,
-                    parent.code,
-                    parent.kind,
-                    Person.values["lop"].as_string(),
-                )
+                select(ChangeSet.id, Person.values["lop"].as_string())
                 .join(Person, Person.id == ChangeSet.person_id)
-                .join(Unit, Unit.id == Person.unit_id)
-                .outerjoin(parent, parent.id == Unit.parent_id)
                 .where(ChangeSet.id.in_(part))
             )
-            for cs_id, code, kind, parent_code, parent_kind, lop in rows:
-                school = code
-                if kind != "school" and parent_kind == "school" and parent_code is not None:
-                    school = parent_code
-                found[int(cs_id)] = Placement(school=str(school), lop=lop)
+            found.update((int(i), lop) for i, lop in rows)
         return found
 
     # -- dead letters -------------------------------------------------------------------------
@@ -332,4 +343,4 @@ class ExportRepo:
         return {str(s): int(n) for s, n in rows}
 
 
-__all__ = ["BatchRow", "DeadLetter", "ExportRepo", "Placement"]
+__all__ = ["BatchRow", "DeadLetter", "ExportRepo"]
