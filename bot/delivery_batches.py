@@ -140,8 +140,8 @@ class BatchDelivery:
             groups[batch_name(school, str(payload["kind"]), now, tag)].append(outbox_id)
 
     def _school(self, payload: Mapping[str, Any]) -> str:
-        """The school the approving unit belongs to (a class's school), by the unit named at
-        approval: the school that approved a set is the one whose batch carries it."""
+        """The school of the person's unit named at approval (a class's school): the school
+        that approved a set is the one whose batch carries it."""
         unit = str(payload.get("unit") or "")
         return (self._schools or {}).get(unit, unit)
 

@@ -9,7 +9,8 @@ columns that say what the row means:
 - ``Các mục thay đổi``: the headers of the fields whose value changed, "; "-separated;
 - ``Các mục đã xác nhận``: the headers of the fields the person confirmed unchanged.
 
-The identity columns (``Mã định danh Bộ GD&ĐT``, ``Mã trường``, ``Lớp``) are always filled. A
+The identity columns (``Mã định danh Bộ GD&ĐT``; ``Mã trường``: the school of the person's unit
+when the set was approved; ``Lớp``: the class on a student's record) are always filled. A
 changed field (corrected or filled in) carries its approved new value; every other cell is
 blank, meaning "no change" — so a central database importing the file updates only what changed
 and never overwrites a value it changed itself meanwhile. A field listed in ``Các mục thay đổi``
@@ -75,8 +76,8 @@ def problem(payload: Mapping[str, Any], catalogues: Mapping[str, Catalogue]) -> 
 
 
 def item_from(payload: Mapping[str, Any], *, school: str | None, lop: str | None) -> ExportItem:
-    """The row's data; ``school``/``lop`` come from the database (None: the person is gone,
-    fall back to the unit named at approval)."""
+    """The row's data. ``school``: the school of the unit named at approval (None: that unit
+    itself); ``lop``: the class on the person's record (None for staff)."""
     changes = tuple(
         Change(
             field=str(c["field"]),
