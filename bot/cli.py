@@ -15,6 +15,7 @@ from rich.console import Console
 from bot.audit import AuditError, AuditJob, print_summary, run_audit
 from bot.config import ConfigError, Settings, load_settings
 from bot.export_cli import export_app
+from bot.import_cli import import_command
 from bot.invite import InviteError, InviteJob, run_invite
 from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
@@ -41,6 +42,7 @@ db_app = typer.Typer(help="Quản lý cơ sở dữ liệu.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 run_app = typer.Typer(help="Chạy bot trên một kênh.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
+app.command("import")(import_command)
 app.add_typer(export_app, name="export")
 app.add_typer(review_app, name="review")
 app.command("report")(report_command)

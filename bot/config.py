@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -92,6 +92,15 @@ class ExportSettings(Section):
     poll_seconds: float = Field(default=30.0, gt=0)
 
 
+class ImportSettings(Section):
+    """``hoso import``: other spellings of the roster headers, and rows per transaction."""
+
+    #: Header text as a school's software writes it -> field key, e.g. "Mã học sinh" ->
+    #: "ma_dinh_danh" (compared without case, accents and spaces, like the standard headers).
+    columns: dict[str, str] = {}
+    batch_size: int = Field(default=10_000, ge=1, le=50_000)
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
@@ -115,6 +124,10 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     retention: RetentionSettings = RetentionSettings()
     telegram: TelegramSettings = TelegramSettings()
+    # "import" is a Python keyword; the alias keeps the section [import] and HOSO_IMPORT__*.
+    import_: ImportSettings = Field(
+        default=ImportSettings(), validation_alias=AliasChoices("import", "hoso_import")
+    )
     verify: VerifySettings = VerifySettings()
     export: ExportSettings = ExportSettings()
 

@@ -24,6 +24,7 @@ from storage.repos.identity import (
     ScopeRepo,
     SecretRepo,
 )
+from storage.repos.imports import ImportRepo
 from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PersonRepo, UnitRepo
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.requests = RequestRepo(s)
         self.secrets = SecretRepo(s)
         self.roster = RosterQueries(s)
+        self.imports = ImportRepo(s)
         self.reports = ReportQueries(s)
         self.review = ReviewRepo(s)
         return self

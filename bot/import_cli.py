@@ -1,0 +1,174 @@
+"""The ``hoso import`` command: options, the progress bar, the summary (counts only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import (
+    Progress as ProgressBar,
+)
+from rich.table import Table
+
+from bot.config import ConfigError, load_settings
+from bot.import_rows import LABELS, RejectCode
+from bot.importer import (
+    ImportFailed,
+    ImportJob,
+    ImportSummary,
+    Progress,
+    run_import,
+)
+from bot.logs import configure as configure_logging
+from bot.reference import KINDS, load_reference
+from bot.roster import RosterError
+
+_READ_CHUNK = 1 << 20
+COLUMN_HELP = (
+    'Tên cột khác chuẩn: "Tên cột=khóa", ví dụ "Mã học sinh=ma_dinh_danh"; dùng nhiều lần được '
+    "(thêm vào [import] columns của cấu hình)."
+)
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Danh sách cán bộ hoặc học sinh (CSV hoặc XLSX).")],
+    kind: Annotated[str, typer.Option("--kind", help="staff hoặc student.")],
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Ghi các dòng bị từ chối (dòng, mã, lý do): .csv/.xlsx."),
+    ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="Chỉ nhập hồ sơ của trường có mã này; dòng khác bị từ chối."),
+    ] = None,
+    known_units_only: Annotated[
+        bool,
+        typer.Option(
+            "--known-units-only", help="Không tạo trường mới: từ chối dòng của trường chưa có."
+        ),
+    ] = False,
+    column: Annotated[list[str] | None, typer.Option("--column", help=COLUMN_HELP)] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Tệp cấu hình TOML (mặc định: $HOSO_CONFIG, nếu không thì SQLite)."
+        ),
+    ] = None,
+) -> None:
+    """Nhập danh sách cán bộ hoặc học sinh (CSV/XLSX) vào cơ sở dữ liệu.
+
+    Cột được nhận theo tên (không phân biệt hoa thường, dấu, khoảng trắng). Chạy lại với cùng
+    tệp không thay đổi gì; tệp mới hơn cập nhật hồ sơ mà không mất câu trả lời đang làm dở, và
+    câu trả lời cho thông tin vừa đổi ở nguồn được đánh dấu xung đột để nhà trường duyệt.
+    """
+    if kind not in KINDS:
+        _fail("--kind phải là staff hoặc student.")
+    configure_logging()
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+    columns = {**settings.import_.columns, **_columns(column or [])}
+    job = ImportJob(
+        file=file,
+        kind=kind,
+        report=report,
+        school=unit,
+        known_schools_only=known_units_only,
+        columns=columns,
+        batch_size=settings.import_.batch_size,
+    )
+    at = datetime.now(UTC)
+    try:
+        with _progress(file) as progress:
+            summary = run_import(
+                job, settings, load_reference(settings.catalogue), at=at, progress=progress
+            )
+    except (RosterError, ImportFailed) as exc:
+        _fail(str(exc))
+    print_summary(summary, Console(), report=report)
+
+
+def _columns(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        header, sep, key = pair.rpartition("=")
+        if not sep or not header.strip() or not key.strip():
+            _fail(f"--column phải có dạng “Tên cột=khóa”, không phải “{pair}”.")
+        mapping[header.strip()] = key.strip()
+    return mapping
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[Progress]:
+    """A progress bar on stderr when it is a terminal (rows read; total from the line count)."""
+    console = Console(stderr=True)
+    bar = ProgressBar(
+        SpinnerColumn(),
+        TextColumn("Đang nhập"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+    total = estimate_rows(file) if console.is_terminal and file.is_file() else None
+    with bar:
+        task = bar.add_task("import", total=total)
+        yield lambda rows: bar.update(task, completed=rows)
+
+
+def estimate_rows(path: Path) -> int | None:
+    """Data rows of a CSV by its line count (for the progress bar; a quoted line break makes it
+    an over-estimate); None for a spreadsheet, whose size is only known once read."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith(b"PK\x03\x04"):
+            return None
+        lines = head.count(b"\n")
+        while chunk := handle.read(_READ_CHUNK):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def print_summary(summary: ImportSummary, console: Console, *, report: Path | None) -> None:
+    """How many rows went where, and why rows were refused: never a value from a record."""
+    table = Table(title="Kết quả nhập danh sách")
+    table.add_column("", justify="left")
+    table.add_column("Số dòng", justify="right")
+    for label, count in (
+        ("Dòng dữ liệu đã đọc", summary.read),
+        ("Hồ sơ thêm mới", summary.inserted),
+        ("Hồ sơ cập nhật", summary.updated),
+        ("Hồ sơ không thay đổi", summary.unchanged),
+        ("Dòng bị từ chối", summary.rejected),
+        ("Câu trả lời xung đột với nguồn (chờ duyệt)", summary.conflicts),
+        ("Đơn vị (trường, lớp) mới tạo", summary.units_created),
+    ):
+        table.add_row(label, str(count))
+    console.print(table)
+    for code, count in sorted(summary.by_code.items()):
+        console.print(f"  {LABELS[RejectCode(code)]}: {count}")
+    if summary.rejected and report is not None:
+        console.print(f"Đã ghi {summary.rejected} dòng bị từ chối kèm lý do vào {report}.")
+    elif summary.rejected:
+        console.print("Thêm --report TỆP.csv để xem từng dòng bị từ chối và lý do.")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Lỗi: {message}", err=True)
+    raise typer.Exit(2)
