@@ -205,6 +205,21 @@ def run_telegram(
         _fail(f"thiếu cấu hình {exc} cho chế độ webhook.")
 
 
+@run_app.command("zalo")
+def run_zalo(config: ConfigOption = None) -> None:
+    """Chạy bot Zalo OA qua webhook (cần [zalo] app_id, oa_id, secret_key, app_secret)."""
+    settings = _settings(config)
+    missing = settings.zalo.missing()
+    if missing:
+        _fail(f"thiếu cấu hình {', '.join(missing)} (hoặc biến môi trường HOSO_ZALO__...).")
+    from bot.zalo_app import serve_zalo
+
+    try:
+        asyncio.run(serve_zalo(settings))
+    except KeyboardInterrupt:
+        typer.echo("Đã dừng.")
+
+
 @app.command("grant-admin")
 def grant_admin_command(
     channel: Annotated[str, typer.Option("--channel", help="Kênh: telegram, zalo, console.")],

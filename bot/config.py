@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.zalo_config import ZaloSettings
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -124,6 +126,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     retention: RetentionSettings = RetentionSettings()
     telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
     # "import" is a Python keyword; the alias keeps the section [import] and HOSO_IMPORT__*.
     import_: ImportSettings = Field(
         default=ImportSettings(), validation_alias=AliasChoices("import", "hoso_import")

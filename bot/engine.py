@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from bot.apply import Applier
 from bot.config import Settings
 from bot.context import build_context
+from bot.continuity import catch_up
 from bot.reference import Reference
 from bot.topics import REPLY_TOPIC
 from flows.channel import (
@@ -185,6 +186,8 @@ class Engine:
             )
             stored = await uow.conversations.load(account.id)
             state, inp = State.from_json(stored.state), message.input
+            # The same record answered meanwhile on another channel: start from the record.
+            state, inp = await catch_up(uow, account.id, state, inp)
             for _ in range(MAX_LOOKUPS + 1):
                 account = await uow.accounts.get_or_create(
                     message.channel, message.external_id, at=now

@@ -54,8 +54,9 @@ class Sender:
         """Claim due replies and send them; how many were claimed."""
         async with self.store.unit_of_work() as uow:
             rows = await uow.outbox.claim(
-                self.worker, now=self.clock(), lease=LEASE, limit=self.batch, topics=(REPLY_TOPIC,)
-            )
+                self.worker, now=self.clock(), lease=LEASE, limit=self.batch,
+                topics=(REPLY_TOPIC,), channels=tuple(self.transports),
+            )  # fmt: skip
             await uow.commit()
         now = self.clock()
         self.held = {chat: until for chat, until in self.held.items() if until > now}

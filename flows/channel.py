@@ -66,6 +66,18 @@ def outbound_from_json(data: dict[str, Any]) -> Outbound:
     )
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What one message of a channel can carry; ``flows.rendering.fit`` adapts a reply to it.
+
+    ``None`` means no limit worth planning for (Telegram's 4096 characters are never reached)."""
+
+    buttons: int | None = None  # most buttons in one message; more become a numbered list
+    text: int | None = None  # longest text of one message, in characters
+    label: int | None = None  # longest button label, in characters
+    contact_button: bool = True  # can ask for the person's own phone number with a button
+
+
 class SendStatus(StrEnum):
     SENT = "sent"
     RETRY = "retry"  # rate limited or a passing failure: try again after ``retry_after``

@@ -276,3 +276,33 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class ZaloToken(Base):
+    """The Zalo OA's current token pair. The refresh token is single-use, so it is only ever
+    replaced under a lock on this row, in the same transaction that stores its successor."""
+
+    __tablename__ = "zalo_tokens"
+    oa_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    #: sha256 of the configured refresh token the chain started from: another one in the
+    #: configuration (after the OA was authorized again) starts a new chain.
+    seed_hash: Mapped[str] = mapped_column(String(64))
+    #: Refreshes since the seed, so a broken or forked chain shows in the data.
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[datetime]
+
+
+class ZaloUser(Base):
+    """What the Zalo channel must remember per person: when they last wrote (Zalo lets an OA
+    answer only within a window after that) and the buttons last shown (taps come back as text;
+    a numbered list is answered with the number)."""
+
+    __tablename__ = "zalo_users"
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_interaction_at: Mapped[datetime | None]
+    #: {"numbered": bool, "buttons": [[label, payload], ...]}; None when the last message had none.
+    menu: Mapped[dict[str, Any] | None]
+    menu_at: Mapped[datetime | None]

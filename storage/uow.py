@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.changes import ChangeRepo
+from storage.repos.continuity import ContinuityQueries
 from storage.repos.conversations import ConversationRepo
 from storage.repos.exports import ExportRepo
 from storage.repos.identity import (
@@ -31,6 +32,7 @@ from storage.repos.people import PersonRepo, UnitRepo
 from storage.repos.report_queries import ReportQueries
 from storage.repos.review import ReviewRepo
 from storage.repos.roster_queries import RosterQueries
+from storage.repos.zalo import ZaloTokenRepo, ZaloUserRepo
 
 
 class UnitOfWork:
@@ -64,6 +66,9 @@ class UnitOfWork:
         self.imports = ImportRepo(s)
         self.reports = ReportQueries(s)
         self.review = ReviewRepo(s)
+        self.continuity = ContinuityQueries(s)
+        self.zalo_tokens = ZaloTokenRepo(s)
+        self.zalo_users = ZaloUserRepo(s)
         return self
 
     async def commit(self) -> None:

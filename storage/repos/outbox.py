@@ -49,9 +49,11 @@ class OutboxRepo:
         lease: timedelta,
         limit: int = 10,
         topics: tuple[str, ...] | None = None,
+        channels: tuple[str, ...] | None = None,
     ) -> list[OutboxRecord]:
         """Lease up to ``limit`` due rows in one statement (SKIP LOCKED on PostgreSQL; the
-        immediate transaction serialises it on SQLite)."""
+        immediate transaction serialises it on SQLite). ``channels``: only messages whose
+        payload is for one of them (a process serving Zalo leaves Telegram's replies alone)."""
         due = (
             select(OutboxItem.id)
             .where(
@@ -64,6 +66,8 @@ class OutboxRepo:
         )
         if topics is not None:
             due = due.where(OutboxItem.topic.in_(topics))
+        if channels is not None:
+            due = due.where(OutboxItem.payload["channel"].as_string().in_(channels))
         if self._s.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         rows = await self._s.execute(

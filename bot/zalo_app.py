@@ -1,0 +1,241 @@
+"""`hoso run zalo`: the webhook that Zalo posts OA events to, one processor that runs turns from
+the inbox in arrival order, and the sender that delivers replies through the OA API.
+
+The webhook checks ``X-ZEvent-Signature`` in constant time before it parses the body, stores
+the event in the inbox under its message id (a redelivery is a no-op; the OA's own echoes are
+not stored), notes the person's interaction (Zalo's reply window), commits and answers 200. Zalo
+wants the answer within about two seconds, so no turn runs in the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings
+from bot.engine import Engine, utc_now
+from bot.sender import Sender
+from bot.workers import start_back_office
+from bot.zalo_contacts import DbContactBook, as_tap
+from bot.zalo_tokens import TokenKeeper
+from flows.channel import Capabilities, Inbound, input_to_json
+from handlers.zalo import (
+    CAPABILITIES,
+    CHANNEL,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADERS,
+    Event,
+    read_event,
+    signature_ok,
+)
+from handlers.zalo_api import ZaloClient
+from handlers.zalo_transport import ZaloRules, ZaloTransport
+
+log = logging.getLogger("hoso.zalo")
+MAX_BODY = 256 * 1024  # Zalo's events are small; a large body is not Zalo
+
+
+def rules_from(settings: Settings) -> ZaloRules:
+    z = settings.zalo
+    capabilities = Capabilities(
+        buttons=z.max_buttons,
+        text=z.max_text,
+        label=CAPABILITIES.label,
+        contact_button=z.trust_shared_phone,  # an untrusted number cannot prove anything
+    )
+    return ZaloRules(
+        window=timedelta(hours=z.window_hours),
+        timezone=ZoneInfo(settings.review.timezone),
+        quiet_start=z.quiet_start_hour,
+        quiet_end=z.quiet_end_hour,
+        reply_grace=timedelta(minutes=z.reply_grace_minutes),
+        rate_pause=z.rate_limit_pause_seconds,
+        capabilities=capabilities,
+        button_type=z.button_type,
+        request_image=z.request_info_image,
+        zns_templates=dict(z.zns_templates),
+    )
+
+
+def make_client(settings: Settings, session: aiohttp.ClientSession) -> ZaloClient:
+    z = settings.zalo
+    return ZaloClient(
+        session,
+        app_id=z.app_id,
+        app_secret=z.app_secret.get_secret_value() if z.app_secret else "",
+        api_base=z.api_base,
+        oauth_base=z.oauth_base,
+        zns_base=z.zns_base,
+        timeout=z.timeout_seconds,
+    )
+
+
+class ZaloApp:
+    def __init__(
+        self,
+        engine: Engine,
+        client: ZaloClient,
+        *,
+        worker: str | None = None,
+        back_office: bool = False,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        settings = engine.settings
+        self.engine = engine
+        self.settings = settings.zalo
+        self.back_office = back_office
+        self.clock = clock
+        self.work = asyncio.Event()
+        self.stop = asyncio.Event()
+        seed = self.settings.refresh_token
+        self.tokens = TokenKeeper(
+            engine.store, client, oa_id=self.settings.oa_id,
+            seed=seed.get_secret_value() if seed else None,
+            margin=timedelta(minutes=self.settings.refresh_margin_minutes), clock=clock,
+        )  # fmt: skip
+        self.contacts = DbContactBook(engine.store, clock=clock)
+        self.transport = ZaloTransport(
+            client, self.tokens, self.contacts, rules_from(settings), clock=clock
+        )
+        # Each process leases outbox rows under its own name, so a lease means one owner.
+        self.sender = Sender(
+            engine.store,
+            {CHANNEL: self.transport},
+            worker=worker or f"zalo-{uuid.uuid4().hex[:12]}",
+        )
+        self.max_age = timedelta(days=settings.retention.inbox_days)
+
+    # ---- ingress -------------------------------------------------------------------------
+
+    def signed(self, raw: bytes, headers: Any) -> bool:
+        secret = self.settings.secret_key
+        if secret is None:
+            return False
+        return signature_ok(
+            raw, headers.get(SIGNATURE_HEADER, ""), app_id=self.settings.app_id,
+            secret=secret.get_secret_value(),
+            header_timestamps=[headers.get(h, "") for h in TIMESTAMP_HEADERS],
+        )  # fmt: skip
+
+    async def receive(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        if not self.signed(raw, request.headers):  # before anything of the body is read
+            return web.Response(status=401)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(data, dict):
+            return web.Response(status=400)
+        event = read_event(
+            data, oa_id=self.settings.oa_id, trust_shared_phone=self.settings.trust_shared_phone
+        )
+        if (
+            event is not None
+            and str(data.get("app_id", self.settings.app_id)) == self.settings.app_id
+        ):
+            await self.accept(event)
+        return web.json_response({"error": 0})
+
+    async def accept(self, event: Event) -> bool:
+        """Note the interaction and store what the person said; False when there was nothing
+        new to run (a redelivery, an echo, a sticker, an event older than the inbox keeps)."""
+        now = self.clock()
+        at = min(event.at or now, now)
+        if now - at > self.max_age:  # its inbox row may be purged: a replay, not a retry
+            return False
+        added = None
+        async with self.engine.store.unit_of_work() as uow:
+            await uow.zalo_users.touch(event.user_id, at=at)
+            if event.input is not None and event.key is not None:
+                inbound = await as_tap(
+                    uow, Inbound(CHANNEL, event.user_id, event.key, event.input)
+                )
+                added = await uow.inbox.add(
+                    CHANNEL, event.key, at=now,
+                    external_id=event.user_id, payload=input_to_json(inbound.input),
+                )  # fmt: skip
+            await uow.commit()
+        if added is None:
+            return False
+        self.work.set()
+        return True
+
+    # ---- processing ----------------------------------------------------------------------
+
+    async def process(self) -> None:
+        """Run accepted events as they arrive, in order."""
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.work.wait(), timeout=1.0)
+            self.work.clear()
+            try:
+                while await self.engine.process_pending() > 0:
+                    self.sender.notify()  # the turns' replies are committed: send them now
+            except Exception:  # the database is away: keep the processor, try again shortly
+                log.exception("processing accepted events failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=1.0)
+
+    async def start(self) -> list[asyncio.Task[Any]]:
+        await self.tokens.prepare()
+        self.work.set()  # events accepted before a restart are processed first
+        tasks = [
+            asyncio.create_task(self.process(), name="zalo-processor"),
+            asyncio.create_task(self.sender.run(self.stop), name="zalo-sender"),
+        ]
+        if self.back_office:
+            tasks += start_back_office(self.engine, self.stop)
+        return tasks
+
+    async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+        self.stop.set()
+        self.work.set()
+        self.sender.notify()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def webhook_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post(self.settings.webhook_path, self.receive)
+        verifier = self.settings.verifier_file
+        if verifier is not None:  # Zalo's domain check fetches this file at the root
+
+            async def verify(_: web.Request) -> web.FileResponse:
+                return web.FileResponse(verifier)
+
+            app.router.add_get("/" + verifier.name, verify)
+        return app
+
+
+async def run_zalo(settings: Settings, engine: Engine) -> None:
+    """Serve the Zalo webhook on listen_host:listen_port until interrupted."""
+    z = settings.zalo
+    async with aiohttp.ClientSession() as session:
+        app = ZaloApp(engine, make_client(settings, session), back_office=True)
+        tasks = await app.start()
+        runner = web.AppRunner(app.webhook_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, z.listen_host, z.listen_port).start()
+        log.info("zalo webhook listening port=%d path=%s", z.listen_port, z.webhook_path)
+        try:
+            await app.stop.wait()
+        finally:
+            await runner.cleanup()
+            await app.shutdown(tasks)
+
+
+async def serve_zalo(settings: Settings) -> None:
+    from bot.runtime import open_engine
+
+    async with open_engine(settings) as engine:
+        await run_zalo(settings, engine)

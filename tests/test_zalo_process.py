@@ -1,0 +1,78 @@
+"""`hoso run zalo` as its own process (issue #8): configured only through HOSO_ZALO__* variables
+to talk to the fake Zalo, it takes a signed event on its webhook, refreshes the OA token and
+answers through the OA API; without its keys it refuses to start, naming them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from storage.migrate import upgrade
+from tests.zalo_api import APP_ID, APP_SECRET, OA_ID, OA_SECRET, FakeZalo
+
+USER = "8410004242"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_hoso_run_zalo_answers_a_signed_event(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hoso.db'}"
+    await upgrade(url)
+    port = free_port()
+    async with FakeZalo() as zalo:
+        env = {
+            **os.environ,
+            "PYTHONIOENCODING": "utf-8",
+            "HOSO_DATABASE__URL": url,
+            "HOSO_ZALO__APP_ID": APP_ID,
+            "HOSO_ZALO__OA_ID": OA_ID,
+            "HOSO_ZALO__SECRET_KEY": OA_SECRET,
+            "HOSO_ZALO__APP_SECRET": APP_SECRET,
+            "HOSO_ZALO__REFRESH_TOKEN": zalo.refresh_token,
+            "HOSO_ZALO__API_BASE": zalo.base_url,
+            "HOSO_ZALO__OAUTH_BASE": zalo.base_url,
+            "HOSO_ZALO__ZNS_BASE": zalo.base_url,
+            "HOSO_ZALO__LISTEN_PORT": str(port),
+            "HOSO_EXPORT__DIRECTORY": str(tmp_path / "exports"),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "zalo", cwd=tmp_path, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            hook = f"http://127.0.0.1:{port}/zalo/webhook"
+            for _ in range(200):
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    break
+                except OSError:
+                    await asyncio.sleep(0.05)
+            assert await zalo.post(hook, zalo.text(USER, "Xin chào")) == 200
+            await zalo.wait_for(lambda: len(zalo.texts(USER)) == 1, within=15)
+            assert "Bạn có đồng ý để tiếp tục không?" in zalo.texts(USER)[0]
+            assert [ok for _, ok in zalo.refreshes] == [True]
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert "Xin chào" not in stderr.decode()
+
+
+def test_hoso_run_zalo_names_the_missing_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSO_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "zalo"],
+        cwd=tmp_path, capture_output=True, text=True, env={**env, "PYTHONIOENCODING": "utf-8"},
+    )  # fmt: skip
+    assert result.returncode != 0
+    for key in ("zalo.app_id", "zalo.oa_id", "zalo.secret_key", "zalo.app_secret"):
+        assert key in result.stderr
