@@ -19,6 +19,7 @@ from bot.import_cli import import_command
 from bot.invite import InviteError, InviteJob, run_invite
 from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
+from bot.remind_cli import remind_command, scheduler_command
 from bot.report_cli import report_command
 from bot.review_cli import review_app
 from bot.roster import RosterError
@@ -46,6 +47,8 @@ app.command("import")(import_command)
 app.add_typer(export_app, name="export")
 app.add_typer(review_app, name="review")
 app.command("report")(report_command)
+app.command("remind")(remind_command)
+run_app.command("scheduler")(scheduler_command)
 
 ConfigOption = Annotated[
     Path | None,

@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.remind_config import RemindersSettings
 from bot.zalo_config import ZaloSettings
 
 
@@ -133,6 +134,7 @@ class Settings(BaseSettings):
     )
     verify: VerifySettings = VerifySettings()
     export: ExportSettings = ExportSettings()
+    reminders: RemindersSettings = RemindersSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -99,6 +100,9 @@ class Sender:
         chat: tuple[str, str] | None = None,
     ) -> None:
         async with self.store.unit_of_work() as uow:
+            if chat is not None:  # an API call was made: it takes its slot of the channel's
+                # shared pace, so reminders (which reserve slots there) leave room for it
+                await uow.pacing.reserve(chat[0], 1, now=time.time())
             if status == SendStatus.SENT:
                 await uow.outbox.complete(row.id, self.worker)
             elif status == SendStatus.BLOCKED and chat is not None:

@@ -46,6 +46,8 @@ class Resolved:
     person_ids: tuple[int, ...] = ()
     role: str = ""
     invitation_id: int | None = None
+    #: For lookups that count (how many accounts a reminder would reach).
+    count: int = 0
 
 
 Input = Start | Text | Tap | Contact | Resolved

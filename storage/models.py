@@ -115,7 +115,8 @@ class AccountLink(Base):
     __tablename__ = "account_links"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    #: Indexed: reminders and review notices go from a record to the accounts linked to it.
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     proof: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
@@ -276,6 +277,75 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    """A run of reminders (a phase's slot, or an admin's ad hoc reminder) or of digests for unit
+    heads; its deliveries are made as the run walks the accounts (``cursor``: the last account
+    id it has planned), so a restart picks up where it stopped."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    #: "phase:<phase>:<deadline>:<slot>", "digest:<phase>:<deadline>" or "adhoc:<random>".
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "phase" | "adhoc" | "digest"
+    phase: Mapped[str | None] = mapped_column(String(64))
+    #: Who is reached: {"units": [unit ids, each with what is below it], "class": name | null};
+    #: empty units = everyone.
+    scope: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # running | done | expired | superseded
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Accounts passed over because nothing was due at send time, or because of a cap.
+    not_due: Mapped[int] = mapped_column(Integer, default=0)
+    capped: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_campaigns_status", "status", "id"),)
+
+
+class Delivery(Base):
+    """One message of a campaign to one account, recorded before it is sent ("sending"), then
+    with its outcome: sent, retry (429 or a passing failure), blocked, failed, skipped (nothing
+    due any more when retried) or unknown (the sender died between the call and the record)."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "account_id"),
+        Index("ix_deliveries_campaign_status", "campaign_id", "status"),
+    )
+
+
+class ChannelLimit(Base):
+    """The shared pace of one channel (every process sending on it reserves its slots here):
+    ``next_free`` is the epoch second from which the next message may go."""
+
+    __tablename__ = "channel_limits"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    interval: Mapped[float]
+    next_free: Mapped[float]
+
+
+class Lease(Base):
+    """A named job only one process may run at a time (the reminder scheduler)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]
 
 
 class ZaloToken(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
+from storage.repos.campaigns import CampaignRepo, DeliveryRepo
 from storage.repos.changes import ChangeRepo
 from storage.repos.continuity import ContinuityQueries
 from storage.repos.conversations import ConversationRepo
@@ -28,7 +29,9 @@ from storage.repos.identity import (
 from storage.repos.imports import ImportRepo
 from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
+from storage.repos.pacing import PacingRepo
 from storage.repos.people import PersonRepo, UnitRepo
+from storage.repos.remind_targets import RemindTargets
 from storage.repos.report_queries import ReportQueries
 from storage.repos.review import ReviewRepo
 from storage.repos.roster_queries import RosterQueries
@@ -69,6 +72,10 @@ class UnitOfWork:
         self.continuity = ContinuityQueries(s)
         self.zalo_tokens = ZaloTokenRepo(s)
         self.zalo_users = ZaloUserRepo(s)
+        self.campaigns = CampaignRepo(s)
+        self.deliveries = DeliveryRepo(s)
+        self.pacing = PacingRepo(s)
+        self.remind_targets = RemindTargets(s)
         return self
 
     async def commit(self) -> None:

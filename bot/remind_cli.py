@@ -1,0 +1,181 @@
+"""``hoso remind`` (an ad hoc reminder to a unit or class, preview and count first) and
+``hoso run scheduler`` (the reminder scheduler as its own process).
+
+Only counts and the message's template are printed, never anyone's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.engine import Engine, utc_now
+from bot.logs import configure as configure_logging
+from bot.remind_admin import RemindScope, ScopeError, count_due, queue_adhoc, resolve_scope
+from bot.remind_send import SCHEDULER_LEASE, LeaseLost
+from bot.reminders import Pass
+from bot.runtime import open_engine
+from bot.scheduler import Scheduler
+from flows import remind
+from flows.channel import Transport
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="Tệp cấu hình TOML (mặc định: $HOSO_CONFIG, nếu không thì SQLite)."
+    ),
+]
+STATUS_NAMES = {
+    "sent": "đã gửi",
+    "unknown": "không rõ đã tới chưa (tiến trình dừng giữa chừng)",
+    "blocked": "người dùng đã chặn bot",
+    "failed": "không gửi được",
+    "skipped": "không còn gì cần nhắc lúc gửi lại",
+    "retry": "đang chờ gửi lại",
+    "not_due": "không còn gì cần nhắc",
+    "capped": "đã được nhắc đủ số lần",
+}
+
+
+def _settings(config: Path | None) -> Settings:
+    configure_logging()
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        typer.echo(f"Lỗi: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def remind_command(
+    unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị (trường, cụm, Sở).")],
+    class_name: Annotated[
+        str | None, typer.Option("--class", help="Chỉ một lớp của đơn vị, ví dụ 10A1.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Chỉ xem mẫu tin và số người, không gửi.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Gửi luôn, không hỏi lại.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Nhắc ngay những người có hồ sơ chưa hoàn tất trong một đơn vị (xem trước mẫu, số người)."""
+    settings = _settings(config)
+    try:
+        scope, accounts, records = asyncio.run(_preview(settings, unit, class_name))
+    except ScopeError as exc:
+        typer.echo(f"Lỗi: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo("Mẫu tin nhắn (mỗi người nhận tin với tên và những mục còn thiếu của mình):")
+    typer.echo(remind.preview())
+    typer.echo("")
+    typer.echo(
+        f"Phạm vi: {scope.label}. Sẽ nhắc {accounts} tài khoản ({records} hồ sơ chưa hoàn tất)."
+    )
+    typer.echo(
+        "Ai hoàn tất trước lúc gửi, ai đã được nhắc đủ số lần, sẽ không nhận; "
+        "tin không gửi trong giờ nghỉ "
+        f"({settings.reminders.quiet_start:%H:%M}–{settings.reminders.quiet_end:%H:%M})."
+    )
+    if dry_run:
+        typer.echo("Chạy thử: không gửi gì.")
+        return
+    if accounts == 0:
+        typer.echo("Không có ai cần nhắc.")
+        return
+    if settings.telegram.token is None:
+        typer.echo("Lỗi: chưa có [telegram] token (HOSO_TELEGRAM__TOKEN) để gửi.", err=True)
+        raise typer.Exit(2)
+    if not yes and not typer.confirm("Gửi ngay?", default=False):
+        typer.echo("Đã hủy, không gửi gì.")
+        return
+    outcome = asyncio.run(_send(settings, scope))
+    typer.echo(outcome)
+
+
+async def _preview(
+    settings: Settings, unit: str, class_name: str | None
+) -> tuple[RemindScope, int, int]:
+    async with open_engine(settings) as engine, engine.store.unit_of_work() as uow:
+        scope = await resolve_scope(uow, [unit], class_name)
+        accounts, records = await count_due(uow, scope, settings.reminders.rate_per_second)
+    return scope, accounts, records
+
+
+@asynccontextmanager
+async def _telegram(settings: Settings) -> AsyncIterator[Mapping[str, Transport]]:
+    from bot.telegram_app import make_bot  # aiogram loads only when something is sent
+    from handlers.telegram import TelegramTransport
+
+    bot = make_bot(settings)
+    try:
+        yield {"telegram": TelegramTransport(bot)}
+    finally:
+        await bot.session.close()
+
+
+async def _send(settings: Settings, scope: RemindScope) -> str:
+    """Queue the campaign; send it here unless a scheduler process is running (then it does)."""
+    async with open_engine(settings) as engine, _telegram(settings) as transports:
+        async with engine.store.unit_of_work() as uow:
+            campaign_id = await queue_adhoc(
+                uow, list(scope.roots), label=scope.label, by="cli", at=utc_now()
+            )
+            await uow.commit()
+        scheduler = Scheduler(engine.store, settings, engine.reference, transports)
+        if not await scheduler.lead():
+            return "Đã xếp lịch: tiến trình nhắc việc đang chạy sẽ gửi trong ít phút."
+        try:
+            result = await _run_one(engine, scheduler, campaign_id)
+        finally:
+            await scheduler.sender.close()
+            async with engine.store.unit_of_work() as uow:
+                await uow.pacing.release(SCHEDULER_LEASE, scheduler.worker, now=utc_now())
+                summary = await uow.campaigns.summary(campaign_id)
+                await uow.commit()
+    lines = [f"{STATUS_NAMES.get(k, k)}: {v}" for k, v in sorted(summary.items()) if v]
+    if result.state == "paused" and result.until is not None:
+        when = result.until.astimezone(scheduler.zone)
+        lines.append(f"Đang giờ nghỉ: phần còn lại sẽ được gửi từ {when:%H:%M %d/%m}.")
+    return "Kết quả: " + ("; ".join(lines) or "không có tin nào.")
+
+
+async def _run_one(engine: Engine, scheduler: Scheduler, campaign_id: int) -> Pass:
+    await scheduler.sender.configure()
+    stop = asyncio.Event()
+    while True:
+        async with engine.store.unit_of_work() as uow:
+            campaign = await uow.campaigns.get(campaign_id)
+        assert campaign is not None
+        try:
+            result = await scheduler.runner.run(campaign, stop)
+        except LeaseLost:
+            return Pass("stopped")
+        if result.state != "waiting" or result.until is None:
+            return result
+        await asyncio.sleep(max(0.05, (result.until - utc_now()).total_seconds()))
+
+
+def scheduler_command(config: ConfigOption = None) -> None:
+    """Chạy bộ nhắc hạn (gửi nhắc nhở và tổng hợp cho trưởng đơn vị) thành một tiến trình riêng."""
+    settings = _settings(config)
+    if settings.telegram.token is None:
+        typer.echo("Lỗi: chưa có [telegram] token (HOSO_TELEGRAM__TOKEN).", err=True)
+        raise typer.Exit(2)
+    asyncio.run(_scheduler(settings))
+    typer.echo("Đã dừng.")
+
+
+async def _scheduler(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_engine(settings) as engine, _telegram(settings) as transports:
+        scheduler = Scheduler(engine.store, settings, engine.reference, transports)
+        await scheduler.run_forever(stop)
