@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.context import role_of
 from bot.invitations import code_hash, installation_pepper, normalise_code
+from bot.remind_admin import chat_lookup, chat_queue
 from bot.review import record_decision
 from bot.topics import SUBMITTED_TOPIC
 from flows.context import Subject, TurnContext
@@ -26,6 +27,7 @@ from flows.effects import (
     OpenRequest,
     ProofFailed,
     RecordConsent,
+    Remind,
     SaveAnswer,
     Submit,
     Unlink,
@@ -97,6 +99,10 @@ class Applier:
                 await self.submit(self.allowed(effect.person_id), effect)
             elif isinstance(effect, Decide):
                 await self.decide(effect)
+            elif isinstance(effect, Remind):
+                queued = await chat_queue(self.uow, self.account, effect.class_name, at=self.now)
+                if queued is None:
+                    raise ForbiddenEffectError("only an admin may send reminders")
             else:
                 await self.apply_identity(effect)
         return resolved
@@ -164,6 +170,9 @@ class Applier:
     async def resolve(self, lookup: Lookup) -> Resolved:
         """Who a code or a vouched phone belongs to. Unknown, expired and used codes get the same
         answer, so a guess learns nothing; a code with too many failures is locked."""
+        if lookup.kind == "remind":  # an admin's /nhacnho: how many would be reminded
+            rates = self.settings.reminders.rate_per_second
+            return await chat_lookup(self.uow, self.account, lookup.key, rates.keys())
         if lookup.kind == "phone":
             return await self.resolve_phone(lookup.key)
         code = normalise_code(lookup.key)

@@ -102,7 +102,14 @@ class Decide:
     returned: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class Remind:
+    """A school admin asked to remind everyone still due in their units (or one class)."""
+
+    class_name: str | None = None
+
+
 Effect = (
     Say | SaveAnswer | RecordConsent | Submit | Lookup | Link | ProofFailed | Unlink
-    | OpenRequest | Viewed | Decide
+    | OpenRequest | Viewed | Decide | Remind
 )  # fmt: skip

@@ -17,6 +17,8 @@ from flows.effects import Effect, RecordConsent
 from flows.identity import Identity
 from flows.inputs import Contact, Input, Resolved, Start, Tap, Text
 from flows.questions import Questions
+from flows.remind_chat import LOOKUP as REMIND_LOOKUP
+from flows.remind_chat import RemindChat
 from flows.review import Review
 from flows.rights import Rights
 from flows.state import State
@@ -38,8 +40,10 @@ def step(state: State, inp: Input, ctx: TurnContext) -> Step:
     return Step(new_state, tuple(turn.effects))
 
 
-class _Turn(Identity, Rights, Questions, Review, AdminReview):
+class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
     def run(self, state: State, inp: Input) -> State:
+        if isinstance(inp, Resolved) and inp.kind == REMIND_LOOKUP:
+            return self.on_remind_count(inp)
         if isinstance(inp, Resolved):  # the host's answer to this turn's own lookup
             return self.on_resolved(inp)
         if isinstance(inp, Text) and inp.text.strip().startswith("/"):
@@ -47,6 +51,8 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview):
             if isinstance(handled, State):
                 return handled
             inp = handled
+        if (reminded := self.on_remind_tap(state, inp)) is not None:  # an admin's [Gửi] [Hủy]
+            return reminded
         if isinstance(inp, Tap) and inp.payload == "start":  # a notification's «Cập nhật ngay»
             inp = Start()
         if isinstance(inp, Start) or state.phase == "new":
@@ -90,6 +96,8 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview):
             return self.current_state
         if name == "/duyet":
             return self.review_command(self.current_state)
+        if name == "/nhacnho":
+            return self.remind_command(self.current_state, rest)
         if name in ("/hoso", "/huy") and self.consent is True:
             if name == "/hoso":
                 return self.show_data(self.current_state)

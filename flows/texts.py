@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flows.effects import Say
+from flows.remind_texts import CHAT_BUTTONS, CHAT_TEXTS
 
 TEXTS: Mapping[str, str] = {
     "consent": (
@@ -141,6 +142,7 @@ TEXTS: Mapping[str, str] = {
     "admin_approved": "Đã duyệt hồ sơ số {id}.",
     "admin_returned": "Đã trả lại mục «{label}» của hồ sơ số {id}.",
     "admin_gone": "Hồ sơ này không còn chờ duyệt (có thể đã được người khác xử lý).",
+    **CHAT_TEXTS,
 }
 
 BUTTON_TEXTS: Mapping[str, str] = {
@@ -161,6 +163,7 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "rv:approve": "Duyệt",
     "rv:return": "Trả lại một mục",
     "rv:skip": "Để sau",
+    **CHAT_BUTTONS,
 }
 
 REQUEST_NAMES: Mapping[str, str] = {
