@@ -16,12 +16,13 @@ from bot.context import role_of
 from bot.invitations import code_hash, installation_pepper, normalise_code
 from bot.remind_admin import chat_lookup, chat_queue
 from bot.review import record_decision
-from bot.topics import SUBMITTED_TOPIC
+from bot.topics import ADMIN_JOB_TOPIC, SUBMITTED_TOPIC
 from flows.context import Subject, TurnContext
 from flows.deadlines import request_deadlines
 from flows.effects import (
     Decide,
     Effect,
+    Job,
     Link,
     Lookup,
     OpenRequest,
@@ -99,6 +100,8 @@ class Applier:
                 await self.submit(self.allowed(effect.person_id), effect)
             elif isinstance(effect, Decide):
                 await self.decide(effect)
+            elif isinstance(effect, Job):
+                await self.queue_job(effect)
             elif isinstance(effect, Remind):
                 queued = await chat_queue(self.uow, self.account, effect.class_name, at=self.now)
                 if queued is None:
@@ -152,6 +155,21 @@ class Applier:
             f"change_set:{change_set.id}", SUBMITTED_TOPIC, payload, at=self.now
         )
         self.audit("submit", "change_set", change_set.id, fields=len(change_set.changes))
+
+    async def queue_job(self, effect: Job) -> None:
+        """Queue an admin's import or report for the back office, which answers in this chat."""
+        if not await self.uow.scopes.admin_units(self.account.id):
+            raise ForbiddenEffectError("only an admin may ask for files")
+        payload = {
+            "kind": effect.kind,
+            "params": dict(effect.params),
+            "channel": self.account.channel,
+            "external_id": self.account.external_id,
+            "account_id": self.account.id,
+        }
+        key = f"job:{self.ctx.turn_id}:{effect.kind}"
+        await self.uow.outbox.add(key, ADMIN_JOB_TOPIC, payload, at=self.now)
+        self.audit("job_queued", "account", self.account.id, kind=effect.kind)
 
     async def decide(self, effect: Decide) -> None:
         """An admin's decision in chat: only on a set the turn was shown from its own scope."""

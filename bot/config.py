@@ -79,6 +79,15 @@ class VerifySettings(Section):
     timeout: float = 10.0
 
 
+class ImportSettings(Section):
+    """``hoso import``: other spellings of the roster headers, and rows per transaction."""
+
+    #: Header text as a school's software writes it -> field key, e.g. "Mã học sinh" ->
+    #: "ma_dinh_danh" (compared without case, accents and spaces, like the standard headers).
+    columns: dict[str, str] = {}
+    batch_size: int = Field(default=10_000, ge=1, le=50_000)
+
+
 class ExportSettings(Section):
     """Delivery of approved change sets to the central database (see ``bot.delivery``)."""
 
@@ -95,13 +104,10 @@ class ExportSettings(Section):
     poll_seconds: float = Field(default=30.0, gt=0)
 
 
-class ImportSettings(Section):
-    """``hoso import``: other spellings of the roster headers, and rows per transaction."""
+class AdminSettings(Section):
+    """Files school admins exchange with the bot (rosters they send, reports they get)."""
 
-    #: Header text as a school's software writes it -> field key, e.g. "Mã học sinh" ->
-    #: "ma_dinh_danh" (compared without case, accents and spaces, like the standard headers).
-    columns: dict[str, str] = {}
-    batch_size: int = Field(default=10_000, ge=1, le=50_000)
+    files_dir: Path = Path("admin_files")
 
 
 class TelegramSettings(Section):
@@ -133,6 +139,7 @@ class Settings(BaseSettings):
         default=ImportSettings(), validation_alias=AliasChoices("import", "hoso_import")
     )
     verify: VerifySettings = VerifySettings()
+    admin: AdminSettings = AdminSettings()
     export: ExportSettings = ExportSettings()
     reminders: RemindersSettings = RemindersSettings()
 

@@ -52,7 +52,8 @@ class TelegramApp:
         self.stop = asyncio.Event()
         # Each process leases outbox rows under its own name, so a lease means one owner.
         worker = worker or f"telegram-{uuid.uuid4().hex[:12]}"
-        self.sender = Sender(engine.store, {"telegram": TelegramTransport(bot)}, worker=worker)
+        self.transport = TelegramTransport(bot)
+        self.sender = Sender(engine.store, {"telegram": self.transport}, worker=worker)
         self.bot_id = 0
         self.dispatcher: Dispatcher | None = None
         self.cosmetic: set[asyncio.Task[None]] = set()  # tap spinners and keyboards to settle
@@ -122,7 +123,7 @@ class TelegramApp:
             asyncio.create_task(self.sender.run(self.stop), name="sender"),
         ]
         if self.back_office:
-            tasks += start_back_office(self.engine, self.stop)
+            tasks += start_back_office(self.engine, self.stop, {"telegram": self.transport})
         return tasks
 
     async def poll(self) -> None:

@@ -8,3 +8,5 @@ REPLY_TOPIC = "reply"
 SUBMITTED_TOPIC = "change_set.submitted"
 #: An approved change set for the central database: ``bot.delivery``.
 EXPORT_TOPIC = "change_set.approved"
+#: Work a school admin asked for in chat (an import, a report): ``bot.admin_jobs``.
+ADMIN_JOB_TOPIC = "admin.job"

@@ -1,5 +1,5 @@
 """The back office that runs beside a channel in the embedded default: verification of submitted
-change sets and delivery of approved ones to the central database.
+change sets, delivery of approved ones to the central database, and school admins' file jobs.
 
 Each loop keeps its state in the database (outbox rows under leases), so the same loops can run
 in a separate process, or several, without sending anything twice.
@@ -10,15 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 
+from bot.admin_jobs import AdminJobs
 from bot.config import Settings
 from bot.delivery import open_delivery, run_forever
 from bot.engine import Engine, utc_now
+from bot.scheduler import remind_forever
 from bot.sinks import ExportError
 from bot.verification import VerificationWorker, make_verifier
+from flows.channel import FileSource
 
 log = logging.getLogger("hoso.workers")
 VERIFY_POLL_SECONDS = 5.0
+EXPORT_PAUSE_SECONDS = 60.0
 
 
 async def verify_forever(engine: Engine, stop: asyncio.Event, *, poll: float) -> None:
@@ -36,17 +41,46 @@ async def verify_forever(engine: Engine, stop: asyncio.Event, *, poll: float) ->
             await asyncio.wait_for(stop.wait(), timeout=poll)
 
 
-async def deliver_forever(settings: Settings, stop: asyncio.Event) -> None:
-    async with open_delivery(settings) as (_, delivery):
+async def deliver_forever(
+    settings: Settings, stop: asyncio.Event, *, pause: float = EXPORT_PAUSE_SECONDS
+) -> None:
+    """Deliver until ``stop``. An ``ExportError`` needs a person (e.g. the export folder is not
+    writable): it is logged, and the loop tries again after ``pause`` rather than giving up, so
+    the fix takes effect without restarting the bot. Nothing is lost meanwhile."""
+    while not stop.is_set():
         try:
-            await run_forever(delivery, stop, poll=settings.export.poll_seconds)
-        except ExportError as exc:  # needs a person (e.g. the export folder is not writable)
-            log.error("export stopped: %s", exc)
+            async with open_delivery(settings) as (_, delivery):
+                await run_forever(delivery, stop, poll=settings.export.poll_seconds)
+        except ExportError as exc:
+            log.error("export paused: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
 
 
-def start_back_office(engine: Engine, stop: asyncio.Event) -> list[asyncio.Task[None]]:
-    """Start the loops; they end when ``stop`` is set."""
+async def admin_jobs_forever(
+    engine: Engine, sources: Mapping[str, FileSource], stop: asyncio.Event, *, poll: float
+) -> None:
+    jobs = AdminJobs(engine, sources, worker=f"jobs-{id(engine)}")
+    while not stop.is_set():
+        try:
+            await jobs.run_once()
+        except Exception:  # the database is away: try again at the next poll
+            log.exception("admin jobs pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=poll)
+
+
+def start_back_office(
+    engine: Engine, stop: asyncio.Event, sources: Mapping[str, FileSource] | None = None
+) -> list[asyncio.Task[None]]:
+    """Start the loops; they end when ``stop`` is set. ``sources``: channels files come from."""
+    poll = VERIFY_POLL_SECONDS
     return [
-        asyncio.create_task(verify_forever(engine, stop, poll=VERIFY_POLL_SECONDS), name="verify"),
+        asyncio.create_task(verify_forever(engine, stop, poll=poll), name="verify"),
         asyncio.create_task(deliver_forever(engine.settings, stop), name="export"),
+        asyncio.create_task(
+            admin_jobs_forever(engine, sources or {}, stop, poll=poll), name="admin-jobs"
+        ),
+        # Deadline reminders through the same channels; one process in all sends them (lease).
+        asyncio.create_task(remind_forever(engine, sources or {}, stop), name="reminders"),
     ]

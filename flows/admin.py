@@ -1,5 +1,6 @@
-"""A school admin reviews change sets in chat: a card per set, [Duyệt] [Trả lại một mục]
-[Để sau], a field to return and a reason typed in.
+"""A school admin works in chat: reviews change sets (a card per set, [Duyệt] [Trả lại một mục]
+[Để sau], a field to return and a reason typed in), sends a roster file to import, asks for the
+report. Files and reports are made by a worker after the turn (``Job``), which answers later.
 
 The host puts the next two waiting sets of the admin's scope in the context (after the last one
 skipped), so a turn can show the next card at once after a decision.
@@ -8,14 +9,15 @@ skipped), so a turn can show the next card at once after a decision.
 from __future__ import annotations
 
 from flows.context import ReviewCard
-from flows.effects import Button, Decide
-from flows.inputs import Input, Tap, Text
+from flows.effects import Button, Decide, Job
+from flows.inputs import Document, Input, Tap, Text
 from flows.record import display
 from flows.state import State
 from flows.texts import CARD_CONFIRMED, CARD_CONFLICT, CARD_LINE, EMPTY_VALUE, OUTCOME_NAMES
 from flows.turn import TurnBase, button
 
 ADMIN_PHASES = frozenset({"admin_review", "admin_field", "admin_reason"})
+ROSTER_SUFFIXES = (".xlsx", ".csv")
 
 
 class AdminReview(TurnBase):
@@ -24,6 +26,28 @@ class AdminReview(TurnBase):
             self.say("admin_only")
             return state
         return self.show_card(State(phase="admin_review"), self.ctx.review_queue)
+
+    def report_command(self, state: State) -> State:
+        if not self.ctx.admin:
+            self.say("admin_only")
+            return state
+        self.effects.append(Job("report"))
+        self.say("admin_report_queued")
+        return state
+
+    def on_document(self, state: State, inp: Document) -> State:
+        """A school admin's roster file is imported and checked by a worker, which answers with
+        the report; anyone else is told no file is needed."""
+        if not self.ctx.admin:
+            self.say("document_unexpected")
+            return state
+        if not inp.filename.lower().endswith(ROSTER_SUFFIXES):
+            self.say("admin_file_kind")
+            return state
+        params = (("file_id", inp.file_id), ("filename", inp.filename))
+        self.effects.append(Job("import", params))
+        self.say("admin_import_queued", filename=inp.filename)
+        return state
 
     def show_card(self, state: State, queue: tuple[ReviewCard, ...]) -> State:
         if not queue:

@@ -11,10 +11,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from flows.effects import Button
-from flows.inputs import Contact, Input, Resolved, Start, Tap, Text
+from flows.inputs import Contact, Document, Input, Resolved, Start, Tap, Text
 
-_INPUTS: dict[str, type[Start | Text | Tap | Contact | Resolved]] = {
-    cls.__name__: cls for cls in (Start, Text, Tap, Contact, Resolved)
+_INPUTS: dict[str, type[Input]] = {
+    cls.__name__: cls for cls in (Start, Text, Tap, Contact, Resolved, Document)
 }
 
 
@@ -27,6 +27,15 @@ class Inbound:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a report for a school admin): a path on the bot's disk."""
+
+    path: str
+    filename: str
+    kind: str = "document"  # or "photo": shown inline (a chart)
+
+
+@dataclass(frozen=True)
 class Outbound:
     channel: str
     external_id: str
@@ -34,6 +43,7 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = ()
     code: str | None = None  # the rule code behind an error reply, for tests and metrics
+    attachment: Attachment | None = None
 
 
 def input_to_json(inp: Input) -> dict[str, Any]:
@@ -63,6 +73,7 @@ def outbound_from_json(data: dict[str, Any]) -> Outbound:
         text=data["text"],
         buttons=buttons,
         code=data.get("code"),
+        attachment=Attachment(**data["attachment"]) if data.get("attachment") else None,
     )
 
 
@@ -98,3 +109,9 @@ class Transport(Protocol):
     channel: str
 
     async def send(self, message: Outbound) -> SendResult: ...
+
+
+class FileSource(Protocol):
+    """A channel that can hand over a file a person sent (a roster from a school admin)."""
+
+    async def fetch(self, file_id: str, destination: str) -> None: ...

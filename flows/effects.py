@@ -103,6 +103,15 @@ class Decide:
 
 
 @dataclass(frozen=True)
+class Job:
+    """Work too long for a turn, done by a back-office worker that answers in the chat later:
+    "import" (a roster file the admin sent) or "report". ``params``: (name, value) pairs."""
+
+    kind: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Remind:
     """A school admin asked to remind everyone still due in their units (or one class)."""
 
@@ -111,5 +120,5 @@ class Remind:
 
 Effect = (
     Say | SaveAnswer | RecordConsent | Submit | Lookup | Link | ProofFailed | Unlink
-    | OpenRequest | Viewed | Decide | Remind
+    | OpenRequest | Viewed | Decide | Job | Remind
 )  # fmt: skip

@@ -50,4 +50,14 @@ class Resolved:
     count: int = 0
 
 
-Input = Start | Text | Tap | Contact | Resolved
+@dataclass(frozen=True)
+class Document:
+    """A file the person sent (a school admin's roster): the channel's reference to it, fetched
+    later by a worker, never inside the turn."""
+
+    file_id: str
+    filename: str
+    size: int = 0
+
+
+Input = Start | Text | Tap | Contact | Resolved | Document

@@ -15,7 +15,7 @@ from flows.admin import ADMIN_PHASES, AdminReview
 from flows.context import Subject, TurnContext
 from flows.effects import Effect, RecordConsent
 from flows.identity import Identity
-from flows.inputs import Contact, Input, Resolved, Start, Tap, Text
+from flows.inputs import Contact, Document, Input, Resolved, Start, Tap, Text
 from flows.questions import Questions
 from flows.remind_chat import LOOKUP as REMIND_LOOKUP
 from flows.remind_chat import RemindChat
@@ -46,6 +46,8 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
             return self.on_remind_count(inp)
         if isinstance(inp, Resolved):  # the host's answer to this turn's own lookup
             return self.on_resolved(inp)
+        if isinstance(inp, Document):
+            return self.on_document(state, inp)
         if isinstance(inp, Text) and inp.text.strip().startswith("/"):
             handled = self.command(inp.text)
             if isinstance(handled, State):
@@ -96,6 +98,8 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
             return self.current_state
         if name == "/duyet":
             return self.review_command(self.current_state)
+        if name == "/baocao":
+            return self.report_command(self.current_state)
         if name == "/nhacnho":
             return self.remind_command(self.current_state, rest)
         if name in ("/hoso", "/huy") and self.consent is True:

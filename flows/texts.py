@@ -142,6 +142,27 @@ TEXTS: Mapping[str, str] = {
     "admin_approved": "Đã duyệt hồ sơ số {id}.",
     "admin_returned": "Đã trả lại mục «{label}» của hồ sơ số {id}.",
     "admin_gone": "Hồ sơ này không còn chờ duyệt (có thể đã được người khác xử lý).",
+    "admin_file_kind": "Chỉ nhận danh sách dạng Excel (.xlsx) hoặc CSV (.csv). Hãy gửi lại tệp.",
+    "admin_import_queued": (
+        "Đã nhận tệp {filename}. Mình đang nhập danh sách và kiểm tra từng hồ sơ; "
+        "kết quả sẽ được gửi lại trong ít phút."
+    ),
+    "admin_report_queued": (
+        "Mình đang lập báo cáo; biểu đồ và tệp Excel sẽ được gửi trong ít phút."
+    ),
+    "admin_import_done": (
+        "Đã nhập {filename}: {inserted} hồ sơ mới, {updated} cập nhật, {unchanged} không đổi, "
+        "{rejected} dòng bị từ chối, {conflicts} xung đột chờ duyệt.\n"
+        "Kiểm tra theo quy tắc: {problems} lỗi. Chi tiết trong tệp đính kèm."
+    ),
+    "admin_import_failed": "Không nhập được tệp {filename}: {reason}",
+    "admin_import_rejected": "Các dòng bị từ chối và lý do ở tệp đính kèm; sửa rồi gửi lại tệp.",
+    "admin_report_ready": (
+        "Báo cáo {unit} ngày {day}: {records} hồ sơ, {complete} đủ thông tin, "
+        "{confirmed} đã xác nhận. Biểu đồ và tệp Excel ở dưới."
+    ),
+    "admin_report_file": "Tệp Excel báo cáo {unit} ngày {day}.",
+    "document_unexpected": "Mình chưa cần tệp nào từ bạn. Hãy trả lời câu hỏi, hoặc gõ /trogiup.",
     **CHAT_TEXTS,
 }
 

@@ -21,6 +21,7 @@ from aiogram.exceptions import (
 from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
+    FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -32,11 +33,12 @@ from aiogram.types import (
 
 from flows.channel import Inbound, Outbound, SendResult, SendStatus
 from flows.effects import Button
-from flows.inputs import Contact, Input, Start, Tap, Text
+from flows.inputs import Contact, Document, Input, Start, Tap, Text
 
 CHANNEL = "telegram"
 CONTACT_PAYLOAD = "contact:request"
 CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
+CAPTION_LIMIT = 1024  # characters of a file's caption
 LONG_PAYLOAD = "~"  # marks a payload too long for callback_data: the tap means the label
 COMMANDS = (
     ("start", "Bắt đầu hoặc tiếp tục"),
@@ -80,6 +82,9 @@ def _message_input(message: Message) -> Input | None:
         sender = message.from_user.id if message.from_user else None
         # Trust the phone only when Telegram says it is the sender's own (not a forwarded card).
         return Contact(message.contact.phone_number, verified=message.contact.user_id == sender)
+    if message.document is not None:
+        document = message.document
+        return Document(document.file_id, document.file_name or "", document.file_size or 0)
     text = message.text
     if text is None:
         return None
@@ -131,11 +136,7 @@ class TelegramTransport:
 
     async def send(self, message: Outbound) -> SendResult:
         try:
-            await self.bot.send_message(
-                chat_id=int(message.external_id),
-                text=message.text,
-                reply_markup=reply_markup(message.buttons),
-            )
+            await self._send(message)
         except TelegramRetryAfter as exc:
             return SendResult(SendStatus.RETRY, retry_after=float(exc.retry_after), reason="429")
         except TelegramForbiddenError:
@@ -148,6 +149,25 @@ class TelegramTransport:
             # 401/404/409, or a proxy's HTML error page: not this reply's fault, try again later.
             return SendResult(SendStatus.RETRY, reason=type(exc).__name__)
         return SendResult(SendStatus.SENT)
+
+    async def _send(self, message: Outbound) -> None:
+        chat_id, markup = int(message.external_id), reply_markup(message.buttons)
+        attachment = message.attachment
+        if attachment is None:
+            await self.bot.send_message(chat_id=chat_id, text=message.text, reply_markup=markup)
+            return
+        upload = FSInputFile(attachment.path, filename=attachment.filename)
+        caption = message.text if len(message.text) <= CAPTION_LIMIT else None
+        if caption is None:  # too long for a caption: the text first, then the file
+            await self.bot.send_message(chat_id=chat_id, text=message.text)
+        if attachment.kind == "photo":
+            await self.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
+        else:
+            await self.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+
+    async def fetch(self, file_id: str, destination: str) -> None:
+        """Download a file a person sent (Bot API getFile, then the file URL)."""
+        await self.bot.download(file_id, destination=destination)
 
 
 async def register_commands(bot: Bot) -> None:

@@ -39,7 +39,7 @@ from tests.telegram_api_updates import (
 __all__ = ["Call", "FakeBotAPI", "WebhookResponse", "post_update"]
 
 # Read-only methods are served but not recorded in ``sent`` (they would swamp it while polling).
-READ_METHODS = frozenset({"getme", "getupdates", "getmycommands", "getwebhookinfo"})
+READ_METHODS = frozenset({"getme", "getupdates", "getmycommands", "getwebhookinfo", "getfile"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class FakeBotAPI:
     _next_message: dict[int | str, int] = field(default_factory=dict)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100_000_001))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Files users sent, by file_id: (file_path, content), served at /file/bot<token>/<path>.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -89,6 +91,7 @@ class FakeBotAPI:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -138,6 +141,14 @@ class FakeBotAPI:
             self.sent.append(call)
             self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        for path, content in self.files.values():
+            if path == request.match_info["path"]:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404)
 
     def _take_fault(self, method: str, chat_id: Any) -> None:
         pending = self._faults.get(method.lower())
@@ -271,6 +282,21 @@ class FakeBotAPI:
             "user_id": owner,
         }
         message = self._user_message(user_id, "private", None, {"contact": contact})
+        return self.push("message", message, enqueue=enqueue)
+
+    def user_sends_document(
+        self, user_id: int, filename: str, content: bytes, *, enqueue: bool = True
+    ) -> JSON:
+        """A file sent in the user's private chat, downloadable through getFile."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = (f"documents/{file_id}_{filename}", content)
+        document: JSON = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": filename,
+            "file_size": len(content),
+        }
+        message = self._user_message(user_id, "private", None, {"document": document})
         return self.push("message", message, enqueue=enqueue)
 
     def user_taps(

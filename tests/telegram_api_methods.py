@@ -130,6 +130,54 @@ async def send_message(api: FakeBotAPI, params: JSON) -> JSON:
     return _new_message(api, params, {"text": text})
 
 
+def _uploaded(params: JSON, name: str) -> JSON:
+    """A file the bot uploads (multipart) as the message field the real server returns."""
+    upload = params.get(name)
+    if isinstance(upload, str) and upload.startswith("attach://"):  # multipart by reference
+        upload = params.get(upload.removeprefix("attach://"))
+    if not isinstance(upload, dict):
+        raise _error(400, f"Bad Request: there is no {name} in the request")
+    caption = params.get("caption")
+    if caption is not None and len(str(caption)) > 1024:
+        raise _error(400, "Bad Request: message caption is too long")
+    file_id = f"sent-{upload['filename']}"
+    return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_name": upload["filename"]}
+
+
+@method("sendDocument")
+async def send_document(api: FakeBotAPI, params: JSON) -> JSON:
+    _require(params, "chat_id", "document")
+    extra: JSON = {"document": _uploaded(params, "document")}
+    if params.get("caption"):
+        extra["caption"] = str(params["caption"])
+    return _new_message(api, params, extra)
+
+
+@method("sendPhoto")
+async def send_photo(api: FakeBotAPI, params: JSON) -> JSON:
+    _require(params, "chat_id", "photo")
+    uploaded = _uploaded(params, "photo")
+    photo = [
+        {"file_id": uploaded["file_id"], "file_unique_id": "p", "width": 1080, "height": 1350}
+    ]
+    extra: JSON = {"photo": photo}
+    if params.get("caption"):
+        extra["caption"] = str(params["caption"])
+    return _new_message(api, params, extra)
+
+
+@method("getFile")
+async def get_file(api: FakeBotAPI, params: JSON) -> JSON:
+    _require(params, "file_id")
+    found = api.files.get(str(params["file_id"]))
+    if found is None:
+        raise _error(400, "Bad Request: invalid file_id")
+    path, content = found
+    file_id = str(params["file_id"])
+    return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
+            "file_path": path}  # fmt: skip
+
+
 def _stored(api: FakeBotAPI, params: JSON, verb: str) -> JSON:
     _require(params, "chat_id", "message_id")
     message = api.messages.get((params["chat_id"], int(params["message_id"])))

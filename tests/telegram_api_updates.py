@@ -114,7 +114,8 @@ async def read_params(request: web.Request) -> JSON:
             if isinstance(value, str):
                 raw[key] = value
             elif isinstance(value, web.FileField):
-                typed[key] = {"filename": value.filename, "size": len(value.file.read())}
+                content = value.file.read()
+                typed[key] = {"filename": value.filename, "size": len(content), "content": content}
     params: JSON = {key: decode_param(key, value) for key, value in raw.items()}
     params.update(typed)
     return params

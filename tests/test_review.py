@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import update
 
-from bot.config import Settings
+from bot.config import ExportSettings, Settings
+from bot.engine import utc_now
 from bot.reference import load_reference
 from bot.review import ReviewDesk
 from bot.topics import EXPORT_TOPIC
@@ -27,6 +28,7 @@ from bot.verify import (
     Verdict,
     VerifierUnavailable,
 )
+from bot.workers import deliver_forever
 from flows.texts import BUTTON_TEXTS
 from storage.models import Change
 from storage.repos.review import ReviewChange, ReviewItem
@@ -331,3 +333,27 @@ async def test_http_verifier_that_times_out_is_an_outage() -> None:
             await verifier.verify(Candidate("staff", {}, ()))
     finally:
         await runner.cleanup()
+
+
+async def test_export_resumes_after_the_folder_is_fixed(submitted: Run, tmp_path: Path) -> None:
+    await verify_all(submitted)
+    submitted.now = utc_now() - timedelta(minutes=1)  # the export worker runs on the real clock
+    [item] = await desk(submitted).pending()
+    await desk(submitted).approve(item.id)
+    blocked = tmp_path / "exports"
+    blocked.write_text("a file where the export folder should be")
+    settings = Settings(
+        database=submitted.settings.database.model_copy(update={"url": submitted.url}),
+        export=ExportSettings(directory=blocked, poll_seconds=0.05),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.create_task(deliver_forever(settings, stop, pause=0.1))
+    await asyncio.sleep(0.5)
+    assert await statuses(submitted) == ["approved"]  # waiting, nothing lost
+    blocked.unlink()
+    async with asyncio.timeout(30):
+        while await statuses(submitted) != ["exported"]:  # noqa: ASYNC110 - polls the database
+            await asyncio.sleep(0.05)
+    stop.set()
+    await loop
+    assert list(blocked.rglob("*.csv"))

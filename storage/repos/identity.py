@@ -149,6 +149,16 @@ class ScopeRepo:
             units |= frontier
         return units
 
+    async def admin_roots(self, account_id: int) -> list[tuple[str, str]]:
+        """(code, kind) of the units granted to the account itself (not those below them)."""
+        rows = await self._s.execute(
+            select(Unit.code, Unit.kind)
+            .join(AdminScope, AdminScope.unit_id == Unit.id)
+            .where(AdminScope.account_id == account_id)
+            .order_by(Unit.code)
+        )
+        return [(code, kind) for code, kind in rows]
+
     async def linked_people(self, account_id: int) -> set[int]:
         return set(
             await self._s.scalars(

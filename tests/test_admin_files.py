@@ -1,0 +1,189 @@
+"""A school admin's files in chat, over the real Bot API wire format: a roster sent as a document
+is fetched (getFile + download), imported into the admin's own school and checked, and the
+result comes back as files (sendDocument); /baocao returns the chart (sendPhoto) and the Excel
+report. Nobody else may send rosters or ask for reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiogram import Bot
+from PIL import Image
+
+from bot.admin_jobs import AdminJobs, safe_name
+from bot.config import AdminSettings, Settings
+from bot.engine import Engine
+from bot.reference import load_reference
+from bot.sample_data import STUDENT_KEYS, generate_school
+from bot.sender import Sender
+from bot.topics import ADMIN_JOB_TOPIC
+from flows.channel import Inbound, Outbound
+from flows.inputs import Document, Input, Text
+from handlers.telegram import TelegramTransport
+from storage.uow import Store
+from tests.telegram_api import FakeBotAPI
+from tests.telegram_runner import make_bot, outbox_rows
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+SCHOOL = generate_school(seed=11, today=date(2026, 9, 1), staff=2, students=6)
+SCHOOL_CODE = next(u.code for u in SCHOOL.units if u.kind == "school")
+ADMIN_CHAT, AREA_CHAT, PARENT_CHAT = 5001, 5002, 5003
+REFERENCE = load_reference(Settings().catalogue)
+
+
+def roster_csv(rows: int) -> bytes:
+    """A students' roster with the headers of ROSTER.md; one row of another school."""
+    catalogue = REFERENCE.catalogues["student"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([catalogue.field(k).header for k in STUDENT_KEYS])
+    for person in SCHOOL.students[:rows]:
+        writer.writerow([person.values.get(k) or "" for k in STUDENT_KEYS])
+    stranger = dict(SCHOOL.students[0].values, ma_dinh_danh="7999999999", ma_truong="79999999")
+    writer.writerow([stranger.get(k) or "" for k in STUDENT_KEYS])
+    return out.getvalue().encode("utf-8-sig")
+
+
+@dataclass
+class Office:
+    api: FakeBotAPI
+    bot: Bot
+    engine: Engine
+    store: Store
+    jobs: AdminJobs
+    sender: Sender
+
+
+@pytest.fixture
+async def office(store: Store, tmp_path: Path) -> AsyncIterator[Office]:
+    settings = Settings(admin=AdminSettings(files_dir=tmp_path / "admin_files"))
+    engine = Engine(store, settings, REFERENCE, clock=lambda: NOW)
+    async with store.unit_of_work() as uow:
+        for unit in SCHOOL.units:
+            await uow.units.ensure(unit.code, unit.name, unit.kind, parent_code=unit.parent_code)
+        await uow.units.ensure("79AREA", "Cụm 1", "area")
+        admin = await uow.accounts.get_or_create("telegram", str(ADMIN_CHAT), at=NOW)
+        await uow.scopes.grant(admin.id, SCHOOL_CODE, role="school_admin", at=NOW)
+        area = await uow.accounts.get_or_create("telegram", str(AREA_CHAT), at=NOW)
+        await uow.scopes.grant(area.id, "79AREA", role="area_admin", at=NOW)
+        await uow.commit()
+    async with FakeBotAPI() as api:
+        bot = make_bot(api)
+        transport = TelegramTransport(bot)
+        jobs = AdminJobs(engine, {"telegram": transport}, worker="jobs", clock=lambda: NOW)
+        sender = Sender(store, {"telegram": transport}, worker="sender", clock=lambda: NOW)
+        try:
+            yield Office(api, bot, engine, store, jobs, sender)
+        finally:
+            await bot.session.close()
+
+
+_ids = itertools.count()
+
+
+async def say(office: Office, chat: int, inp: Input) -> list[Outbound]:
+    return await office.engine.handle(Inbound("telegram", str(chat), f"u{next(_ids)}", inp))
+
+
+async def send_file(office: Office, chat: int, name: str, content: bytes) -> list[Outbound]:
+    update = office.api.user_sends_document(chat, name, content, enqueue=False)
+    doc = update["message"]["document"]
+    return await say(office, chat, Document(doc["file_id"], doc["file_name"], doc["file_size"]))
+
+
+async def deliver(office: Office) -> None:
+    while await office.sender.deliver_once():
+        pass
+
+
+def uploads(office: Office, chat: int) -> list[tuple[str, bytes, str]]:
+    """(method, file content, caption) of every file the bot sent to ``chat``."""
+    found = []
+    for call in office.api.sent_to(chat):
+        for field in ("document", "photo"):
+            ref = str(call.params.get(field, ""))
+            upload = call.params.get(ref.removeprefix("attach://"))
+            if isinstance(upload, dict):
+                caption = str(call.params.get("caption", ""))
+                found.append((call.method, upload["content"], caption))
+    return found
+
+
+async def test_a_roster_sent_in_chat_is_imported_and_the_check_comes_back(office: Office) -> None:
+    replies = await send_file(office, ADMIN_CHAT, "danh sach lop.csv", roster_csv(4))
+    assert [r.key for r in replies] == ["admin_import_queued"]
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    files = uploads(office, ADMIN_CHAT)
+    assert [m for m, _, _ in files] == ["sendDocument", "sendDocument"]
+    _, checked, caption = files[0]
+    assert "Đã nhập danh sach lop.csv: 4 hồ sơ mới" in caption
+    assert "1 dòng bị từ chối" in caption
+    header = checked.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("row,ma_dinh_danh")
+    assert header.endswith("field,code,message")
+    rejected = list(csv.DictReader(io.StringIO(files[1][1].decode("utf-8-sig"))))
+    assert len(rejected) == 1
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == 4  # only the admin's own school
+    assert await office.jobs.run_once() == 0  # answered once
+
+
+async def test_the_report_comes_back_as_a_chart_and_a_workbook(
+    office: Office, tmp_path: Path
+) -> None:
+    await send_file(office, ADMIN_CHAT, "ds.csv", roster_csv(6))
+    await office.jobs.run_once()
+    assert [r.key for r in await say(office, ADMIN_CHAT, Text("/baocao"))] == [
+        "admin_report_queued"
+    ]
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    files = uploads(office, ADMIN_CHAT)[-2:]
+    assert [m for m, _, _ in files] == ["sendPhoto", "sendDocument"]
+    assert "6 hồ sơ" in files[0][2]
+    image = Image.open(io.BytesIO(files[0][1]))
+    assert image.size == (1080, 1350)
+    book = openpyxl.load_workbook(io.BytesIO(files[1][1]), read_only=True)
+    assert "Tổng hợp" in book.sheetnames
+
+
+@pytest.mark.parametrize(
+    ("chat", "expected"),
+    [(PARENT_CHAT, ["document_unexpected"]), (ADMIN_CHAT, ["admin_file_kind"])],
+)
+async def test_files_from_others_or_of_other_kinds_are_refused(
+    office: Office, chat: int, expected: list[str]
+) -> None:
+    name = "ds.csv" if chat == PARENT_CHAT else "anh.jpg"
+    replies = await send_file(office, chat, name, b"x")
+    assert [r.key for r in replies] == expected
+    assert await outbox_rows(office.store, ADMIN_JOB_TOPIC) == []
+    report = await say(office, PARENT_CHAT, Text("/baocao"))
+    assert [r.key for r in report] == ["admin_only"]
+
+
+async def test_an_area_admin_cannot_fill_a_school_by_chat(office: Office) -> None:
+    await send_file(office, AREA_CHAT, "ds.csv", roster_csv(2))
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    texts = office.api.texts_to(AREA_CHAT)
+    assert any("chỉ cán bộ quản trị của một trường" in t for t in texts)
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "safe"),
+    [("../../etc/passwd", "passwd"), ("danh sách.xlsx", "danh_sách.xlsx"), ("..", "tep")],
+)
+def test_file_names_cannot_leave_their_folder(given: str, safe: str) -> None:
+    assert safe_name(given) == safe
