@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from bot.config import Settings
+from bot.delivery import Backoff
 from bot.engine import utc_now
 from bot.reference import Reference
 from bot.topics import SUBMITTED_TOPIC
@@ -25,15 +26,8 @@ from storage.uow import Store
 log = logging.getLogger("hoso.verify")
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 50
+BACKOFF_BASE = 5.0
 BACKOFF_CAP = 3600.0
-
-
-def backoff(
-    attempts: int, *, base: float = 5.0, rand: Callable[[], float] = random.random
-) -> float:
-    """Seconds before the next try: exponential, capped, with full jitter in its upper half."""
-    ceiling = min(BACKOFF_CAP, base * 2.0 ** max(0, attempts - 1))
-    return ceiling / 2 + rand() * ceiling / 2
 
 
 def candidate(item: ReviewItem, stored: dict[str, str | None]) -> Candidate:
@@ -110,7 +104,8 @@ class VerificationWorker:
             await uow.commit()
 
     async def _retry(self, row_id: int, attempts: int, error: str) -> None:
-        retry_at = self.clock() + timedelta(seconds=backoff(attempts, rand=self.rand))
+        delay = Backoff(base=BACKOFF_BASE, cap=BACKOFF_CAP, rng=self.rand).delay(attempts)
+        retry_at = self.clock() + timedelta(seconds=delay)
         async with self.store.unit_of_work() as uow:
             await uow.outbox.fail(
                 row_id, self.worker, error=error, retry_at=retry_at, max_attempts=self.max_attempts
