@@ -121,10 +121,14 @@ class Roster:
     N + 1 (the header being row 1) and the school can find it.
     """
 
-    def __init__(self, name: str, rows: RawRows, close: Callable[[], None]) -> None:
+    def __init__(
+        self, name: str, rows: RawRows, close: Callable[[], None], *, text: bool = False
+    ) -> None:
         self._name = name
         self._close = close
         self._rows = rows
+        #: Every cell is ``str`` (a CSV file): ``cell_text`` of one is ``strip() or None``.
+        self._text = text
         first = next(rows, None)
         if first is None:
             self.close()
@@ -144,8 +148,14 @@ class Roster:
     def _records(
         self, columns: dict[int, str], first: tuple[int, Sequence[object]]
     ) -> Iterator[tuple[int, RowValues]]:
+        items = tuple(columns.items())
+        needed = max(columns, default=-1) + 1
         for number, cells in _chain(first, self._rows):
             width = len(cells)
+            if self._text and width >= needed:  # the common case, without a call per cell
+                texts: Sequence[str] = cells  # type: ignore[assignment]  # csv.reader's cells
+                yield number - 1, {key: texts[i].strip() or None for i, key in items}
+                continue
             yield (
                 number - 1,
                 {key: cell_text(cells[i]) if i < width else None for i, key in columns.items()},
@@ -245,7 +255,8 @@ def _open_csv(path: Path, head: bytes) -> Roster:
         delimiter = _delimiter(handle.readline())
         handle.seek(0)
         reader = csv.reader(handle, delimiter=delimiter)
-        return Roster(path.name, _guard_csv(path.name, _non_blank(reader)), handle.close)
+        rows = _guard_csv(path.name, _non_blank(reader))
+        return Roster(path.name, rows, handle.close, text=True)
     except BaseException:
         handle.close()
         raise

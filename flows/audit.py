@@ -10,7 +10,7 @@ code and wording live here with the rest.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
@@ -19,12 +19,12 @@ from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
 from flows.notices import with_notice
-from flows.rules.base import Invalid, Parsed, Problem, RuleContext
+from flows.rules.base import Invalid, Parser, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
 from flows.rules.crossref import CrossRef
 from flows.rules.dates import age_on, to_date
-from flows.rules.registry import CHOICE_KINDS, PARSERS
+from flows.rules.registry import PARSERS
 
 Values = Mapping[str, str | None]
 
@@ -127,139 +127,234 @@ def _audit_finding(spec: FieldSpec, code: AuditCode) -> Finding:
     return Finding(spec.key, code, audit_message(code, label=spec.label))
 
 
-#: Parsed values by (catalogue kind, field, context, text), for the kinds whose values a roster
-#: repeats on every row (wards, religions, dates of birth, parents' years): an audit passes one
-#: memo for all its records. The result depends on nothing else: the context is the parent's
-#: value for a dependent list (wards) and the reference date for dates and years.
-ChoiceMemo = MutableMapping[tuple[str, str, str, str], Parsed]
-MEMO_KINDS = frozenset({*CHOICE_KINDS, "yesno"})
-#: Kinds whose parser reads ``RuleContext.today``: their memo key holds the reference date.
-DATED_KINDS = frozenset({"date", "year"})
-#: Bound on the memo, so a roster of all-different typos cannot grow it without limit.
-MEMO_LIMIT = 50_000
+#: A field's verdict on one value: its stored form (None when its own rule failed), the findings
+#: it makes, whether it is invalid. A pure function of the field, the value (and the parent's
+#: value for a dependent list such as wards), the reference date and the reference data.
+Judged = tuple[str | None, tuple[Finding, ...], bool]
+#: Verdicts by (catalogue kind, field key, reference date), then by value (or (parent, value)):
+#: an audit passes one memo for all its records, so a value a roster repeats on every row (an
+#: ethnic group, a ward, a date of birth, a common name) is parsed once. The caller keeps the same
+#: code lists and cross-reference data for the memo's life (one audit run).
+ChoiceMemo = MutableMapping[tuple[str, str, date], dict[object, Judged]]
+#: Bound on each field's memo, so a roster of all-different values cannot grow it without limit
+#: (a full table is emptied and refilled).
+MEMO_LIMIT = 20_000
+#: Kinds whose values are (nearly) unique per person: parsing them is cheap or their memo would
+#: never hit, so they are not memoised.
+UNMEMOISED_KINDS = frozenset({"cccd", "phone", "digits", "email"})
 
 
-#: Rule contexts of fields without a code list, by ``id`` of the field (kept alive, and checked
-#: with ``is``, by the entry itself) with the reference date they were built for.
-_CONTEXTS: dict[int, tuple[FieldSpec, date, RuleContext]] = {}
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A field the audit parses, with what its parser needs decided once per catalogue."""
+
+    spec: FieldSpec
+    key: str
+    parser: Parser
+    #: The field whose value picks this field's list (wards: the province), or None.
+    parent: str | None
+    #: The parser's context when it does not depend on the record (no parent), else None.
+    context: RuleContext | None
+    memoised: bool
 
 
-@dataclass
-class _Pass:
-    """The state of auditing one record: values read so far and what was found."""
+class RecordJudge:
+    """Judges records of one catalogue against one reference date and one set of reference data.
 
-    catalogue: Catalogue
-    codelists: Mapping[str, CodeList]
-    today: date
-    values: dict[str, str | None]
-    findings: list[Finding]
-    #: Fields whose own rule failed: the chat never stores such a value, so the cross-field
-    #: rules never see one there either, and the audit does not report them twice.
-    invalid: set[str] = field(default_factory=set)
-    crossed: bool = False
-    memo: ChoiceMemo | None = None
-    crossref: CrossRef = field(default_factory=CrossRef)
+    Everything that does not depend on the record (which fields to parse, their parsers and
+    contexts, which fields can be required) is decided once here, not once per record: a roster
+    of a million rows runs ``judge`` a million times.
+    """
 
-    def parse_field(self, spec: FieldSpec) -> None:
-        """Check one stored value with the chat's parser; keep its stored form for later rules."""
-        raw = self.values.get(spec.key)
-        if not raw or not raw.strip() or not spec.editable or spec.kind not in PARSERS:
-            return
-        parsed = self._parse(spec, raw)
-        if isinstance(parsed, Invalid):
-            self.findings.append(_problem_finding(spec, spec.key, parsed.problem))
-            self.invalid.add(spec.key)
-            return
-        self.values[spec.key] = parsed.value
-        if parsed.value != raw:
-            self.findings.append(_audit_finding(spec, AuditCode.NOT_NORMALISED))
-        if parsed.notice is not None:
-            self.findings.append(_problem_finding(spec, spec.key, parsed.notice))
-
-    def _parse(self, spec: FieldSpec, raw: str) -> Parsed:
-        """The field's parser; a repeated kind is looked up in the memo first (``ChoiceMemo``)."""
-        key: tuple[str, str, str, str] | None = None
-        if self.memo is not None and spec.kind in MEMO_KINDS:
-            parent = self.values.get(spec.depends_on) or "" if spec.depends_on else ""
-            key = (self.catalogue.kind, spec.key, parent, raw)
-        elif self.memo is not None and spec.kind in DATED_KINDS:
-            key = (self.catalogue.kind, spec.key, self.today.isoformat(), raw)
-        if key is not None and self.memo is not None:
-            found = self.memo.get(key)
-            if found is not None:
-                return found
-        parsed = with_notice(
-            spec, raw, PARSERS[spec.kind](raw, self._context(spec)), self.crossref
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        codelists: Mapping[str, CodeList],
+        crossref: CrossRef,
+        today: date,
+    ) -> None:
+        self.catalogue, self.codelists, self.crossref, self.today = (
+            catalogue, codelists, crossref, today,
+        )  # fmt: skip
+        self._fields = tuple(
+            _Field(
+                spec,
+                spec.key,
+                PARSERS[spec.kind],
+                spec.depends_on,
+                None if spec.depends_on else rule_context(spec, {}, codelists, today),
+                spec.kind not in UNMEMOISED_KINDS,
+            )
+            for spec in catalogue.fields
+            if spec.editable and spec.kind in PARSERS
         )
-        if key is not None and self.memo is not None:
-            if len(self.memo) >= MEMO_LIMIT:
-                self.memo.clear()
-            self.memo[key] = parsed
-        return parsed
+        #: Fields that can be required, in the catalogue's order (the findings' order).
+        self._presence = tuple(
+            s
+            for s in catalogue.fields
+            if s.required or s.required_if is not None or s.required_from_age is not None
+        )
+        self._specs = {spec.key: spec for spec in catalogue.fields}
+        self._birth = self._specs.get("ngay_sinh")
+        self._memo: ChoiceMemo | None = None
+        self._tables: tuple[dict[object, Judged] | None, ...] = (None,) * len(self._fields)
 
-    def _context(self, spec: FieldSpec) -> RuleContext:
-        """``rule_context``; for a field without a code list it depends on the field and the
-        reference date only, so it is built once per field (see ``_CONTEXTS``)."""
-        if spec.codelist is not None:
-            return rule_context(spec, self.values, self.codelists, self.today)
-        cached = _CONTEXTS.get(id(spec))
-        if cached is not None and cached[0] is spec and cached[1] == self.today:
-            return cached[2]
-        ctx = rule_context(spec, self.values, self.codelists, self.today)
-        if len(_CONTEXTS) >= MEMO_LIMIT:
-            _CONTEXTS.clear()
-        _CONTEXTS[id(spec)] = (spec, self.today, ctx)
-        return ctx
+    def _use(self, memo: ChoiceMemo | None) -> tuple[dict[object, Judged] | None, ...]:
+        """The memo table of each field (None: not memoised), looked up once per memo."""
+        if memo is not self._memo:
+            kind, today = self.catalogue.kind, self.today
+            self._memo = memo
+            self._tables = tuple(
+                memo.setdefault((kind, f.key, today), {})
+                if memo is not None and f.memoised
+                else None
+                for f in self._fields
+            )
+        return self._tables
 
-    def check_presence(self, spec: FieldSpec) -> None:
+    def _judge(self, field: _Field, raw: str, values: Mapping[str, str | None]) -> Judged:
+        """One value through the chat's parser (and reference notices), as findings."""
+        spec = field.spec
+        ctx = field.context
+        if ctx is None:
+            ctx = rule_context(spec, values, self.codelists, self.today)
+        parsed = with_notice(spec, raw, field.parser(raw, ctx), self.crossref)
+        if isinstance(parsed, Invalid):
+            return None, (_problem_finding(spec, field.key, parsed.problem),), True
+        found: list[Finding] = []
+        if parsed.value != raw:
+            found.append(_audit_finding(spec, AuditCode.NOT_NORMALISED))
+        if parsed.notice is not None:
+            found.append(_problem_finding(spec, field.key, parsed.notice))
+        return parsed.value, tuple(found), False
+
+    def judge(self, values: Values, memo: ChoiceMemo | None = None) -> RecordAudit:
+        """Every field against its rule, then presence, the rules across fields and the police
+        list; findings in that order, each group in the catalogue's field order."""
+        record = dict(values)
+        findings: list[Finding] = []
+        invalid: list[str] = []
+        for field, table in zip(self._fields, self._use(memo), strict=True):
+            raw = record.get(field.key)
+            if not raw or raw.isspace():
+                continue
+            if table is None:
+                judged = self._judge(field, raw, record)
+            else:
+                key: object = (
+                    raw if field.parent is None else (record.get(field.parent) or "", raw)
+                )
+                found = table.get(key)
+                if found is None:
+                    found = self._judge(field, raw, record)
+                    if len(table) >= MEMO_LIMIT:
+                        table.clear()
+                    table[key] = found
+                judged = found
+            value, made, bad = judged
+            if made:
+                findings.extend(made)
+            if bad:
+                invalid.append(field.key)
+            else:
+                record[field.key] = value
+        complete = self._check_presence(record, findings)
+        crossed = self._check_cross(record, findings, invalid)
+        police = self._check_police(record, findings)
+        unclean = any(f.code in _UNCLEAN for f in findings) if findings else False
+        return RecordAudit(
+            findings=tuple(findings),
+            values=record,
+            complete=complete,
+            correct=not (invalid or crossed),
+            clean=not unclean,
+            police=police,
+        )
+
+    def _check_presence(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
         """A required field without a value makes the record incomplete (not "đủ")."""
-        value = self.values.get(spec.key)
-        if (not value or not value.strip()) and is_required(spec, self.values, self.today):
-            self.findings.append(_audit_finding(spec, AuditCode.MISSING))
+        complete = True
+        today = self.today
+        for spec in self._presence:
+            value = values.get(spec.key)
+            if (not value or value.isspace()) and (
+                spec.required or is_required(spec, values, today)
+            ):
+                findings.append(_audit_finding(spec, AuditCode.MISSING))
+                complete = False
+        return complete
 
-    def check_cross(self, crossref: CrossRef) -> None:
+    def _check_cross(
+        self, values: dict[str, str | None], findings: list[Finding], invalid: list[str]
+    ) -> bool:
         """Rules across fields, on stored forms; the finding goes to the rule's first field."""
-        for problem in check_record(self.values, crossref):
-            if self.invalid.intersection(problem.fields):
+        crossed = False
+        for problem in check_record(values, self.crossref):
+            if invalid and not set(invalid).isdisjoint(problem.fields):
                 continue
             key = problem.fields[0] if problem.fields else ""
-            self.findings.append(_problem_finding(self._spec(key), key, problem))
-            self.crossed = True
+            findings.append(_problem_finding(self._specs.get(key), key, problem))
+            crossed = True
+        return crossed
 
-    def check_police(self) -> None:
+    def _check_police(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
         """People 14 or older without a valid CCCD or VNeID level 2 go on the police list.
 
         Foreign nationals have no CCCD, so a record with another nationality is left out.
         """
-        nationality = self.values.get("quoc_tich")
-        if not self._aged_14():
-            return
+        if not self._aged_14(values):
+            return False
+        nationality = values.get("quoc_tich")
         if nationality and nationality != VIETNAMESE:
-            return
-        if not is_cccd(self.values.get("so_dinh_danh") or ""):
-            self._police("so_dinh_danh", AuditCode.AGE14_NO_CCCD)
-        if self.values.get("vneid_muc_2") != VNEID_YES:
-            self._police("vneid_muc_2", AuditCode.AGE14_NO_VNEID)
+            return False
+        listed = False
+        if not is_cccd(values.get("so_dinh_danh") or ""):
+            findings.append(self._police_finding("so_dinh_danh", AuditCode.AGE14_NO_CCCD))
+            listed = True
+        if values.get("vneid_muc_2") != VNEID_YES:
+            findings.append(self._police_finding("vneid_muc_2", AuditCode.AGE14_NO_VNEID))
+            listed = True
+        return listed
 
-    def _aged_14(self) -> bool:
+    def _aged_14(self, values: dict[str, str | None]) -> bool:
         """Age from the birth date; without one, only a catalogue whose youngest member is 14
         or older (staff: 18) tells for sure, so a student without a birth date is left out."""
-        born = to_date(self.values.get("ngay_sinh") or "")
+        born = to_date(values.get("ngay_sinh") or "")
         if born is not None:
             return age_on(born, self.today) >= POLICE_AGE
-        spec = self._spec("ngay_sinh")
+        spec = self._birth
         return spec is not None and (spec.min_age or 0) >= POLICE_AGE
 
-    def _police(self, key: str, code: AuditCode) -> None:
-        spec = self._spec(key)
-        label = spec.label if spec else key
-        self.findings.append(Finding(key, code, audit_message(code, label=label)))
+    def _police_finding(self, key: str, code: AuditCode) -> Finding:
+        spec = self._specs.get(key)
+        return Finding(key, code, audit_message(code, label=spec.label if spec else key))
 
-    def _spec(self, key: str) -> FieldSpec | None:
-        try:
-            return self.catalogue.field(key)
-        except KeyError:
-            return None
+
+#: Judges by the identity of what they were built from (kept alive, and checked with ``is``, by
+#: the entry itself) and the reference date: ``audit_record`` is called once per record.
+_JUDGES: dict[tuple[int, int, int, date], RecordJudge] = {}
+_JUDGES_LIMIT = 64
+
+
+def record_judge(
+    catalogue: Catalogue, *, codelists: Mapping[str, CodeList], crossref: CrossRef, today: date
+) -> RecordJudge:
+    """The judge for these reference objects and date, built on first use."""
+    key = (id(catalogue), id(codelists), id(crossref), today)
+    judge = _JUDGES.get(key)
+    if (
+        judge is not None
+        and judge.catalogue is catalogue
+        and judge.codelists is codelists
+        and judge.crossref is crossref
+    ):
+        return judge
+    judge = RecordJudge(catalogue, codelists=codelists, crossref=crossref, today=today)
+    if len(_JUDGES) >= _JUDGES_LIMIT:
+        _JUDGES.clear()
+    _JUDGES[key] = judge
+    return judge
 
 
 def audit_record(
@@ -275,19 +370,5 @@ def audit_record(
 
     ``memo`` (optional, owned by the caller) only saves time over many records.
     """
-    state = _Pass(catalogue, codelists, today, dict(values), [], memo=memo, crossref=crossref)
-    for spec in catalogue.fields:
-        state.parse_field(spec)
-    for spec in catalogue.fields:
-        state.check_presence(spec)
-    state.check_cross(crossref)
-    state.check_police()
-    codes = {finding.code for finding in state.findings}
-    return RecordAudit(
-        findings=tuple(state.findings),
-        values=state.values,
-        complete=AuditCode.MISSING not in codes,
-        correct=not (state.invalid or state.crossed),
-        clean=not (codes & _UNCLEAN),
-        police=bool(codes & _POLICE),
-    )
+    judge = record_judge(catalogue, codelists=codelists, crossref=crossref, today=today)
+    return judge.judge(values, memo)

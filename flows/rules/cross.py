@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flows.rules.base import Code, Problem, clean_text, fold
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
@@ -36,6 +37,24 @@ class CrossRule:
 
     fields: tuple[str, ...]
     check: Check
+
+
+@lru_cache(maxsize=4096)
+def _place(text: str) -> str:
+    """``clean_text`` of a place name, cached: a roster names the same few places on every row."""
+    return clean_text(text)
+
+
+@lru_cache(maxsize=256)
+def _gender(text: str) -> str | None:
+    """The gender a stored value names, or None; cached (a handful of values in all)."""
+    return _GENDERS.get(fold(text))
+
+
+@lru_cache(maxsize=1024)
+def _province_keys(names: frozenset[str]) -> frozenset[str]:
+    """``province_key`` of each name a CCCD prefix stands for, once per prefix."""
+    return frozenset(province_key(name) for name in names)
 
 
 def _cccd(values: Values) -> str | None:
@@ -64,7 +83,7 @@ def _cccd_year(values: Values, ref: CrossRef) -> Problem | None:
 def _cccd_gender(values: Values, ref: CrossRef) -> Problem | None:
     """Digit 4 of the PIN is even for men and odd for women; it must agree with ``gioi_tinh``."""
     cccd = _cccd(values)
-    record_gender = _GENDERS.get(fold(values.get("gioi_tinh") or ""))
+    record_gender = _gender(values.get("gioi_tinh") or "")
     if cccd is None or record_gender is None or cccd_gender(cccd) == record_gender:
         return None
     params = {"cccd_gender": cccd_gender(cccd), "record_gender": record_gender}
@@ -85,11 +104,11 @@ def _cccd_province(values: Values, ref: CrossRef) -> Problem | None:
     ``noi_dang_ky_khai_sinh`` (named before or after the 2025 merger). An unknown prefix is
     left to ``unknown_prefix_notice``."""
     cccd = _cccd(values)
-    record = clean_text(values.get("noi_dang_ky_khai_sinh") or "")
+    record = _place(values.get("noi_dang_ky_khai_sinh") or "")
     if cccd is None or not record:
         return None
     names = ref.cccd_provinces.get(cccd[:3])
-    if not names or province_key(record) in {province_key(name) for name in names}:
+    if not names or province_key(record) in _province_keys(names):
         return None
     params = {
         "prefix": cccd[:3],
@@ -111,8 +130,8 @@ def _province_wards(province: str, ref: CrossRef) -> frozenset[str] | None:
 
 def _ward(values: Values, ref: CrossRef) -> Problem | None:
     """The ward or commune of the permanent address must belong to its province (2025 units)."""
-    ward = clean_text(values.get("thuong_tru_xa") or "")
-    province = clean_text(values.get("thuong_tru_tinh") or "")
+    ward = _place(values.get("thuong_tru_xa") or "")
+    province = _place(values.get("thuong_tru_tinh") or "")
     if not ward or not province:
         return None
     wards = _province_wards(province, ref)
