@@ -198,7 +198,10 @@ async def open_delivery(
         else:
             catalogues = load_reference(settings.catalogue).catalogues
             files = FileSink(export.directory, catalogues)
-            yield store, BatchDelivery(store, files, export, worker=worker, progress=progress)
+            yield store, BatchDelivery(
+                store, files, export, worker=worker, progress=progress,
+                timezone=settings.review.timezone,
+            )  # fmt: skip
     finally:
         await store.close()
 

@@ -12,7 +12,8 @@ A pass (``run_once``):
    in one transaction, before any file is written: from that commit on, a batch's membership
    never changes;
 4. writes each batch (renewing its lease every page, giving up if another worker took it over)
-   and then, in one transaction, marks its rows done and their change sets exported.
+   and then, in one transaction, marks its rows done and their change sets exported, and queues
+   the batch's message with its XLSX to each admin of the school (``bot.batch_notices``).
 
 A failure to write (full disk, folder gone) gives the rows back without spending an attempt, the
 batch name kept, and raises ``ExportError``: the next pass rewrites the same batch.
@@ -28,7 +29,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import ExportSettings
+from bot.batch_notices import BatchNotice, queue_batch_notices
+from bot.config import ExportSettings, ReviewSettings
 from bot.delivery import APPROVED_TOPIC, BatchSummary, Clock, Progress, Tally
 from bot.engine import utc_now
 from bot.sinks import ExportError
@@ -65,8 +67,10 @@ class BatchDelivery:
         clock: Clock = utc_now,
         progress: Progress | None = None,
         max_rows: int = MAX_ROWS,
+        timezone: str = ReviewSettings().timezone,
     ) -> None:
         self.store, self.sink, self.settings = store, sink, settings
+        self.timezone = timezone  # of the time shown in the admins' message
         self.worker, self.clock, self.progress = worker, clock, progress
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.max_rows = max_rows
@@ -171,16 +175,23 @@ class BatchDelivery:
             raise
 
     async def complete(self, batch: str, manifest: Manifest, tally: Tally) -> None:
-        """Rows done and change sets exported, in one transaction."""
+        """Rows done, change sets exported and the school's admins' messages queued, in one
+        transaction. A worker that lost the batch completes no row and queues nothing: the
+        one that took it over does both."""
+        _, kind = split_batch(batch)
         async with self.store.unit_of_work() as uow:
+            now = self.clock()
             done = await uow.exports.complete_batch(batch, self.worker)
-            await uow.exports.mark_exported(done, at=self.clock())
+            await uow.exports.mark_exported(done, at=now)
+            told = 0
+            if done:
+                notice = BatchNotice(batch, manifest.unit, kind, manifest.rows, manifest.xlsx)
+                told = await queue_batch_notices(uow, notice, at=now, timezone=self.timezone)
             await uow.commit()
         tally.delivered += len(done)
         tally.lost += manifest.rows - len(done)
-        _, kind = split_batch(batch)
         tally.batches.append(BatchSummary(batch, manifest.folder, kind, manifest.rows))
-        log.info("export batch written batch=%s rows=%d", batch, manifest.rows)
+        log.info("export batch written batch=%s rows=%d admins=%d", batch, manifest.rows, told)
 
     async def _fill(self, batch: str, files: BatchFiles) -> str | None:
         """Page through the batch's rows into the files; the school's code, or None if the

@@ -163,6 +163,10 @@ TEXTS: Mapping[str, str] = {
     ),
     "admin_report_file": "Tệp Excel báo cáo {unit} ngày {day}.",
     "document_unexpected": "Mình chưa cần tệp nào từ bạn. Hãy trả lời câu hỏi, hoặc gõ /trogiup.",
+    "admin_export_batch": (
+        "Đã xuất {rows} hồ sơ {kind} đã duyệt của {school} để cập nhật cơ sở dữ liệu ngành, "
+        "lúc {time}. Tệp Excel của lô {batch} được gửi kèm."
+    ),
     **CHAT_TEXTS,
 }
 
@@ -208,6 +212,9 @@ CARD_LINE = "• {label}: {old} → {new}"
 CARD_CONFIRMED = "Xác nhận không đổi: {count} mục."
 CARD_CONFLICT = " (nguồn đã đổi)"
 OUTCOME_NAMES: Mapping[str, str] = {"match": "khớp", "mismatch": "có mục không khớp"}
+
+#: Kinds of record as an exported batch's message names them.
+KIND_NAMES: Mapping[str, str] = {"staff": "cán bộ, giáo viên, nhân viên", "student": "học sinh"}
 
 
 def render(say: Say) -> str:

@@ -6,13 +6,17 @@ keyboard, as Telegram requires); a shared contact is trusted only when it is the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import os
 
 from aiogram import Bot
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -35,6 +39,7 @@ from flows.channel import Inbound, Outbound, SendResult, SendStatus
 from flows.effects import Button
 from flows.inputs import Contact, Document, Input, Start, Tap, Text
 
+log = logging.getLogger("hoso.telegram")
 CHANNEL = "telegram"
 CONTACT_PAYLOAD = "contact:request"
 CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
@@ -135,12 +140,21 @@ class TelegramTransport:
         self.bot = bot
 
     async def send(self, message: Outbound) -> SendResult:
+        attachment = message.attachment
+        if attachment is not None and not await asyncio.to_thread(os.path.isfile, attachment.path):
+            # Deleted since the reply was queued (an export folder cleaned up): retrying
+            # cannot bring it back, so the reply ends here, with a line saying why.
+            log.warning("reply not sent: file missing name=%s", attachment.filename)
+            return SendResult(SendStatus.FAILED, reason="file_missing")
         try:
             await self._send(message)
         except TelegramRetryAfter as exc:
             return SendResult(SendStatus.RETRY, retry_after=float(exc.retry_after), reason="429")
         except TelegramForbiddenError:
             return SendResult(SendStatus.BLOCKED, reason="403")
+        except TelegramEntityTooLarge:  # over the Bot API's upload limit: never fits
+            log.warning("reply not sent: file too large for Telegram")
+            return SendResult(SendStatus.FAILED, reason="413")
         except (TelegramServerError, TelegramNetworkError) as exc:
             return SendResult(SendStatus.RETRY, retry_after=2.0, reason=type(exc).__name__)
         except TelegramBadRequest:

@@ -89,9 +89,14 @@ def _sha256(path: Path) -> str:
 class Manifest:
     batch: str
     folder: Path
+    unit: str  # the school's code
     rows: int
     change_set_ids: tuple[int, ...]
     files: Mapping[str, str]  # file name -> sha256
+
+    @property
+    def xlsx(self) -> Path:
+        return self.folder / f"{self.batch}.xlsx"
 
 
 class BatchFiles:
@@ -154,6 +159,7 @@ class BatchFiles:
         return Manifest(
             batch=self.batch,
             folder=self.folder,
+            unit=unit,
             rows=len(self._ids),
             change_set_ids=tuple(self._ids),
             files=files,

@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import ChangeSet, OutboxItem, Person, Unit
+from storage.models import Account, AdminScope, ChangeSet, OutboxItem, Person, Unit
 from storage.repos.outbox import DEAD, DONE, PENDING
 
 CHUNK = 1000  # ids per IN (...) list: well under SQLite's and asyncpg's parameter limits
@@ -33,6 +33,15 @@ class DeadLetter:
     attempts: int
     error: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SchoolAdmin:
+    """A chat account that administers a school itself: it is sent the school's batches."""
+
+    account_id: int
+    channel: str
+    external_id: str
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,22 @@ class ExportRepo:
             found.update((int(i), lop) for i, lop in rows)
         return found
 
+    async def school_admins(self, school: str) -> tuple[str, list[SchoolAdmin]]:
+        """The school's name (its code if it is not a unit) and the active accounts granted
+        the school itself, by id. Admins of an area or the department above it are left out
+        (they would get every school's files; the export folder is theirs), and so is an admin
+        of one class (the batch holds the whole school)."""
+        name = await self._s.scalar(select(Unit.name).where(Unit.code == school))
+        rows = await self._s.execute(
+            select(Account.id, Account.channel, Account.external_id)
+            .join(AdminScope, AdminScope.account_id == Account.id)
+            .join(Unit, Unit.id == AdminScope.unit_id)
+            .where(Unit.code == school, Account.active.is_(True))
+            .order_by(Account.id)
+        )
+        admins = [SchoolAdmin(int(i), str(c), str(e)) for i, c, e in rows]
+        return (str(name) if name else school), admins
+
     # -- dead letters -------------------------------------------------------------------------
     async def dead(self, *, topic: str) -> list[DeadLetter]:
         rows = await self._s.execute(
@@ -343,4 +368,4 @@ class ExportRepo:
         return {str(s): int(n) for s, n in rows}
 
 
-__all__ = ["BatchRow", "DeadLetter", "ExportRepo"]
+__all__ = ["BatchRow", "DeadLetter", "ExportRepo", "SchoolAdmin"]
