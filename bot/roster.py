@@ -188,6 +188,14 @@ def _non_blank(rows: Iterable[Sequence[object]]) -> RawRows:
             yield number, cells
 
 
+def _non_blank_text(rows: Iterable[Sequence[str]]) -> RawRows:
+    """``_non_blank`` for text cells (a CSV file): a row is blank when all it holds is white
+    space, which one ``strip`` of the joined cells tells without a call per cell."""
+    for number, cells in enumerate(rows, start=1):
+        if "".join(cells).strip():
+            yield number, cells
+
+
 def open_roster(path: Path) -> Roster:
     """Open a roster by what the file really is (not by its extension) and read its header."""
     head = _head(path)
@@ -255,7 +263,7 @@ def _open_csv(path: Path, head: bytes) -> Roster:
         delimiter = _delimiter(handle.readline())
         handle.seek(0)
         reader = csv.reader(handle, delimiter=delimiter)
-        rows = _guard_csv(path.name, _non_blank(reader))
+        rows = _guard_csv(path.name, _non_blank_text(reader))
         return Roster(path.name, rows, handle.close, text=True)
     except BaseException:
         handle.close()

@@ -158,6 +158,10 @@ class _Field:
     memoised: bool
 
 
+#: One field of the loop over a record: key, parent key, the field, its memo table or None.
+_Step = tuple[str, str | None, _Field, dict[object, Judged] | None]
+
+
 class RecordJudge:
     """Judges records of one catalogue against one reference date and one set of reference data.
 
@@ -191,27 +195,32 @@ class RecordJudge:
         )
         #: Fields that can be required, in the catalogue's order (the findings' order).
         self._presence = tuple(
-            s
+            (s.key, s.required, s)
             for s in catalogue.fields
             if s.required or s.required_if is not None or s.required_from_age is not None
         )
         self._specs = {spec.key: spec for spec in catalogue.fields}
         self._birth = self._specs.get("ngay_sinh")
         self._memo: ChoiceMemo | None = None
-        self._tables: tuple[dict[object, Judged] | None, ...] = (None,) * len(self._fields)
+        self._steps: tuple[_Step, ...] = ()
 
-    def _use(self, memo: ChoiceMemo | None) -> tuple[dict[object, Judged] | None, ...]:
-        """The memo table of each field (None: not memoised), looked up once per memo."""
-        if memo is not self._memo:
+    def _use(self, memo: ChoiceMemo | None) -> tuple[_Step, ...]:
+        """Each parsed field with its memo table (None: not memoised), looked up once per memo."""
+        if memo is not self._memo or not self._steps:
             kind, today = self.catalogue.kind, self.today
             self._memo = memo
-            self._tables = tuple(
-                memo.setdefault((kind, f.key, today), {})
-                if memo is not None and f.memoised
-                else None
+            self._steps = tuple(
+                (
+                    f.key,
+                    f.parent,
+                    f,
+                    memo.setdefault((kind, f.key, today), {})
+                    if memo is not None and f.memoised
+                    else None,
+                )
                 for f in self._fields
             )
-        return self._tables
+        return self._steps
 
     def _judge(self, field: _Field, raw: str, values: Mapping[str, str | None]) -> Judged:
         """One value through the chat's parser (and reference notices), as findings."""
@@ -235,30 +244,28 @@ class RecordJudge:
         record = dict(values)
         findings: list[Finding] = []
         invalid: list[str] = []
-        for field, table in zip(self._fields, self._use(memo), strict=True):
-            raw = record.get(field.key)
+        for key, parent, field, table in self._use(memo):
+            raw = record.get(key)
             if not raw or raw.isspace():
                 continue
             if table is None:
                 judged = self._judge(field, raw, record)
             else:
-                key: object = (
-                    raw if field.parent is None else (record.get(field.parent) or "", raw)
-                )
-                found = table.get(key)
+                look: object = raw if parent is None else (record.get(parent) or "", raw)
+                found = table.get(look)
                 if found is None:
                     found = self._judge(field, raw, record)
                     if len(table) >= MEMO_LIMIT:
                         table.clear()
-                    table[key] = found
+                    table[look] = found
                 judged = found
             value, made, bad = judged
             if made:
                 findings.extend(made)
             if bad:
-                invalid.append(field.key)
+                invalid.append(key)
             else:
-                record[field.key] = value
+                record[key] = value
         complete = self._check_presence(record, findings)
         crossed = self._check_cross(record, findings, invalid)
         police = self._check_police(record, findings)
@@ -276,11 +283,9 @@ class RecordJudge:
         """A required field without a value makes the record incomplete (not "đủ")."""
         complete = True
         today = self.today
-        for spec in self._presence:
-            value = values.get(spec.key)
-            if (not value or value.isspace()) and (
-                spec.required or is_required(spec, values, today)
-            ):
+        for key, required, spec in self._presence:
+            value = values.get(key)
+            if (not value or value.isspace()) and (required or is_required(spec, values, today)):
                 findings.append(_audit_finding(spec, AuditCode.MISSING))
                 complete = False
         return complete

@@ -105,10 +105,12 @@ def test_xlsx_report_and_police_list(tmp_path: Path) -> None:
     args = ("--out", "report.xlsx", "--police", "police.csv", "--today", TODAY, "--kind", "staff")
     result = hoso(str(FIXTURES / "staff.csv"), *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    sheet = openpyxl.load_workbook(tmp_path / "report.xlsx", read_only=True).worksheets[0]
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx", read_only=True)
     rows = [
-        ["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)
+        ["" if c is None else str(c) for c in row]
+        for row in book.worksheets[0].iter_rows(values_only=True)
     ]
+    book.close()  # a read-only workbook holds the file open until closed
     expected = read_report(FIXTURES / "staff.expected.csv")
     assert rows[0] == list(expected[0])
     assert rows[1:] == [list(r.values()) for r in expected]

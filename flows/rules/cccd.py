@@ -52,7 +52,10 @@ def cccd_gender(cccd: str) -> str:
 
 def parse_cccd(text: str, ctx: RuleContext) -> Parsed:
     """Accept 12 digits, ignoring spaces, dots and dashes; name an old 9-digit CMND as such."""
-    digits = _SEPARATORS.sub("", clean_text(unicodedata.normalize("NFKC", text)))
+    if _DIGITS.fullmatch(text):  # ASCII digits only: already NFKC, clean, without separators
+        digits = text
+    else:
+        digits = _SEPARATORS.sub("", clean_text(unicodedata.normalize("NFKC", text)))
     if not digits:
         return invalid(Code.EMPTY)
     if _DIGITS.fullmatch(digits) is None:

@@ -111,7 +111,8 @@ def _mobile_prefix(prefix: str) -> bool:
 
 
 def _mobile(text: str) -> Parsed:
-    cleaned = clean_text(unicodedata.normalize("NFKC", text))
+    # Text already in stored form (ASCII digits) is its own NFKC and clean form: skip both.
+    cleaned = text if _STORED.fullmatch(text) else clean_text(unicodedata.normalize("NFKC", text))
     if _stored_mobile(cleaned):
         return Ok(cleaned)
     if not cleaned:
