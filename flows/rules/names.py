@@ -99,8 +99,39 @@ def _prepare(text: str) -> str:
     return clean_text(clean_text(text).translate(_APOSTROPHES).translate(_HYPHENS))
 
 
+_APOSTROPHE_LIKE = frozenset("\u2019\u2018\u02bc`\u00b4")
+_ETH_LIKE = frozenset("\u00d0\u00f0")
+
+
+def _plain_words(text: str) -> bool:
+    """Whether ``text`` is already what ``_prepare`` makes of it and a valid name's shape: NFC,
+    words of letters only, single spaces, no look-alike to tidy (Đ, apostrophes), no capital
+    sigma. Most names are; they skip the cleaning and the checks character by character."""
+    bare = text.replace(" ", "")
+    return (
+        len(bare) >= 2
+        and bare.isalpha()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+        and unicodedata.is_normalized("NFC", text)
+        and _APOSTROPHE_LIKE.isdisjoint(text)
+        and _ETH_LIKE.isdisjoint(text)
+        and "\u03a3" not in text
+    )
+
+
 def parse_name(text: str, ctx: RuleContext) -> Parsed:
     """Accept a full name and store it NFC, each part capitalised: "h'hen niê" -> "H'Hen Niê"."""
+    if _plain_words(text):
+        words = (_capitalise_word(word) for word in text.split(" "))
+        return Ok(unicodedata.normalize("NFC", " ".join(words)))
+    return _parse_any_name(text)
+
+
+def _parse_any_name(text: str) -> Parsed:
+    """``parse_name`` for any text: cleaned, then checked and capitalised character by
+    character where needed."""
     cleaned = _prepare(text)
     if not cleaned:
         return invalid(Code.EMPTY)
