@@ -22,6 +22,7 @@ from bot.reference import KINDS, load_reference
 from bot.remind_cli import remind_command, scheduler_command
 from bot.report_cli import report_command
 from bot.review_cli import review_app
+from bot.roles import Role, parse_roles
 from bot.roster import RosterError
 from bot.runtime import (
     chat_by_code,
@@ -50,6 +51,20 @@ app.command("report")(report_command)
 app.command("remind")(remind_command)
 run_app.command("scheduler")(scheduler_command)
 
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="Vai trò của tiến trình: ingress, turns, sender, scheduler, outbox hoặc all "
+        "(mặc định). Lặp lại hoặc phân cách bằng dấu phẩy. Xem DEPLOY.md.",
+    ),
+]
+OpsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--ops-port", help="Cổng cho /healthz và /metrics (ghi đè [workers] ops_port; 0 = tắt)."
+    ),
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -194,14 +209,17 @@ def run_telegram(
     webhook: Annotated[
         bool, typer.Option("--webhook", help="Nhận cập nhật qua webhook thay vì long polling.")
     ] = False,
+    role: RoleOption = None,
+    ops_port: OpsPortOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Chạy bot Telegram (cần [telegram] token; api_server đặt được để thử với máy chủ cục bộ)."""
-    settings = _settings(config)
+    settings = _with_ops_port(_settings(config), ops_port)
+    roles = _roles(role)
     if settings.telegram.token is None:
         _fail("chưa có [telegram] token (hoặc biến môi trường HOSO_TELEGRAM__TOKEN).")
     try:
-        asyncio.run(serve_telegram(settings, webhook=webhook))
+        asyncio.run(serve_telegram(settings, webhook=webhook, roles=roles))
     except KeyboardInterrupt:
         typer.echo("Đã dừng.")
     except ValueError as exc:
@@ -209,16 +227,19 @@ def run_telegram(
 
 
 @run_app.command("zalo")
-def run_zalo(config: ConfigOption = None) -> None:
+def run_zalo(
+    role: RoleOption = None, ops_port: OpsPortOption = None, config: ConfigOption = None
+) -> None:
     """Chạy bot Zalo OA qua webhook (cần [zalo] app_id, oa_id, secret_key, app_secret)."""
-    settings = _settings(config)
+    settings = _with_ops_port(_settings(config), ops_port)
+    roles = _roles(role)
     missing = settings.zalo.missing()
     if missing:
         _fail(f"thiếu cấu hình {', '.join(missing)} (hoặc biến môi trường HOSO_ZALO__...).")
     from bot.zalo_app import serve_zalo
 
     try:
-        asyncio.run(serve_zalo(settings))
+        asyncio.run(serve_zalo(settings, roles=roles))
     except KeyboardInterrupt:
         typer.echo("Đã dừng.")
 
@@ -252,6 +273,21 @@ def purge(config: ConfigOption = None) -> None:
     settings = _settings(config)
     done = asyncio.run(run_purge(settings))
     typer.echo(f"Đã xóa {done.invitations} mã mời hết hạn và {done.inbox} bản ghi kỹ thuật cũ.")
+
+
+def _roles(values: list[str] | None) -> frozenset[Role]:
+    try:
+        return parse_roles(values or [])
+    except ValueError as exc:
+        known = ", ".join(role.value for role in Role)
+        _fail(f"không có vai trò '{exc}'. Các vai trò: {known}, all.")
+
+
+def _with_ops_port(settings: Settings, port: int | None) -> Settings:
+    if port is None:
+        return settings
+    workers = settings.workers.model_copy(update={"ops_port": port})
+    return settings.model_copy(update={"workers": workers})
 
 
 def _fail(message: str) -> NoReturn:

@@ -110,6 +110,22 @@ class AdminSettings(Section):
     files_dir: Path = Path("admin_files")
 
 
+class WorkerSettings(Section):
+    """How the processes of a deployment share the work (see DEPLOY.md)."""
+
+    #: How long a turn worker holds the chats it claimed; a killed worker's chats wait this long.
+    turn_lease_seconds: float = Field(default=30.0, gt=0)
+    #: Chats claimed per pass.
+    turn_batch: int = Field(default=20, ge=1, le=500)
+    #: How often a worker looks for work it was not woken for (updates another process took in).
+    poll_seconds: float = Field(default=0.2, gt=0)
+    #: Health and Prometheus metrics (``/healthz``, ``/metrics``); 0 turns them off.
+    ops_port: int = Field(default=0, ge=0, le=65535)
+    ops_host: str = "127.0.0.1"
+    #: Seconds a stopping process waits for work in hand before it gives the rest back.
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_server: str = "https://api.telegram.org"
@@ -142,6 +158,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     export: ExportSettings = ExportSettings()
     reminders: RemindersSettings = RemindersSettings()
+    workers: WorkerSettings = WorkerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -12,8 +12,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from bot import metrics
 from bot.apply import Applier
 from bot.config import Settings
 from bot.context import build_context
@@ -65,9 +66,6 @@ class Engine:
         self.reference = reference
         self.clock = clock
         self.ids = ids
-        # Failures per accepted update in this process: a heuristic for giving up, so a lost
-        # count after a restart only means a few more tries.
-        self.failures: dict[int, int] = {}
 
     async def handle(self, message: Inbound, *, durable: bool = False) -> list[Outbound]:
         """Apply one inbound update exactly once; the replies to send after it committed.
@@ -86,35 +84,66 @@ class Engine:
                 external_id=message.external_id, payload=input_to_json(message.input),
             )  # fmt: skip
             await uow.commit()
+        metrics.UPDATES.labels(message.channel, "new" if added else "duplicate").inc()
         return added is not None
 
-    async def process_pending(self, *, limit: int = 50) -> int:
-        """Run accepted updates in arrival order (so each chat's stay in order), replies queued
-        durably. Returns how many were processed."""
+    async def process_pending(
+        self,
+        *,
+        worker: str = "local",
+        limit: int | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Claim chats with accepted updates and run them, each chat's in arrival order, replies
+        queued durably. Several workers (processes) may call this at once: a chat is theirs
+        while they hold its lease. Returns how many updates were processed."""
+        workers = self.settings.workers
+        lease = timedelta(seconds=workers.turn_lease_seconds)
         async with self.store.unit_of_work() as uow:
-            pending = await uow.inbox.pending(limit=limit)
+            claimed = await uow.inbox.claim(
+                worker, now=self.clock(), lease=lease, limit=limit or workers.turn_batch
+            )
+            await uow.commit()
         done = 0
-        for item in pending:
+        stalled: set[tuple[str, str | None]] = set()  # chats given back after a failure
+        for item in claimed:
+            if should_stop():
+                break  # what is left goes back with ``release``
+            chat = (item.channel, item.external_id)
+            if chat in stalled:
+                continue  # its earlier update failed: the later ones wait behind it
             message = Inbound(item.channel, item.external_id or "", item.update_id, Start())
-            try:  # one bad update must not block the updates behind it
+            try:  # one bad update must not block the updates of other chats
                 message = replace(message, input=input_from_json(dict(item.payload or {})))
                 await self._run(message, durable=True, inbox_id=item.id)
+                metrics.observe_wait(item.channel, item.received_at, self.clock())
             except Exception as exc:
-                if not await self._give_up(message, item.id, exc):
-                    break  # try again later, in order
+                if not await self._give_up(message, item.id, worker, exc):
+                    stalled.add(chat)
+                    continue
             done += 1
         return done
 
-    async def _give_up(self, message: Inbound, inbox_id: int, exc: Exception) -> bool:
+    async def release(self, worker: str) -> int:
+        """Give back the chats ``worker`` still holds (it is stopping)."""
+        async with self.store.unit_of_work() as uow:
+            released = await uow.inbox.release(worker)
+            await uow.commit()
+        return released
+
+    async def _give_up(self, message: Inbound, inbox_id: int, worker: str, exc: Exception) -> bool:
         """After a few failures, close the update with an apology so later ones can run.
 
         Only the error's type is logged: its text could quote what the person sent."""
-        self.failures[inbox_id] = self.failures.get(inbox_id, 0) + 1
+        async with self.store.unit_of_work() as uow:
+            failures = await uow.inbox.failed(inbox_id, worker)
+            await uow.commit()
+        metrics.TURN_ERRORS.labels(message.channel, type(exc).__name__).inc()
         log.error(
             "turn failed channel=%s update=%s error=%s try=%d",
-            message.channel, message.update_id, type(exc).__name__, self.failures[inbox_id],
+            message.channel, message.update_id, type(exc).__name__, failures,
         )  # fmt: skip
-        if self.failures[inbox_id] < MAX_UPDATE_FAILURES:
+        if failures < MAX_UPDATE_FAILURES:
             return False
         now = self.clock()
         apology = _outbound(message, Say("turn_failed"))
@@ -127,7 +156,6 @@ class Engine:
                     entity_id=inbox_id, details={"error": type(exc).__name__},
                 )  # fmt: skip
             await uow.commit()
-        self.failures.pop(inbox_id, None)
         return True
 
     async def _run(
@@ -142,6 +170,9 @@ class Engine:
                 log.info("turn retried channel=%s attempt=%d", message.channel, attempt + 1)
                 if attempt == MAX_TURN_ATTEMPTS - 1:
                     raise
+        elapsed = time.perf_counter() - started
+        metrics.TURNS.labels(message.channel).inc()
+        metrics.TURN_SECONDS.labels(message.channel).observe(elapsed)
         # Ids, kinds and message keys only: never the text the person sent or received.
         log.info(
             "turn channel=%s update=%s input=%s replies=%s ms=%.1f",
@@ -149,7 +180,7 @@ class Engine:
             message.update_id,
             type(message.input).__name__,
             ",".join(r.key for r in replies) or "-",
-            (time.perf_counter() - started) * 1000,
+            elapsed * 1000,
         )
         return replies
 

@@ -11,6 +11,7 @@ from bot.engine import Engine, utc_now
 from bot.invitations import normalise_code
 from bot.purge import Purged, purge
 from bot.reference import load_reference
+from bot.roles import ALL_ROLES, Role
 from bot.sample_data import demo_parent_phone, generate_school
 from bot.seed import seed_school
 from flows.inputs import Contact, Input, Start
@@ -123,11 +124,13 @@ async def run_purge(settings: Settings) -> Purged:
         return await purge(engine.store, settings, now=utc_now())
 
 
-async def serve_telegram(settings: Settings, *, webhook: bool) -> None:
+async def serve_telegram(
+    settings: Settings, *, webhook: bool, roles: frozenset[Role] = ALL_ROLES
+) -> None:
     from bot.telegram_app import run_telegram  # aiogram loads only for this command
 
     async with open_engine(settings) as engine:
-        await run_telegram(settings, engine, webhook=webhook)
+        await run_telegram(settings, engine, webhook=webhook, roles=roles)
 
 
 async def grant_admin(

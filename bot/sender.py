@@ -3,7 +3,8 @@
 A reply is written in the turn's own transaction, so a process killed between the commit and the
 send loses nothing: the next sender finds the row (its lease runs out) and sends it. A 429 waits
 ``retry_after``; a blocked person marks the account inactive; other failures back off. While a
-chat waits for a retry, its later replies (also those queued meanwhile) wait behind it.
+chat waits for a retry, its later replies (also those queued meanwhile) wait behind it: the
+outbox hands a chat's replies out oldest first, so this holds across any number of senders.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.engine import utc_now
 from bot.topics import REPLY_TOPIC
-from flows.channel import SendResult, SendStatus, Transport, outbound_from_json
+from flows.channel import Outbound, SendResult, SendStatus, Transport, outbound_from_json
 from storage.records import OutboxRecord
 from storage.uow import Store
 
@@ -43,47 +45,53 @@ class Sender:
         self.clock = clock
         self.batch = batch
         self.wake = asyncio.Event()  # set by whoever queued replies: deliver without idling
-        # Chats waiting for a retry, until when: their later replies must not overtake it, also
-        # those claimed in a later pass (a reply queued while the chat waits).
-        self.held: dict[tuple[str, str], datetime] = {}
 
     def notify(self) -> None:
         """Replies were queued: deliver them now rather than after the idle wait."""
         self.wake.set()
 
-    async def deliver_once(self) -> int:
-        """Claim due replies and send them; how many were claimed."""
+    async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
+        """Claim due replies and send them; how many were claimed. Once ``stop`` is set, the
+        claimed replies not sent yet are given back at once (not left to their lease)."""
         async with self.store.unit_of_work() as uow:
             rows = await uow.outbox.claim(
                 self.worker, now=self.clock(), lease=LEASE, limit=self.batch,
-                topics=(REPLY_TOPIC,), channels=tuple(self.transports),
+                topics=(REPLY_TOPIC,), channels=tuple(self.transports), per_chat=True,
             )  # fmt: skip
             await uow.commit()
-        now = self.clock()
-        self.held = {chat: until for chat, until in self.held.items() if until > now}
+        held: set[tuple[str, str]] = set()  # chats whose earlier reply waits for a retry
         for row in rows:
-            await self._deliver(row)
+            message = outbound_from_json(dict(row.payload))
+            chat = (message.channel, message.external_id)
+            if chat in held or (
+                stop is not None and stop.is_set()
+            ):  # keep the order / leave it to the next sender
+                await self._release(row)
+                continue
+            if not await self._deliver(row, message, chat):
+                held.add(chat)
         return len(rows)
 
-    async def _deliver(self, row: OutboxRecord) -> None:
-        message = outbound_from_json(dict(row.payload))
-        chat = (message.channel, message.external_id)
-        if chat in self.held:  # an earlier reply to this chat is waiting: keep the order
-            await self._finish(row, SendStatus.RETRY, retry_at=self.held[chat], reason="held")
-            return
+    async def _release(self, row: OutboxRecord) -> None:
+        async with self.store.unit_of_work() as uow:
+            await uow.outbox.release(row.id, self.worker)
+            await uow.commit()
+
+    async def _deliver(self, row: OutboxRecord, message: Outbound, chat: tuple[str, str]) -> bool:
+        """Send one reply; False when it waits for a retry (the chat's next ones must wait)."""
         transport = self.transports.get(message.channel)
         if transport is None:
             await self._finish(row, SendStatus.RETRY, retry_at=self.clock() + LEASE, reason="no")
-            return
+            return False
         try:
             result = await transport.send(message)
         except Exception as exc:  # a transport bug must not stop every later reply
             log.exception("reply send raised outbox=%d", row.id)
             result = SendResult(SendStatus.RETRY, reason=type(exc).__name__)
         retry_at = self.clock() + timedelta(seconds=self._backoff(row, result.retry_after))
-        if result.status == SendStatus.RETRY:
-            self.held[chat] = retry_at
+        metrics.SENDS.labels(message.channel, "reply", result.status.value).inc()
         await self._finish(row, result.status, retry_at=retry_at, reason=result.reason, chat=chat)
+        return result.status != SendStatus.RETRY
 
     def _backoff(self, row: OutboxRecord, retry_after: float) -> float:
         if retry_after > 0:
@@ -123,9 +131,10 @@ class Sender:
         while not stop.is_set():
             self.wake.clear()
             try:
-                claimed = await self.deliver_once()
-            except Exception:
+                claimed = await self.deliver_once(stop)
+            except Exception as exc:
                 log.exception("reply delivery pass failed")
+                metrics.failed("sender", exc)
                 claimed = 0
             if claimed == 0 and not stop.is_set():
                 with contextlib.suppress(TimeoutError):

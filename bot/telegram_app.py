@@ -1,5 +1,6 @@
-"""`hoso run telegram`: long polling or a webhook, one ingress path into the inbox, one processor
-that runs turns in arrival order, and the sender that delivers replies from the outbox."""
+"""`hoso run telegram`: long polling or a webhook, one ingress path into the inbox, the turn worker
+that runs each chat's turns in arrival order, and the sender that delivers replies from the
+outbox. ``--role`` starts only some of these (bot.roles), so each can run in its own processes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.lifecycle import serve_until_stopped
+from bot.processor import TurnProcessor, worker_name
+from bot.roles import ALL_ROLES, Role
 from bot.sender import Sender
 from bot.workers import start_back_office
 from handlers.telegram import (
@@ -42,18 +46,27 @@ def make_bot(settings: Settings) -> Bot:
 
 class TelegramApp:
     def __init__(
-        self, engine: Engine, bot: Bot, *, worker: str | None = None, back_office: bool = False
+        self,
+        engine: Engine,
+        bot: Bot,
+        *,
+        worker: str | None = None,
+        back_office: bool = False,
+        roles: frozenset[Role] | None = None,
     ) -> None:
         self.engine = engine
         self.bot = bot
-        #: Also run verification and export in this process (the embedded default).
-        self.back_office = back_office
-        self.work = asyncio.Event()
+        #: What this process does; ``back_office``: everything (the embedded default), else the
+        #: chat itself (ingress, turns, sender).
+        self.roles = roles or (ALL_ROLES if back_office else ALL_ROLES - BACK_OFFICE)
         self.stop = asyncio.Event()
         # Each process leases outbox rows under its own name, so a lease means one owner.
         worker = worker or f"telegram-{uuid.uuid4().hex[:12]}"
         self.transport = TelegramTransport(bot)
         self.sender = Sender(engine.store, {"telegram": self.transport}, worker=worker)
+        self.processor = TurnProcessor(
+            engine, worker=worker_name("turns"), on_done=self.sender.notify
+        )
         self.bot_id = 0
         self.dispatcher: Dispatcher | None = None
         self.cosmetic: set[asyncio.Task[None]] = set()  # tap spinners and keyboards to settle
@@ -69,7 +82,7 @@ class TelegramApp:
             await self._ignore(update)
             return
         await self.engine.accept(inbound)
-        self.work.set()
+        self.processor.wake.set()
         if update.callback_query is not None:
             task = asyncio.create_task(self._settle_tap(update))
             self.cosmetic.add(task)
@@ -99,31 +112,20 @@ class TelegramApp:
                     reply_markup=None,
                 )
 
-    async def process(self) -> None:
-        """Run accepted updates as they arrive, in order."""
-        while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.work.wait(), timeout=1.0)
-            self.work.clear()
-            try:
-                while await self.engine.process_pending() > 0:
-                    self.sender.notify()  # the turns' replies are committed: send them now
-            except Exception:  # the database is away: keep the processor, try again shortly
-                log.exception("processing accepted updates failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), timeout=1.0)
-
     async def start(self) -> list[asyncio.Task[Any]]:
-        me = await self.bot.get_me()
-        self.bot_id = me.id
-        await register_commands(self.bot)
-        self.work.set()  # updates accepted before a restart are processed first
-        tasks = [
-            asyncio.create_task(self.process(), name="processor"),
-            asyncio.create_task(self.sender.run(self.stop), name="sender"),
-        ]
-        if self.back_office:
-            tasks += start_back_office(self.engine, self.stop, {"telegram": self.transport})
+        if Role.INGRESS in self.roles:
+            me = await self.bot.get_me()
+            self.bot_id = me.id
+            await register_commands(self.bot)
+        tasks = []
+        if Role.TURNS in self.roles:
+            self.processor.wake.set()  # updates accepted before a restart are processed first
+            tasks.append(asyncio.create_task(self.processor.run(self.stop), name="turns"))
+        if Role.SENDER in self.roles:
+            tasks.append(asyncio.create_task(self.sender.run(self.stop), name="sender"))
+        tasks += start_back_office(
+            self.engine, self.stop, {"telegram": self.transport}, self.roles
+        )
         return tasks
 
     async def poll(self) -> None:
@@ -131,6 +133,8 @@ class TelegramApp:
         dispatcher.message.register(self._dispatched)
         dispatcher.callback_query.register(self._dispatched)
         tasks = await self.start()
+        # A signal only sets ``stop``: end the polling then too.
+        tasks.append(asyncio.create_task(self._stop_polling_on_stop(dispatcher), name="poll-stop"))
         try:
             await self.bot.delete_webhook(drop_pending_updates=False)
             if self.stop.is_set():  # closed while starting: stop_polling had nothing to stop
@@ -141,6 +145,11 @@ class TelegramApp:
             )  # fmt: skip
         finally:
             await self.shutdown(tasks)
+
+    async def _stop_polling_on_stop(self, dispatcher: Dispatcher) -> None:
+        await self.stop.wait()
+        with contextlib.suppress(RuntimeError):  # not polling (yet, or any more)
+            await dispatcher.stop_polling()
 
     async def _dispatched(self, event: object, event_update: Update) -> None:
         """aiogram hands each message or tap here with the whole update it came in."""
@@ -153,11 +162,22 @@ class TelegramApp:
             with contextlib.suppress(RuntimeError):  # not polling (yet)
                 await self.dispatcher.stop_polling()
 
-    async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+    async def shutdown(
+        self, tasks: list[asyncio.Task[Any]], *, grace: float | None = None
+    ) -> None:
+        """Stop: work in hand is finished within ``grace`` seconds, claimed work not started is
+        given back; what is still running after that is cancelled (its leases run out)."""
         self.stop.set()
-        self.work.set()
+        self.processor.wake.set()
         self.sender.notify()
-        await asyncio.gather(*tasks, *self.cosmetic, return_exceptions=True)
+        pending = [*tasks, *self.cosmetic]
+        if not pending:
+            return
+        grace = self.engine.settings.workers.shutdown_grace_seconds if grace is None else grace
+        _, late = await asyncio.wait(pending, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def webhook_app(self, secret: str) -> web.Application:
         async def receive(request: web.Request) -> web.Response:
@@ -177,31 +197,46 @@ class TelegramApp:
         return app
 
 
-async def run_telegram(settings: Settings, engine: Engine, *, webhook: bool) -> None:
-    """Serve Telegram until interrupted: long polling, or a webhook on listen_host:listen_port."""
+BACK_OFFICE = frozenset({Role.SCHEDULER, Role.OUTBOX})
+
+
+async def run_telegram(
+    settings: Settings, engine: Engine, *, webhook: bool, roles: frozenset[Role] = ALL_ROLES
+) -> None:
+    """Serve Telegram until SIGTERM/SIGINT: long polling, or a webhook on listen_host:listen_port
+    (only with the ingress role), and the other ``roles`` of this process."""
     bot = make_bot(settings)
-    app = TelegramApp(engine, bot, back_office=True)
+    app = TelegramApp(engine, bot, roles=roles)
     try:
-        if not webhook:
-            await app.poll()
-            return
-        secret = settings.telegram.webhook_secret
-        if secret is None or not settings.telegram.webhook_url:
-            raise ValueError("telegram.webhook_url / telegram.webhook_secret")
-        tasks = await app.start()
-        runner = web.AppRunner(app.webhook_app(secret.get_secret_value()))
-        await runner.setup()
-        site = web.TCPSite(runner, settings.telegram.listen_host, settings.telegram.listen_port)
-        await site.start()
-        await bot.set_webhook(
-            settings.telegram.webhook_url,
-            secret_token=secret.get_secret_value(),
-            allowed_updates=["message", "callback_query"],
-        )
-        try:
-            await app.stop.wait()
-        finally:
-            await runner.cleanup()
-            await app.shutdown(tasks)
+        async with serve_until_stopped(engine, app.stop, roles=roles, worker=app.sender.worker):
+            if Role.INGRESS in roles and not webhook:
+                await app.poll()
+                return
+            tasks = await app.start()
+            runner = None
+            if Role.INGRESS in roles:
+                runner = await _serve_webhook(settings, app, bot)
+            try:
+                await app.stop.wait()
+            finally:
+                if runner is not None:  # no new updates from here on; accepted ones are stored
+                    await runner.cleanup()
+                await app.shutdown(tasks)
     finally:
         await bot.session.close()
+
+
+async def _serve_webhook(settings: Settings, app: TelegramApp, bot: Bot) -> web.AppRunner:
+    secret = settings.telegram.webhook_secret
+    if secret is None or not settings.telegram.webhook_url:
+        raise ValueError("telegram.webhook_url / telegram.webhook_secret")
+    runner = web.AppRunner(app.webhook_app(secret.get_secret_value()), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.telegram.listen_host, settings.telegram.listen_port)
+    await site.start()
+    await bot.set_webhook(
+        settings.telegram.webhook_url,
+        secret_token=secret.get_secret_value(),
+        allowed_updates=["message", "callback_query"],
+    )
+    return runner

@@ -12,10 +12,12 @@ import contextlib
 import logging
 from collections.abc import Mapping
 
+from bot import metrics
 from bot.admin_jobs import AdminJobs
 from bot.config import Settings
 from bot.delivery import open_delivery, run_forever
 from bot.engine import Engine, utc_now
+from bot.roles import ALL_ROLES, Role
 from bot.scheduler import remind_forever
 from bot.sinks import ExportError
 from bot.verification import VerificationWorker, make_verifier
@@ -35,8 +37,9 @@ async def verify_forever(engine: Engine, stop: asyncio.Event, *, poll: float) ->
     while not stop.is_set():
         try:
             await worker.run_once()
-        except Exception:  # the database is away: try again at the next poll
+        except Exception as exc:  # the database is away: try again at the next poll
             log.exception("verification pass failed")
+            metrics.failed("verify", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll)
 
@@ -53,6 +56,7 @@ async def deliver_forever(
                 await run_forever(delivery, stop, poll=settings.export.poll_seconds)
         except ExportError as exc:
             log.error("export paused: %s", exc)
+            metrics.failed("export", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=pause)
 
@@ -64,23 +68,34 @@ async def admin_jobs_forever(
     while not stop.is_set():
         try:
             await jobs.run_once()
-        except Exception:  # the database is away: try again at the next poll
+        except Exception as exc:  # the database is away: try again at the next poll
             log.exception("admin jobs pass failed")
+            metrics.failed("admin-jobs", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll)
 
 
 def start_back_office(
-    engine: Engine, stop: asyncio.Event, sources: Mapping[str, FileSource] | None = None
+    engine: Engine,
+    stop: asyncio.Event,
+    sources: Mapping[str, FileSource] | None = None,
+    roles: frozenset[Role] = ALL_ROLES,
 ) -> list[asyncio.Task[None]]:
-    """Start the loops; they end when ``stop`` is set. ``sources``: channels files come from."""
+    """Start the loops of ``roles`` (outbox, scheduler); they end when ``stop`` is set.
+    ``sources``: the channels files come from and reminders go to."""
     poll = VERIFY_POLL_SECONDS
-    return [
-        asyncio.create_task(verify_forever(engine, stop, poll=poll), name="verify"),
-        asyncio.create_task(deliver_forever(engine.settings, stop), name="export"),
-        asyncio.create_task(
-            admin_jobs_forever(engine, sources or {}, stop, poll=poll), name="admin-jobs"
-        ),
+    tasks: list[asyncio.Task[None]] = []
+    if Role.OUTBOX in roles:
+        tasks += [
+            asyncio.create_task(verify_forever(engine, stop, poll=poll), name="verify"),
+            asyncio.create_task(deliver_forever(engine.settings, stop), name="export"),
+            asyncio.create_task(
+                admin_jobs_forever(engine, sources or {}, stop, poll=poll), name="admin-jobs"
+            ),
+        ]
+    if Role.SCHEDULER in roles:
         # Deadline reminders through the same channels; one process in all sends them (lease).
-        asyncio.create_task(remind_forever(engine, sources or {}, stop), name="reminders"),
-    ]
+        tasks.append(
+            asyncio.create_task(remind_forever(engine, sources or {}, stop), name="reminders")
+        )
+    return tasks

@@ -10,7 +10,6 @@ wants the answer within about two seconds, so no turn runs in the request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -24,6 +23,9 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.engine import Engine, utc_now
+from bot.lifecycle import serve_until_stopped
+from bot.processor import TurnProcessor, worker_name
+from bot.roles import ALL_ROLES, Role
 from bot.sender import Sender
 from bot.workers import start_back_office
 from bot.zalo_contacts import DbContactBook, as_tap
@@ -88,14 +90,17 @@ class ZaloApp:
         *,
         worker: str | None = None,
         back_office: bool = False,
+        roles: frozenset[Role] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         settings = engine.settings
         self.engine = engine
         self.settings = settings.zalo
-        self.back_office = back_office
+        #: What this process does; ``back_office``: everything (the embedded default), else the
+        #: chat itself (ingress, turns, sender).
+        back = frozenset({Role.SCHEDULER, Role.OUTBOX})
+        self.roles = roles or (ALL_ROLES if back_office else ALL_ROLES - back)
         self.clock = clock
-        self.work = asyncio.Event()
         self.stop = asyncio.Event()
         seed = self.settings.refresh_token
         self.tokens = TokenKeeper(
@@ -112,6 +117,9 @@ class ZaloApp:
             engine.store,
             {CHANNEL: self.transport},
             worker=worker or f"zalo-{uuid.uuid4().hex[:12]}",
+        )
+        self.processor = TurnProcessor(
+            engine, worker=worker_name("turns"), on_done=self.sender.notify
         )
         self.max_age = timedelta(days=settings.retention.inbox_days)
 
@@ -168,40 +176,34 @@ class ZaloApp:
             await uow.commit()
         if added is None:
             return False
-        self.work.set()
+        self.processor.wake.set()
         return True
 
-    # ---- processing ----------------------------------------------------------------------
-
-    async def process(self) -> None:
-        """Run accepted events as they arrive, in order."""
-        while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.work.wait(), timeout=1.0)
-            self.work.clear()
-            try:
-                while await self.engine.process_pending() > 0:
-                    self.sender.notify()  # the turns' replies are committed: send them now
-            except Exception:  # the database is away: keep the processor, try again shortly
-                log.exception("processing accepted events failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), timeout=1.0)
+    # ---- the other roles ------------------------------------------------------------------
 
     async def start(self) -> list[asyncio.Task[Any]]:
-        await self.tokens.prepare()
-        self.work.set()  # events accepted before a restart are processed first
-        tasks = [
-            asyncio.create_task(self.process(), name="zalo-processor"),
-            asyncio.create_task(self.sender.run(self.stop), name="zalo-sender"),
-        ]
-        if self.back_office:
-            tasks += start_back_office(self.engine, self.stop)
+        if Role.SENDER in self.roles or Role.SCHEDULER in self.roles:
+            await self.tokens.prepare()  # these call the OA API
+        tasks = []
+        if Role.TURNS in self.roles:
+            self.processor.wake.set()  # events accepted before a restart are processed first
+            tasks.append(asyncio.create_task(self.processor.run(self.stop), name="zalo-turns"))
+        if Role.SENDER in self.roles:
+            tasks.append(asyncio.create_task(self.sender.run(self.stop), name="zalo-sender"))
+        tasks += start_back_office(self.engine, self.stop, {}, self.roles)
         return tasks
 
     async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """Finish work in hand within the grace time, give back claimed work not started."""
         self.stop.set()
-        self.work.set()
+        self.processor.wake.set()
         self.sender.notify()
+        if not tasks:
+            return
+        grace = self.engine.settings.workers.shutdown_grace_seconds
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def webhook_app(self) -> web.Application:
@@ -217,25 +219,32 @@ class ZaloApp:
         return app
 
 
-async def run_zalo(settings: Settings, engine: Engine) -> None:
-    """Serve the Zalo webhook on listen_host:listen_port until interrupted."""
+async def run_zalo(
+    settings: Settings, engine: Engine, *, roles: frozenset[Role] = ALL_ROLES
+) -> None:
+    """Serve the Zalo webhook on listen_host:listen_port (with the ingress role) and the other
+    ``roles`` of this process until SIGTERM/SIGINT."""
     z = settings.zalo
     async with aiohttp.ClientSession() as session:
-        app = ZaloApp(engine, make_client(settings, session), back_office=True)
-        tasks = await app.start()
-        runner = web.AppRunner(app.webhook_app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, z.listen_host, z.listen_port).start()
-        log.info("zalo webhook listening port=%d path=%s", z.listen_port, z.webhook_path)
-        try:
-            await app.stop.wait()
-        finally:
-            await runner.cleanup()
-            await app.shutdown(tasks)
+        app = ZaloApp(engine, make_client(settings, session), roles=roles)
+        async with serve_until_stopped(engine, app.stop, roles=roles, worker=app.sender.worker):
+            tasks = await app.start()
+            runner = None
+            if Role.INGRESS in roles:
+                runner = web.AppRunner(app.webhook_app(), access_log=None)
+                await runner.setup()
+                await web.TCPSite(runner, z.listen_host, z.listen_port).start()
+                log.info("zalo webhook listening port=%d path=%s", z.listen_port, z.webhook_path)
+            try:
+                await app.stop.wait()
+            finally:
+                if runner is not None:
+                    await runner.cleanup()
+                await app.shutdown(tasks)
 
 
-async def serve_zalo(settings: Settings) -> None:
+async def serve_zalo(settings: Settings, *, roles: frozenset[Role] = ALL_ROLES) -> None:
     from bot.runtime import open_engine
 
     async with open_engine(settings) as engine:
-        await run_zalo(settings, engine)
+        await run_zalo(settings, engine, roles=roles)

@@ -145,9 +145,17 @@ class InboxItem(Base):
     payload: Mapped[dict[str, Any] | None]
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    #: The turn worker that claimed this update (and the rest of its chat's pending ones) and
+    #: until when: a second worker leaves the chat alone, a killed worker's claim runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    #: Failed turns on this update, kept here so any worker knows when to give up on it.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         UniqueConstraint("channel", "update_id"),
         Index("ix_inbox_pending", "processed_at", "id"),
+        # "Is there an older pending update of this chat?" for every claim.
+        Index("ix_inbox_chat", "channel", "external_id", "processed_at", "id"),
     )
 
 
@@ -207,8 +215,12 @@ class OutboxItem(Base):
     #: The export batch (file sink) this row was written into, so a batch interrupted by a crash
     #: is rewritten with the same rows and name instead of duplicated in the next one.
     batch: Mapped[str | None] = mapped_column(String(64))
+    #: ``channel:external_id`` of a message for one chat (a reply): a chat's messages are
+    #: claimed head first, so two senders never reorder them.
+    chat: Mapped[str | None] = mapped_column(String(160))
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_chat", "chat", "status", "id"),
         # (batch, status): SQLite would otherwise pick ix_outbox_due for "batch = ? AND status
         # = ?" and scan every pending row of the outbox per batch.
         Index("ix_outbox_batch", "batch", "status"),

@@ -87,3 +87,5 @@ class PendingUpdate:
     update_id: str
     external_id: str | None
     payload: Mapping[str, Any] | None
+    attempts: int = 0  # failed turns on it so far
+    received_at: datetime | None = None

@@ -10,6 +10,7 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repos.accounts import AccountRepo
@@ -109,6 +110,11 @@ class Store:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self._gate)
+
+    async def ping(self) -> None:
+        """One round trip to the database (health checks); raises when it does not answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()
