@@ -32,6 +32,9 @@ class RosterMember:
     ho_ten: str
 
 
+FRONTIER_SLICE = 5000
+
+
 class RosterQueries:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -47,7 +50,11 @@ class RosterQueries:
             return []
         units, frontier = [root], [root.id]
         while frontier:
-            children = await self._units(Unit.parent_id.in_(frontier))
+            children: list[RosterUnit] = []
+            # In slices: a city's classes outnumber what one statement may bind (asyncpg 32,767).
+            for start in range(0, len(frontier), FRONTIER_SLICE):
+                ids = frontier[start : start + FRONTIER_SLICE]
+                children += await self._units(Unit.parent_id.in_(ids))
             units += children
             frontier = [child.id for child in children]
         return units
