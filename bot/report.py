@@ -27,7 +27,6 @@ from rich.table import Table
 
 from bot.config import CatalogueSettings, Settings
 from bot.reference import Reference, load_reference
-from bot.report_chart import render_chart
 from bot.report_dups import SharedIdRecord, SharedIds
 from bot.report_xlsx import ReportWorkbook
 from flows.audit import ChoiceMemo, audit_record
@@ -197,6 +196,8 @@ class _Run:
         )
         self._book.summary(summary)
         try:
+            from bot.report_chart import render_chart  # matplotlib: ~1 s, only when drawing
+
             render_chart(summary, png)
             self._book.commit()
         except OSError as exc:

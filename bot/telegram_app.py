@@ -9,14 +9,17 @@ import contextlib
 import hmac
 import logging
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import Update
 from aiohttp import web
 
+from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.lifecycle import serve_until_stopped
@@ -33,6 +36,7 @@ from handlers.telegram import (
 )
 
 log = logging.getLogger("hoso.telegram")
+T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -67,7 +71,7 @@ class TelegramApp:
         self.processor = TurnProcessor(
             engine, worker=worker_name("turns"), on_done=self.sender.notify
         )
-        self.bot_id = 0
+        self.bot_id = bot.id  # from the token: no call needed, so an outage cannot change it
         self.dispatcher: Dispatcher | None = None
         self.cosmetic: set[asyncio.Task[None]] = set()  # tap spinners and keyboards to settle
 
@@ -113,11 +117,10 @@ class TelegramApp:
                 )
 
     async def start(self) -> list[asyncio.Task[Any]]:
-        if Role.INGRESS in self.roles:
-            me = await self.bot.get_me()
-            self.bot_id = me.id
-            await register_commands(self.bot)
-        tasks = []
+        tasks: list[asyncio.Task[Any]] = []
+        if Role.INGRESS in self.roles:  # in the background: updates are taken in meanwhile
+            register = self.reachable("setMyCommands", lambda: register_commands(self.bot))
+            tasks.append(asyncio.create_task(register, name="commands"))
         if Role.TURNS in self.roles:
             self.processor.wake.set()  # updates accepted before a restart are processed first
             tasks.append(asyncio.create_task(self.processor.run(self.stop), name="turns"))
@@ -128,6 +131,22 @@ class TelegramApp:
         )
         return tasks
 
+    async def reachable(self, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
+        """``call`` once Telegram answers: a Bot API that is down while this process starts (a
+        restart during an outage) is waited for, 1 s then doubling up to 30 s, instead of
+        ending the process. None when stopped meanwhile."""
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                return await call()
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+                log.warning("bot api unreachable call=%s error=%s", what, type(exc).__name__)
+                metrics.failed("telegram-start", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=delay)
+            delay = min(delay * 2, 30.0)
+        return None
+
     async def poll(self) -> None:
         dispatcher = self.dispatcher = Dispatcher()
         dispatcher.message.register(self._dispatched)
@@ -136,7 +155,9 @@ class TelegramApp:
         # A signal only sets ``stop``: end the polling then too.
         tasks.append(asyncio.create_task(self._stop_polling_on_stop(dispatcher), name="poll-stop"))
         try:
-            await self.bot.delete_webhook(drop_pending_updates=False)
+            await self.reachable(
+                "deleteWebhook", lambda: self.bot.delete_webhook(drop_pending_updates=False)
+            )
             if self.stop.is_set():  # closed while starting: stop_polling had nothing to stop
                 return
             await dispatcher.start_polling(
@@ -215,7 +236,8 @@ async def run_telegram(
             tasks = await app.start()
             runner = None
             if Role.INGRESS in roles:
-                runner = await _serve_webhook(settings, app, bot)
+                runner, registering = await _serve_webhook(settings, app, bot)
+                tasks.append(registering)
             try:
                 await app.stop.wait()
             finally:
@@ -226,7 +248,10 @@ async def run_telegram(
         await bot.session.close()
 
 
-async def _serve_webhook(settings: Settings, app: TelegramApp, bot: Bot) -> web.AppRunner:
+async def _serve_webhook(
+    settings: Settings, app: TelegramApp, bot: Bot
+) -> tuple[web.AppRunner, asyncio.Task[Any]]:
+    """Listen at once; tell Telegram the URL as soon as it answers (it may be down)."""
     secret = settings.telegram.webhook_secret
     if secret is None or not settings.telegram.webhook_url:
         raise ValueError("telegram.webhook_url / telegram.webhook_secret")
@@ -234,9 +259,12 @@ async def _serve_webhook(settings: Settings, app: TelegramApp, bot: Bot) -> web.
     await runner.setup()
     site = web.TCPSite(runner, settings.telegram.listen_host, settings.telegram.listen_port)
     await site.start()
-    await bot.set_webhook(
-        settings.telegram.webhook_url,
-        secret_token=secret.get_secret_value(),
-        allowed_updates=["message", "callback_query"],
+    register = app.reachable(
+        "setWebhook",
+        lambda: bot.set_webhook(
+            settings.telegram.webhook_url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=["message", "callback_query"],
+        ),
     )
-    return runner
+    return runner, asyncio.create_task(register, name="set-webhook")

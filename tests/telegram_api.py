@@ -85,6 +85,8 @@ class FakeBotAPI:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    #: 0: any free port; a fixed one lets a test start the server after the bot (an outage).
+    port: int = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -94,7 +96,7 @@ class FakeBotAPI:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"

@@ -75,7 +75,7 @@ def _check_text(text: str) -> None:
 
 @method("getMe")
 async def get_me(api: FakeBotAPI, params: JSON) -> JSON:
-    return bot_user()
+    return bot_user(int(api.token.split(":")[0]))  # Telegram's bot id leads the token
 
 
 @method("getUpdates")

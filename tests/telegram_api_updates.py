@@ -43,9 +43,9 @@ TEXT_PARAMS = frozenset(
 )
 
 
-def bot_user() -> JSON:
+def bot_user(bot_id: int = BOT_ID) -> JSON:
     return {
-        "id": BOT_ID,
+        "id": bot_id,
         "is_bot": True,
         "first_name": "Hồ sơ (test)",
         "username": BOT_USERNAME,

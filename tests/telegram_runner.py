@@ -41,7 +41,7 @@ from tests.scenario_runner import HERE, NOW, Run, check_end, check_replies, coun
 from tests.telegram_api import FakeBotAPI
 from tests.telegram_api_updates import BOT_ID, JSON
 
-TOKEN = "123456:TEST-token"
+TOKEN = f"{BOT_ID}:TEST-token"  # as on Telegram, the bot id leads its token
 USER = 4242
 RECORDS = load(HERE.parent / "fixtures" / "records.toml")
 

@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.ops import ops_app
 from bot.roles import ALL_ROLES, Role, parse_roles
 from storage.db import make_engine
+from storage.migrate import upgrade
 from storage.uow import Store
 from tests.telegram_api import FakeBotAPI
 
@@ -95,7 +96,7 @@ def free_port() -> int:
 
 
 async def wait_listening(
-    port: int, process: asyncio.subprocess.Process, *, within: float = 30.0
+    port: int, process: asyncio.subprocess.Process, *, within: float = 90.0
 ) -> None:
     for _ in range(int(within / 0.05)):
         if process.returncode is not None:
@@ -177,3 +178,59 @@ async def test_ingress_turns_and_sender_in_separate_processes(
     assert "hoso_inbox_pending 0.0" in sender_metrics
     errs = [err.decode() for _, err in outcomes]
     assert "stopping on SIGTERM" in errs[1]  # the turn worker was told, and stopped
+
+
+async def test_an_ingress_started_while_the_bot_api_is_down_takes_updates_and_waits(
+    tmp_path: Path,
+) -> None:
+    """A restart during a Telegram outage: the webhook takes updates in at once, the process
+    stays up, and it registers the webhook as soon as the Bot API answers again."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hoso.db'}"
+    await upgrade(url)
+    hook_port, api_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PYTHONIOENCODING": "utf-8",
+        "HOSO_DATABASE__URL": url,
+        "HOSO_TELEGRAM__TOKEN": TOKEN,
+        "HOSO_TELEGRAM__API_SERVER": f"http://127.0.0.1:{api_port}",  # nothing listens yet
+        "HOSO_TELEGRAM__WEBHOOK_URL": f"https://bot.example.vn:{hook_port}/telegram/webhook",
+        "HOSO_TELEGRAM__WEBHOOK_SECRET": SECRET,
+        "HOSO_TELEGRAM__LISTEN_PORT": str(hook_port),
+    }
+    ingress = await start("ingress", env, "--webhook")
+    try:
+        await wait_listening(hook_port, ingress)
+        update = {
+            "update_id": 7,
+            "message": {
+                "message_id": 1, "date": 1764547200, "text": "Xin chào",
+                "chat": {"id": USER, "type": "private"},
+                "from": {"id": USER, "is_bot": False, "first_name": "A"},
+            },
+        }  # fmt: skip
+        async with aiohttp.ClientSession() as http:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            hook = f"http://127.0.0.1:{hook_port}/telegram/webhook"
+            async with http.post(hook, json=update, headers=headers) as response:
+                assert response.status == 200
+        await asyncio.sleep(2.5)  # a few failed tries to set the webhook
+        assert ingress.returncode is None
+        async with FakeBotAPI(token=TOKEN, port=api_port) as api:
+            for _ in range(400):
+                if any(call.method == "setWebhook" for call in api.calls):
+                    break
+                await asyncio.sleep(0.05)
+            methods = [call.method for call in api.calls]
+    finally:
+        ingress.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(ingress.communicate(), timeout=30)
+    assert ingress.returncode == 0, err.decode()[-2000:]
+    assert "setWebhook" in methods
+    assert "bot api unreachable call=setWebhook error=TelegramNetworkError" in err.decode()
+    store = Store(make_engine(url))
+    try:
+        async with store.unit_of_work() as uow:
+            assert await uow.inbox.depth() == 1  # the update taken in during the outage
+    finally:
+        await store.close()
