@@ -62,7 +62,7 @@ RoleOption = Annotated[
 OpsPortOption = Annotated[
     int | None,
     typer.Option(
-        "--ops-port", help="Cổng cho /healthz và /metrics (ghi đè [workers] ops_port; 0 = tắt)."
+        "--ops-port", help="Cổng cho /healthz và /metrics (ghi đè workers.ops_port; 0 = tắt)."
     ),
 ]
 ConfigOption = Annotated[
@@ -213,7 +213,7 @@ def run_telegram(
     ops_port: OpsPortOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Chạy bot Telegram (cần [telegram] token; api_server đặt được để thử với máy chủ cục bộ)."""
+    """Chạy bot Telegram (cần telegram.token; telegram.api_server: thử với máy chủ cục bộ)."""
     settings = _with_ops_port(_settings(config), ops_port)
     roles = _roles(role)
     if settings.telegram.token is None:
@@ -230,7 +230,7 @@ def run_telegram(
 def run_zalo(
     role: RoleOption = None, ops_port: OpsPortOption = None, config: ConfigOption = None
 ) -> None:
-    """Chạy bot Zalo OA qua webhook (cần [zalo] app_id, oa_id, secret_key, app_secret)."""
+    """Chạy bot Zalo OA qua webhook (cần zalo.app_id, oa_id, secret_key, app_secret)."""
     settings = _with_ops_port(_settings(config), ops_port)
     roles = _roles(role)
     missing = settings.zalo.missing()
@@ -272,7 +272,10 @@ def purge(config: ConfigOption = None) -> None:
     """Xóa mã mời đã hết hạn và dữ liệu kỹ thuật cũ theo thời hạn lưu trữ trong cấu hình."""
     settings = _settings(config)
     done = asyncio.run(run_purge(settings))
-    typer.echo(f"Đã xóa {done.invitations} mã mời hết hạn và {done.inbox} bản ghi kỹ thuật cũ.")
+    typer.echo(
+        f"Đã xóa {done.invitations} mã mời hết hạn, {done.inbox} bản ghi kỹ thuật cũ "
+        f"và {done.replies} tin trả lời đã gửi."
+    )
 
 
 def _roles(values: list[str] | None) -> frozenset[Role]:

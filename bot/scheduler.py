@@ -150,13 +150,17 @@ class _Sends(Protocol):
     async def send(self, message: Outbound) -> SendResult: ...
 
 
+def sending_channels(sources: Mapping[str, object]) -> dict[str, Transport]:
+    """The process's channels that can carry a reminder (Telegram, Zalo), by name."""
+    return {name: s for name, s in sources.items() if isinstance(s, _Sends)}
+
+
 async def remind_forever(
     engine: Engine, sources: Mapping[str, object], stop: asyncio.Event
 ) -> None:
     """The scheduler inside ``hoso run telegram`` (``bot.workers``): it sends through the
     channels the process already has."""
-    transports: dict[str, Transport] = {
-        name: s for name, s in sources.items() if isinstance(s, _Sends)
-    }
-    scheduler = Scheduler(engine.store, engine.settings, engine.reference, transports)
+    scheduler = Scheduler(
+        engine.store, engine.settings, engine.reference, sending_channels(sources)
+    )
     await scheduler.run_forever(stop)

@@ -78,19 +78,21 @@ async def admin_jobs_forever(
 def start_back_office(
     engine: Engine,
     stop: asyncio.Event,
-    sources: Mapping[str, FileSource] | None = None,
+    sources: Mapping[str, object] | None = None,
     roles: frozenset[Role] = ALL_ROLES,
 ) -> list[asyncio.Task[None]]:
     """Start the loops of ``roles`` (outbox, scheduler); they end when ``stop`` is set.
-    ``sources``: the channels files come from and reminders go to."""
+    ``sources``: the process's channels: those that can fetch files serve admins' file jobs,
+    those that send carry reminders."""
     poll = VERIFY_POLL_SECONDS
+    files = {name: s for name, s in (sources or {}).items() if isinstance(s, FileSource)}
     tasks: list[asyncio.Task[None]] = []
     if Role.OUTBOX in roles:
         tasks += [
             asyncio.create_task(verify_forever(engine, stop, poll=poll), name="verify"),
             asyncio.create_task(deliver_forever(engine.settings, stop), name="export"),
             asyncio.create_task(
-                admin_jobs_forever(engine, sources or {}, stop, poll=poll), name="admin-jobs"
+                admin_jobs_forever(engine, files, stop, poll=poll), name="admin-jobs"
             ),
         ]
     if Role.SCHEDULER in roles:

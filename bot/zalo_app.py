@@ -190,7 +190,9 @@ class ZaloApp:
             tasks.append(asyncio.create_task(self.processor.run(self.stop), name="zalo-turns"))
         if Role.SENDER in self.roles:
             tasks.append(asyncio.create_task(self.sender.run(self.stop), name="zalo-sender"))
-        tasks += start_back_office(self.engine, self.stop, {}, self.roles)
+        # Reminders go out through Zalo too (OA message in the window, else ZNS); Zalo cannot
+        # hand over files, so school admins' roster uploads stay with Telegram.
+        tasks += start_back_office(self.engine, self.stop, {CHANNEL: self.transport}, self.roles)
         return tasks
 
     async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from flows.effects import Button
 from flows.inputs import Contact, Document, Input, Resolved, Start, Tap, Text
@@ -111,6 +111,7 @@ class Transport(Protocol):
     async def send(self, message: Outbound) -> SendResult: ...
 
 
+@runtime_checkable
 class FileSource(Protocol):
     """A channel that can hand over a file a person sent (a roster from a school admin)."""
 

@@ -4,6 +4,7 @@ message, and sharing a phone through Zalo's request_user_info form."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from flows.channel import Outbound, SendStatus, input_from_json, outbound_to_json
+from bot.roles import Role
+from bot.scheduler import sending_channels
+from bot.workers import start_back_office
+from flows.channel import FileSource, Outbound, SendStatus, input_from_json, outbound_to_json
 from flows.effects import Button
 from flows.inputs import Tap, Text
 from handlers.zalo_transport import NIGHT, WINDOW_CLOSED
@@ -275,3 +279,17 @@ async def test_a_zalo_process_leaves_other_channels_replies_alone(run: ZaloRun) 
     rows = {r.idempotency_key: (r.status, r.attempts) for r in await outbox_rows(run.store)}
     assert rows == {"reply:telegram:1:0": ("pending", 0), "reply:zalo:1:0": ("done", 1)}
     assert run.zalo.texts(USER) == ["Chào"]
+
+
+async def test_the_zalo_process_sends_reminders_but_fetches_no_files(run: ZaloRun) -> None:
+    """`hoso run zalo --role scheduler` carries reminders through its OA (the scheduler takes
+    the channels that send); Zalo cannot hand over a file, so admins' file jobs skip it."""
+    assert run.app is not None
+    transport = run.app.transport
+    assert sending_channels({"zalo": transport, "other": object()}) == {"zalo": transport}
+    assert not isinstance(transport, FileSource)
+    stop = asyncio.Event()
+    stop.set()  # only which loops start is looked at here
+    tasks = start_back_office(run.engine, stop, {"zalo": transport}, frozenset({Role.SCHEDULER}))
+    await asyncio.gather(*tasks)
+    assert [task.get_name() for task in tasks] == ["reminders"]

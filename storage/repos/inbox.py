@@ -158,7 +158,9 @@ class InboxRepo:
         result = await self._s.execute(
             update(InboxItem)
             .where(InboxItem.id == item_id, InboxItem.processed_at.is_(None))
-            .values(processed_at=at, lease_until=None)
+            # What the person sent is not needed once its turn committed: only the id stays,
+            # to drop a redelivery.
+            .values(processed_at=at, lease_until=None, payload=None)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

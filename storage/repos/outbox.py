@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select, tuple_, update
+from sqlalchemy import case, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -156,6 +156,19 @@ class OutboxRepo:
                 last_error=error[:200],
             )
         )
+
+    async def purge_delivered(self, topic: str, *, before: datetime) -> int:
+        """Delete delivered messages of ``topic`` queued before ``before`` (chat replies hold
+        the text a person was shown; once their update can no longer be redelivered, their
+        idempotency keys have nothing left to guard)."""
+        result = await self._s.execute(
+            delete(OutboxItem).where(
+                OutboxItem.topic == topic,
+                OutboxItem.status == DONE,
+                OutboxItem.created_at < before,
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def depths(self) -> dict[tuple[str, str], int]:
         """Rows not delivered, by (topic, status): pending and dead (for the metrics)."""
