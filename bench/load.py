@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import platform
@@ -179,6 +180,13 @@ def environment(url: str, api_base: str, hook_port: int) -> dict[str, str]:
     }
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the benchmark dies (killed by a test's timeout),
+    so no bot process outlives it (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 async def start(kind: str, env: dict[str, str], folder: Path, name: str) -> Proc:
     ops = free_port()
     extra = ["--webhook"] if kind == "ingress" else []
@@ -187,12 +195,12 @@ async def start(kind: str, env: dict[str, str], folder: Path, name: str) -> Proc
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", "telegram", "--role", kind, *extra,
             "--ops-port", str(ops), cwd=str(ROOT), env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=err,
+            stdout=asyncio.subprocess.DEVNULL, stderr=err, preexec_fn=_die_with_parent,
         )  # fmt: skip
     return Proc(kind, process, ops, log)
 
 
-async def wait_listening(port: int, proc: Proc, *, within: float = 60.0) -> None:
+async def wait_listening(port: int, proc: Proc, *, within: float = 180.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while loop.time() < deadline:
@@ -216,9 +224,13 @@ async def start_deployment(
     procs = [await start("ingress", env, folder, "ingress")]
     procs += [await start("turns", env, folder, f"turns-{n}") for n in range(workers)]
     procs.append(await start("sender", env, folder, "sender"))
-    for proc in procs:
-        await wait_listening(proc.ops_port, proc)
-    await wait_listening(hook, procs[0])
+    try:
+        for proc in procs:
+            await wait_listening(proc.ops_port, proc)
+        await wait_listening(hook, procs[0])
+    except BaseException:
+        await asyncio.gather(*(proc.stop() for proc in procs), return_exceptions=True)
+        raise
     return procs, f"http://127.0.0.1:{hook}{PATH}"
 
 
