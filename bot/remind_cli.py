@@ -7,9 +7,8 @@ Only counts and the message's template are printed, never anyone's data.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +30,10 @@ ConfigOption = Annotated[
     typer.Option(
         "--config", help="Tệp cấu hình TOML (mặc định: $HOSO_CONFIG, nếu không thì SQLite)."
     ),
+]
+OpsPortOption = Annotated[
+    int | None,
+    typer.Option("--ops-port", help="Cổng cho /healthz và /metrics (0 = tắt)."),
 ]
 STATUS_NAMES = {
     "sent": "đã gửi",
@@ -161,21 +164,51 @@ async def _run_one(engine: Engine, scheduler: Scheduler, campaign_id: int) -> Pa
         await asyncio.sleep(max(0.05, (result.until - utc_now()).total_seconds()))
 
 
-def scheduler_command(config: ConfigOption = None) -> None:
-    """Chạy bộ nhắc hạn (gửi nhắc nhở và tổng hợp cho trưởng đơn vị) thành một tiến trình riêng."""
+def scheduler_command(ops_port: OpsPortOption = None, config: ConfigOption = None) -> None:
+    """Chạy bộ nhắc hạn (gửi nhắc nhở và tổng hợp cho trưởng đơn vị) thành một tiến trình riêng,
+    qua mọi kênh đã cấu hình (Telegram, Zalo)."""
     settings = _settings(config)
-    if settings.telegram.token is None:
-        typer.echo("Lỗi: chưa có [telegram] token (HOSO_TELEGRAM__TOKEN).", err=True)
+    if port := ops_port:
+        workers = settings.workers.model_copy(update={"ops_port": port})
+        settings = settings.model_copy(update={"workers": workers})
+    if settings.telegram.token is None and settings.zalo.missing():
+        typer.echo(
+            "Lỗi: chưa cấu hình kênh nào để gửi nhắc nhở (HOSO_TELEGRAM__TOKEN, "
+            "hoặc HOSO_ZALO__APP_ID, OA_ID, SECRET_KEY, APP_SECRET).",
+            err=True,
+        )
         raise typer.Exit(2)
     asyncio.run(_scheduler(settings))
     typer.echo("Đã dừng.")
 
 
 async def _scheduler(settings: Settings) -> None:
+    """One scheduler for every configured channel: all schedulers share one lease, so the one
+    that leads must reach Telegram and Zalo accounts alike."""
+    from bot.lifecycle import serve_until_stopped
+    from bot.roles import Role
+
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with open_engine(settings) as engine, _telegram(settings) as transports:
+    async with open_engine(settings) as engine, _channels(settings, engine) as transports:
         scheduler = Scheduler(engine.store, settings, engine.reference, transports)
-        await scheduler.run_forever(stop)
+        roles = frozenset({Role.SCHEDULER})
+        async with serve_until_stopped(engine, stop, roles=roles, worker=scheduler.worker):
+            await scheduler.run_forever(stop)
+
+
+@asynccontextmanager
+async def _channels(settings: Settings, engine: Engine) -> AsyncIterator[Mapping[str, Transport]]:
+    async with AsyncExitStack() as stack:
+        transports: dict[str, Transport] = {}
+        if settings.telegram.token is not None:
+            transports.update(await stack.enter_async_context(_telegram(settings)))
+        if not settings.zalo.missing():
+            import aiohttp
+
+            from bot.zalo_app import ZaloApp, make_client
+
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            zalo = ZaloApp(engine, make_client(settings, session), roles=frozenset())
+            await zalo.tokens.prepare()
+            transports[zalo.transport.channel] = zalo.transport
+        yield transports

@@ -177,7 +177,10 @@ def test_every_unit_parses_into_known_sections(path: Path) -> None:
 def test_every_exec_start_is_a_real_hoso_command_line(path: Path) -> None:
     for instance in ("1", "9"):
         command, params = parse_command(exec_start(path, instance))
-        if path in role_files():
+        if path.name == "hoso-scheduler@.service":  # one scheduler for every channel
+            assert command == "run scheduler"
+            assert 1024 <= params["ops_port"] <= 65535
+        elif path in role_files():
             assert command in ("run telegram", "run zalo")
             roles = parse_roles(params["role"] or [])
             role = path.name.removeprefix("hoso-").split("@")[0].split("-")[0]
@@ -399,8 +402,11 @@ def test_compose_starts_the_roles_after_the_migration() -> None:
         if name in ("postgres", "migrate"):
             continue
         command, params = parse_command(service["command"])
-        assert command == "run telegram"
-        for role in parse_roles(params["role"] or []):
+        assert command in ("run telegram", "run scheduler")
+        roles = (
+            {Role.SCHEDULER} if command == "run scheduler" else parse_roles(params["role"] or [])
+        )
+        for role in roles:
             started[role] = started.get(role, 0) + service.get("deploy", {}).get("replicas", 1)
         condition = service["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully"

@@ -12,7 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
+from sqlalchemy import select
+
+from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.models import ZaloToken
+from storage.uow import Store
 from tests.zalo_api import APP_ID, APP_SECRET, OA_ID, OA_SECRET, FakeZalo
 
 USER = "8410004242"
@@ -76,3 +82,63 @@ def test_hoso_run_zalo_names_the_missing_keys(tmp_path: Path) -> None:
     assert result.returncode != 0
     for key in ("zalo.app_id", "zalo.oa_id", "zalo.secret_key", "zalo.app_secret"):
         assert key in result.stderr
+
+
+async def test_hoso_run_scheduler_serves_zalo_alone(tmp_path: Path) -> None:
+    """The standalone scheduler sends through every configured channel: with only Zalo's keys it
+    starts, gets the OA's token, serves its health, and stops on SIGTERM."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hoso.db'}"
+    await upgrade(url)
+    ops = free_port()
+    async with FakeZalo() as zalo:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("HOSO_")},
+            "PYTHONIOENCODING": "utf-8",
+            "HOSO_DATABASE__URL": url,
+            "HOSO_ZALO__APP_ID": APP_ID,
+            "HOSO_ZALO__OA_ID": OA_ID,
+            "HOSO_ZALO__SECRET_KEY": OA_SECRET,
+            "HOSO_ZALO__APP_SECRET": APP_SECRET,
+            "HOSO_ZALO__REFRESH_TOKEN": zalo.refresh_token,
+            "HOSO_ZALO__API_BASE": zalo.base_url,
+            "HOSO_ZALO__OAUTH_BASE": zalo.base_url,
+            "HOSO_ZALO__ZNS_BASE": zalo.base_url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "scheduler", "--ops-port", str(ops),
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            health = None
+            async with aiohttp.ClientSession() as http:
+                for _ in range(600):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{ops}/healthz") as response:
+                            health = await response.json()
+                            break
+                    except aiohttp.ClientConnectionError:
+                        assert process.returncode is None
+                        await asyncio.sleep(0.1)
+            assert health is not None
+            assert health["roles"] == ["scheduler"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    store = Store(make_engine(url))
+    try:  # its Zalo channel was set up: the token chain starts from the configured token
+        async with store.unit_of_work() as uow:
+            seeded = await uow.session.scalar(select(ZaloToken.oa_id))
+    finally:
+        await store.close()
+    assert seeded == OA_ID
+
+
+def test_hoso_run_scheduler_without_any_channel_says_what_to_configure(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSO_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "scheduler"],
+        cwd=tmp_path, capture_output=True, text=True, env={**env, "PYTHONIOENCODING": "utf-8"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "chưa cấu hình kênh nào để gửi nhắc nhở" in result.stderr
