@@ -91,6 +91,8 @@ class Incoming:
     phones: tuple[tuple[str, str], ...]
     #: Staff belong to the school; a student to the class, a unit below the school.
     unit_code: str
+    #: ``values`` converted for the database ahead of its batch (PostgreSQL), or None
+    encoded: object = None
 
 
 def reading_catalogue(catalogue: Catalogue) -> Catalogue:
@@ -154,11 +156,11 @@ def record_phones(kind: str, values: Mapping[str, str | None]) -> tuple[tuple[st
     """``bot.seed.record_phones`` without repeats, at the speed of a city roster (see
     ``phone_key``)."""
     keys, role = (SELF_PHONES, "self") if kind == "staff" else (GUARDIAN_PHONES, "guardian")
-    phones: dict[tuple[str, str], None] = {}  # each once: father and mother may share one
+    phones: list[tuple[str, str]] = []  # each once: father and mother may share one
     for key in keys:
-        phone = phone_key(values.get(key) or "")
-        if phone is not None:
-            phones[phone, role] = None
+        text = values.get(key)
+        if text and (phone := phone_key(text)) is not None and (phone, role) not in phones:
+            phones.append((phone, role))
     return tuple(phones)
 
 

@@ -35,6 +35,7 @@ REFERENCE = load_reference(Settings().catalogue)
 SCHOOL = generate_school(seed=7, today=date(2026, 9, 1), staff=4, students=24)
 STUDENTS, STAFF = list(SCHOOL.students), list(SCHOOL.staff)
 KEYS = {"student": STUDENT_KEYS, "staff": STAFF_KEYS}
+GUARDIANS = ("sdt_cha", "sdt_me", "sdt_giam_ho")
 
 
 def headers(kind: str) -> list[str]:
@@ -120,6 +121,29 @@ async def test_csv_import_stores_people_units_and_phones(store: Store, tmp_path:
     assert parent.kind == "school"
     assert ma in {record.ma_dinh_danh for record, _ in found}
     assert {role for _, role in found} == {"guardian"}
+
+
+async def test_ids_the_import_draws_are_the_tables_own(store: Store, tmp_path: Path) -> None:
+    """PostgreSQL draws the new people's ids from the table's own sequence before its ``COPY``
+    (so each phone row carries its person's id): a person added the ordinary way afterwards, and
+    a later import, get ids of their own, and every phone stays with its own record."""
+    await run(store, write_csv(tmp_path / "a.csv", "student", values_of(STUDENTS[:12])))
+    async with store.unit_of_work() as uow:
+        unit_id = (await uow.session.execute(select(Unit.id).limit(1))).scalar_one()
+        uow.session.add(
+            Person(
+                kind="staff", ma_dinh_danh="ADDED-1", unit_id=unit_id, values={},
+                source_version=1, created_at=AT, updated_at=AT,
+            )
+        )  # fmt: skip
+        await uow.commit()
+    summary = await run(store, write_csv(tmp_path / "b.csv", "student", values_of(STUDENTS)))
+    assert counts(summary) == (24, 12, 0, 12, 0, 0)
+    stored = await snapshot(store)
+    assert len(stored) == 25
+    for person in STUDENTS:
+        guardians = {canonical_phone(person.values.get(k) or "") for k in GUARDIANS}
+        assert stored[person.ma_dinh_danh][5] == sorted(p for p in guardians if p is not None)
 
 
 async def test_staff_import_links_own_phone(store: Store, tmp_path: Path) -> None:

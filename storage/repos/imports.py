@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage.models import Change, ChangeSet, Person, Unit
 
@@ -60,6 +61,8 @@ class NewPerson:
     values: Mapping[str, str | None]
     #: (canonical phone, role) pairs, each once
     phones: Phones
+    #: ``values`` already converted by ``values_encoder`` (PostgreSQL), or None
+    encoded: Any = None
 
 
 @dataclass(slots=True)
@@ -77,6 +80,17 @@ class OpenAnswer:
     person_id: int
     field: str
     new_value: str | None
+
+
+def values_encoder(engine: AsyncEngine) -> Callable[[Mapping[str, str | None]], Any]:
+    """``people.values`` as this engine's driver takes it (the column type's own conversion:
+    JSON text), for a caller that converts rows before the transaction that writes them."""
+    return _binder(Person.values, engine.dialect)
+
+
+def _binder(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else (lambda value: value)
 
 
 class ImportRepo:
@@ -151,19 +165,41 @@ class ImportRepo:
             return
         bulk = await self._bulk()
         when, as_json = bulk.bind(Person.created_at, at), bulk.binder(Person.values)
+        if bulk.postgres:
+            await self._copy_people(bulk, people, when, as_json)
+            return
         rows = [
             (p.kind, p.ma_dinh_danh, p.unit_id, as_json(p.values), 1, when, when) for p in people
         ]
-        phones = [(phone, role, p.ma_dinh_danh) for p in people for phone, role in p.phones]
-        # The new ids are looked up by key inside the database rather than fetched back.
-        if bulk.postgres:  # COPY, and one statement for the phones: no round trip per row
-            await bulk.copy("people", _PEOPLE_COLUMNS, rows)
-            await bulk.run(
-                _INSERT_PHONES_PG, [list(column) for column in zip(*phones, strict=True)]
-            )
-        else:  # in-process: executemany is SQLite's own bulk path
-            await bulk.many(_INSERT_PEOPLE, rows)
-            await bulk.many(_INSERT_PHONE, phones)
+        # in-process: executemany is SQLite's own bulk path; the new ids are looked up by key
+        # inside the database rather than fetched back
+        await bulk.many(_INSERT_PEOPLE, rows)
+        await bulk.many(
+            _INSERT_PHONE,
+            [(phone, role, p.ma_dinh_danh) for p in people for phone, role in p.phones],
+        )
+
+    @staticmethod
+    async def _copy_people(
+        bulk: _Bulk, people: Sequence[NewPerson], when: Any, as_json: Callable[[Any], Any]
+    ) -> None:
+        """PostgreSQL: two ``COPY``s. The ids are drawn from the table's own sequence first (one
+        statement), so each phone row carries its person's id: no look-up by key per phone, and
+        no ``INSERT`` executor per row (a phone cost ~15 µs that way, ~10 µs by ``COPY``)."""
+        ids = await bulk.new_ids(len(people))
+        # Generators, not lists: asyncpg sends the rows in chunks as it encodes them, so the
+        # server stores the first rows while the client still turns the last ones into JSON.
+        rows = (
+            (pid, p.kind, p.ma_dinh_danh, p.unit_id, _encoded(p, as_json), 1, when, when)
+            for pid, p in zip(ids, people, strict=True)
+        )
+        await bulk.copy("people", _PEOPLE_COLUMNS_PG, rows)
+        phones = (
+            (pid, phone, role)
+            for pid, p in zip(ids, people, strict=True)
+            for phone, role in p.phones
+        )
+        await bulk.copy("person_phones", _PHONE_COLUMNS, phones)
 
     async def update_people(self, updates: Sequence[PersonUpdate], *, at: datetime) -> None:
         """New values from the source: one source version more, answers left as they are."""
@@ -244,10 +280,12 @@ _INSERT_PHONE = (
     "INSERT INTO person_phones (person_id, phone, role)"
     " SELECT id, ?, ? FROM people WHERE ma_dinh_danh = ?"
 )
-_INSERT_PHONES_PG = (
-    "INSERT INTO person_phones (person_id, phone, role)"
-    " SELECT (SELECT id FROM people WHERE ma_dinh_danh = t.ma), t.phone, t.role"
-    " FROM unnest(?::varchar[], ?::varchar[], ?::varchar[]) AS t(phone, role, ma)"
+_PEOPLE_COLUMNS_PG = ("id", *_PEOPLE_COLUMNS)
+_PHONE_COLUMNS = ("person_id", "phone", "role")
+# The sequence is named once (materialized), not resolved again for each of the ids.
+_NEW_IDS_PG = (
+    "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('people', 'id')::regclass AS seq)"
+    " SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, $1)"
 )
 _INSERT_OWN_PHONE = "INSERT INTO person_phones (person_id, phone, role) VALUES (?, ?, ?)"
 _DELETE_PHONES = "DELETE FROM person_phones WHERE person_id = ?"
@@ -257,6 +295,10 @@ _UPDATE_PERSON = (
 )
 _PG = {_EXISTING: _EXISTING_PG}
 _FLAG_CONFLICT = "UPDATE changes SET conflict = true, conflict_value = ? WHERE id = ?"
+
+
+def _encoded(person: NewPerson, as_json: Callable[[Any], Any]) -> Any:
+    return as_json(person.values) if person.encoded is None else person.encoded
 
 
 def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
@@ -277,8 +319,7 @@ class _Bulk:
 
     def binder(self, column: Any) -> Callable[[Any], Any]:
         """The column type's conversion of a Python value to what the driver takes."""
-        processor = column.type.dialect_impl(self._dialect).bind_processor(self._dialect)
-        return processor if processor is not None else (lambda value: value)
+        return _binder(column, self._dialect)
 
     def bind(self, column: Any, value: Any) -> Any:
         return self.binder(column)(value)
@@ -293,15 +334,22 @@ class _Bulk:
         if rows:
             await self._conn.exec_driver_sql(self._native(statement), rows)
 
-    async def run(self, statement: str, params: Sequence[Any]) -> None:
-        if params:
-            await self._conn.exec_driver_sql(self._native(statement), tuple(params))
-
-    async def copy(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """PostgreSQL ``COPY`` (asyncpg, binary) on this transaction's own connection."""
+    async def _driver(self) -> Any:
         raw = await self._conn.get_raw_connection()
-        driver: Any = raw.driver_connection
+        return raw.driver_connection
+
+    async def copy(
+        self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """PostgreSQL ``COPY`` (asyncpg, binary) on this transaction's own connection."""
+        driver = await self._driver()
         await driver.copy_records_to_table(table, records=rows, columns=list(columns))
+
+    async def new_ids(self, count: int) -> list[int]:
+        """PostgreSQL: ``count`` ids of ``people`` from its sequence, as ``DEFAULT`` would take
+        them (other writers meanwhile get other ids; a rollback only leaves a gap)."""
+        driver = await self._driver()
+        return [int(pid) for (pid,) in await driver.fetch(_NEW_IDS_PG, count)]
 
     async def rows(self, statement: str, values: Sequence[Any]) -> Sequence[Any]:
         """The rows of ``statement`` (SQLite: its ``IN (?…)`` gets one ``?`` per value) or of
