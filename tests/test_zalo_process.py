@@ -30,6 +30,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def zalo_env(url: str, zalo: FakeZalo) -> dict[str, str]:
+    """A process configured only through HOSO_* variables, talking to the fake Zalo."""
+    return {
+        "PYTHONIOENCODING": "utf-8",
+        "HOSO_DATABASE__URL": url,
+        "HOSO_ZALO__APP_ID": APP_ID,
+        "HOSO_ZALO__OA_ID": OA_ID,
+        "HOSO_ZALO__SECRET_KEY": OA_SECRET,
+        "HOSO_ZALO__APP_SECRET": APP_SECRET,
+        "HOSO_ZALO__REFRESH_TOKEN": zalo.refresh_token,
+        "HOSO_ZALO__API_BASE": zalo.base_url,
+        "HOSO_ZALO__OAUTH_BASE": zalo.base_url,
+        "HOSO_ZALO__ZNS_BASE": zalo.base_url,
+    }
+
+
 async def test_hoso_run_zalo_answers_a_signed_event(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'hoso.db'}"
     await upgrade(url)
@@ -37,16 +53,7 @@ async def test_hoso_run_zalo_answers_a_signed_event(tmp_path: Path) -> None:
     async with FakeZalo() as zalo:
         env = {
             **os.environ,
-            "PYTHONIOENCODING": "utf-8",
-            "HOSO_DATABASE__URL": url,
-            "HOSO_ZALO__APP_ID": APP_ID,
-            "HOSO_ZALO__OA_ID": OA_ID,
-            "HOSO_ZALO__SECRET_KEY": OA_SECRET,
-            "HOSO_ZALO__APP_SECRET": APP_SECRET,
-            "HOSO_ZALO__REFRESH_TOKEN": zalo.refresh_token,
-            "HOSO_ZALO__API_BASE": zalo.base_url,
-            "HOSO_ZALO__OAUTH_BASE": zalo.base_url,
-            "HOSO_ZALO__ZNS_BASE": zalo.base_url,
+            **zalo_env(url, zalo),
             "HOSO_ZALO__LISTEN_PORT": str(port),
             "HOSO_EXPORT__DIRECTORY": str(tmp_path / "exports"),
         }
@@ -93,16 +100,7 @@ async def test_hoso_run_scheduler_serves_zalo_alone(tmp_path: Path) -> None:
     async with FakeZalo() as zalo:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("HOSO_")},
-            "PYTHONIOENCODING": "utf-8",
-            "HOSO_DATABASE__URL": url,
-            "HOSO_ZALO__APP_ID": APP_ID,
-            "HOSO_ZALO__OA_ID": OA_ID,
-            "HOSO_ZALO__SECRET_KEY": OA_SECRET,
-            "HOSO_ZALO__APP_SECRET": APP_SECRET,
-            "HOSO_ZALO__REFRESH_TOKEN": zalo.refresh_token,
-            "HOSO_ZALO__API_BASE": zalo.base_url,
-            "HOSO_ZALO__OAUTH_BASE": zalo.base_url,
-            "HOSO_ZALO__ZNS_BASE": zalo.base_url,
+            **zalo_env(url, zalo),
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", "scheduler", "--ops-port", str(ops),
