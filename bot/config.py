@@ -115,6 +115,8 @@ class WorkerSettings(Section):
 
     #: How long a turn worker holds the chats it claimed; a killed worker's chats wait this long.
     turn_lease_seconds: float = Field(default=30.0, gt=0)
+    #: How long a sender holds the replies it claimed; a killed sender's chats wait this long.
+    reply_lease_seconds: float = Field(default=60.0, gt=0)
     #: Chats claimed per pass.
     turn_batch: int = Field(default=20, ge=1, le=500)
     #: How often a worker looks for work it was not woken for (updates another process took in).

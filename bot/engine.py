@@ -104,11 +104,16 @@ class Engine:
                 worker, now=self.clock(), lease=lease, limit=limit or workers.turn_batch
             )
             await uow.commit()
+        # Past this the chats are no longer ours: another worker may have claimed them, and
+        # running their turns here too would only be thrown away at commit (mark_processed).
+        expires = time.monotonic() + lease.total_seconds()
         done = 0
         stalled: set[tuple[str, str | None]] = set()  # chats given back after a failure
         for item in claimed:
             if should_stop():
                 break  # what is left goes back with ``release``
+            if time.monotonic() >= expires:
+                break  # the lease ran out: the rest is claimed again, here or elsewhere
             chat = (item.channel, item.external_id)
             if chat in stalled:
                 continue  # its earlier update failed: the later ones wait behind it

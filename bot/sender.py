@@ -38,12 +38,15 @@ class Sender:
         worker: str,
         clock: Callable[[], datetime] = utc_now,
         batch: int = 20,
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.transports = transports
         self.worker = worker
         self.clock = clock
         self.batch = batch
+        #: How long a claimed reply is this sender's: a killed sender's chats wait this long.
+        self.lease = lease
         self.wake = asyncio.Event()  # set by whoever queued replies: deliver without idling
 
     def notify(self) -> None:
@@ -55,7 +58,7 @@ class Sender:
         claimed replies not sent yet are given back at once (not left to their lease)."""
         async with self.store.unit_of_work() as uow:
             rows = await uow.outbox.claim(
-                self.worker, now=self.clock(), lease=LEASE, limit=self.batch,
+                self.worker, now=self.clock(), lease=self.lease, limit=self.batch,
                 topics=(REPLY_TOPIC,), channels=tuple(self.transports), per_chat=True,
             )  # fmt: skip
             await uow.commit()
@@ -81,7 +84,9 @@ class Sender:
         """Send one reply; False when it waits for a retry (the chat's next ones must wait)."""
         transport = self.transports.get(message.channel)
         if transport is None:
-            await self._finish(row, SendStatus.RETRY, retry_at=self.clock() + LEASE, reason="no")
+            await self._finish(
+                row, SendStatus.RETRY, retry_at=self.clock() + self.lease, reason="no"
+            )
             return False
         try:
             result = await transport.send(message)

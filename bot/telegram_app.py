@@ -10,6 +10,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
@@ -67,7 +68,10 @@ class TelegramApp:
         # Each process leases outbox rows under its own name, so a lease means one owner.
         worker = worker or f"telegram-{uuid.uuid4().hex[:12]}"
         self.transport = TelegramTransport(bot)
-        self.sender = Sender(engine.store, {"telegram": self.transport}, worker=worker)
+        self.sender = Sender(
+            engine.store, {"telegram": self.transport}, worker=worker,
+            lease=timedelta(seconds=engine.settings.workers.reply_lease_seconds),
+        )  # fmt: skip
         self.processor = TurnProcessor(
             engine, worker=worker_name("turns"), on_done=self.sender.notify
         )

@@ -117,6 +117,7 @@ class ZaloApp:
             engine.store,
             {CHANNEL: self.transport},
             worker=worker or f"zalo-{uuid.uuid4().hex[:12]}",
+            lease=timedelta(seconds=engine.settings.workers.reply_lease_seconds),
         )
         self.processor = TurnProcessor(
             engine, worker=worker_name("turns"), on_done=self.sender.notify
