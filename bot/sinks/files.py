@@ -13,6 +13,7 @@ text, never a formula; characters XLSX forbids are dropped there, never in the C
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import hashlib
@@ -185,7 +186,14 @@ class BatchFiles:
     def abort(self) -> None:
         """Drop the temporary files (the published ones of an earlier try stay as they were)."""
         if not self._handle.closed:
-            self._handle.close()
+            # Closing flushes what is buffered, which fails again on a full disk; the file is
+            # closed all the same, and the error to report is the one that brought us here.
+            with contextlib.suppress(OSError):
+                self._handle.close()
+        # End the write-only sheet's row writer now (it holds a temporary file), not when the
+        # garbage collector finds it; an already saved or broken sheet has nothing to end.
+        with contextlib.suppress(Exception):
+            self._sheet.close()
         for tmp in self._tmp.values():
             tmp.unlink(missing_ok=True)
 
