@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot import metrics
 from bot.admin_jobs import AdminJobs
 from bot.config import Settings
 from bot.delivery import open_delivery, run_forever
 from bot.engine import Engine, utc_now
+from bot.processor import worker_name
 from bot.roles import ALL_ROLES, Role
 from bot.scheduler import remind_forever
 from bot.sinks import ExportError
@@ -29,19 +30,9 @@ EXPORT_PAUSE_SECONDS = 60.0
 
 
 async def verify_forever(engine: Engine, stop: asyncio.Event, *, poll: float) -> None:
-    worker = VerificationWorker(
-        engine.store,
-        make_verifier(engine.settings, engine.reference, utc_now().date()),
-        worker=f"verify-{id(engine)}",
-    )
-    while not stop.is_set():
-        try:
-            await worker.run_once()
-        except Exception as exc:  # the database is away: try again at the next poll
-            log.exception("verification pass failed")
-            metrics.failed("verify", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=poll)
+    verifier = make_verifier(engine.settings, engine.reference, utc_now().date())
+    worker = VerificationWorker(engine.store, verifier, worker=worker_name("verify"))
+    await _pass_forever("verify", worker.run_once, stop, poll=poll)
 
 
 async def deliver_forever(
@@ -64,13 +55,21 @@ async def deliver_forever(
 async def admin_jobs_forever(
     engine: Engine, sources: Mapping[str, FileSource], stop: asyncio.Event, *, poll: float
 ) -> None:
-    jobs = AdminJobs(engine, sources, worker=f"jobs-{id(engine)}")
+    jobs = AdminJobs(engine, sources, worker=worker_name("jobs"))
+    await _pass_forever("admin-jobs", jobs.run_once, stop, poll=poll)
+
+
+async def _pass_forever(
+    component: str, run_once: Callable[[], Awaitable[object]], stop: asyncio.Event, *, poll: float
+) -> None:
+    """A pass every ``poll`` seconds until ``stop``; a failed pass (the database is away) is
+    logged and counted, and the next one tries again."""
     while not stop.is_set():
         try:
-            await jobs.run_once()
-        except Exception as exc:  # the database is away: try again at the next poll
-            log.exception("admin jobs pass failed")
-            metrics.failed("admin-jobs", exc)
+            await run_once()
+        except Exception as exc:
+            log.exception("%s pass failed", component)
+            metrics.failed(component, exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll)
 
