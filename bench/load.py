@@ -250,6 +250,16 @@ def metric(text_: str, name: str, **labels: str) -> float:
     return total
 
 
+def sends_by_status(text_: str) -> dict[str, int]:
+    """The sender's replies by outcome (sent, retry, blocked, failed) from its /metrics."""
+    found: dict[str, int] = {}
+    for line in text_.splitlines():
+        if line.startswith("hoso_sends_total{") and 'kind="reply"' in line:
+            status = line.split('status="', 1)[1].split('"', 1)[0]
+            found[status] = found.get(status, 0) + int(float(line.rpartition(" ")[2]))
+    return found
+
+
 @dataclass
 class Depths:
     """The queues over time, from the sender's /metrics (read from the database at scrape)."""
@@ -441,12 +451,19 @@ async def drive(
             k: round(v * 1000 / count, 2) if count else None for k, v in cpu.items()
         },
         "turns_per_worker": per_turns,
+        "sends": sends_by_status(scraped[-1]),
         "turns_run": sum(per_turns),
         "send_message_calls": api.method_counts["sendMessage"],
         "late_replies": api.method_counts["sendMessage"] - sent_at_end,
         "bot_api_calls": dict(api.method_counts),
         "errors": sum(errors.values()),
         "error_types": dict(errors),
+        # Message keys only (what the user was shown), for the users who did not finish.
+        "unfinished_detail": [
+            {"user": r.index, "kind": r.kind, "keys": [list(k) for k in r.keys]}
+            for r in results
+            if not r.finished
+        ][:5],
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in load_after],
     }

@@ -49,6 +49,8 @@ def test_quick_load_run_finishes_every_conversation_once(admin_url: str, tmp_pat
     assert level["lost"] == level["run_twice"] == level["sent_twice"] == 0
     assert level["send_message_calls"] == level["replies_done"] == level["replies_queued"]
     assert level["late_replies"] == 0
+    assert level["sends"] == {"sent": level["send_message_calls"]}  # no retry, none blocked
+    assert level["unfinished_detail"] == []
     assert len(level["turns_per_worker"]) == 2
     assert level["exit_codes"] == [0, 0, 0, 0]  # ingress, two turn workers, sender
     assert level["exceptions"] == {}
