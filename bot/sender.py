@@ -93,15 +93,18 @@ class Sender:
         except Exception as exc:  # a transport bug must not stop every later reply
             log.exception("reply send raised outbox=%d", row.id)
             result = SendResult(SendStatus.RETRY, reason=type(exc).__name__)
-        retry_at = self.clock() + timedelta(seconds=self._backoff(row, result.retry_after))
+        retry_at = self.clock() + timedelta(seconds=self._backoff(row, result))
         metrics.SENDS.labels(message.channel, "reply", result.status.value).inc()
         await self._finish(row, result.status, retry_at=retry_at, reason=result.reason, chat=chat)
         return result.status != SendStatus.RETRY
 
-    def _backoff(self, row: OutboxRecord, retry_after: float) -> float:
-        if retry_after > 0:
-            return retry_after
-        return min(BACKOFF_CAP, 2.0 ** min(row.attempts, 10))
+    def _backoff(self, row: OutboxRecord, result: SendResult) -> float:
+        """A 429's ``retry_after`` is Telegram's instruction: exactly that. Any other hint (2 s
+        after a network or server error) is a floor under the doubling: taken flat, an outage
+        of ~45 s used up all MAX_ATTEMPTS and every reply in flight was dropped as dead."""
+        if result.reason == "429" and result.retry_after > 0:
+            return result.retry_after
+        return max(result.retry_after, min(BACKOFF_CAP, 2.0 ** min(row.attempts, 10)))
 
     async def _finish(
         self,
