@@ -30,6 +30,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.topics import REPLY_TOPIC
 from storage.db import make_engine
 from storage.models import Change, ChangeSet, Delivery, InboxItem, OutboxItem
 from storage.uow import Store
@@ -156,6 +157,11 @@ async def test_killed_workers_lose_nothing_and_repeat_nothing(
                 f"{text.count('turn retried')} turns retried"
             )
 
+        # Every reply went out (none dead); a sender killed between Telegram's answer and its
+        # own commit sends that reply again (at least once: Telegram has no idempotency key).
+        again = await _replies_all_sent(store, api, people)
+        print(f"replies sent twice after a sender was killed mid-send: {again}")
+
         # Every record a person saw as sent is stored exactly once, with their answers.
         await _records_stored_once(store, people, chats)
 
@@ -258,6 +264,30 @@ async def _records_stored_once(store: Store, people: list[Person], chats: dict[i
         assert phones.get(owner) == person.phone, "the corrected number is what was stored"
         answered = sum(1 for (p, _) in fields if p == owner)
         assert answered == 20, f"{answered} answers stored for one person"
+
+
+async def _replies_all_sent(store: Store, api: FleetAPI, people: list[Person]) -> int:
+    """Every reply row is done and its text reached its chat; how many were sent twice."""
+    async with store.unit_of_work() as uow:
+        rows = list(
+            await uow.session.execute(
+                select(OutboxItem.payload, OutboxItem.status).where(
+                    OutboxItem.topic == REPLY_TOPIC
+                )
+            )
+        )
+    assert {status for _, status in rows} == {"done"}
+    queued: dict[int, Counter[str]] = {}
+    for payload, _ in rows:
+        queued.setdefault(int(payload["external_id"]), Counter())[str(payload["text"])] += 1
+    again = 0
+    for person in people:
+        shown = Counter(
+            str(c.params["text"]) for c in api.messages_to(person.chat) if not is_reminder(c)
+        )
+        assert not queued[person.chat] - shown, "a reply never reached the chat"
+        again += sum((shown - queued[person.chat]).values())
+    return again
 
 
 def _unknown_chats(school: remind_support.School, rows: list[Any]) -> set[int]:
