@@ -292,7 +292,12 @@ class PacedSender:
             until = self.wall() + result.retry_after
             self.holds[channel] = max(self.holds.get(channel, 0.0), until)
             self.paused[channel] = max(self.paused.get(channel, 0.0), until)
-        wait = result.retry_after or min(BACKOFF_CAP, 5.0 * 2.0**item.attempts)
+        # A 429's retry_after is Telegram's instruction; the 2 s a transport suggests after a
+        # network or server error is only a floor under the doubling (taken flat, an outage of
+        # ~12 s used up MAX_ATTEMPTS and the reminders were given up as failed).
+        backoff = min(BACKOFF_CAP, 5.0 * 2.0**item.attempts)
+        ordered = result.reason == "429" and result.retry_after > 0
+        wait = result.retry_after if ordered else max(result.retry_after, backoff)
         retry_at = self.clock() + timedelta(seconds=wait)
         return Outcome(delivery_id, RETRY, result.reason[:64], retry_at=retry_at)
 

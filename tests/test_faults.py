@@ -341,3 +341,28 @@ async def test_a_full_export_disk_pauses_loses_nothing_and_resumes_once(
 
 async def _all_exported(store: Store, ids: list[int]) -> bool:
     return await statuses(store, ids) == {"exported": len(ids)}
+
+
+# -- reminders while the Bot API fails -----------------------------------------------------------
+async def test_reminders_outlast_a_bot_api_that_fails_for_a_while(store: Store) -> None:
+    """Telegram answering 502 for half a minute of the scheduler's clock: each reminder is
+    retried, backing off, and sent once it answers again, not given up after a few seconds."""
+    from datetime import timedelta
+
+    from tests.remind_support import FIRST, harness, seed
+
+    school = await seed(store)
+    async with harness(store, now=FIRST) as h:
+        h.api.fail_next("sendMessage", 502, times=10_000)
+        for _ in range(10):  # 30 s of a Bot API that answers nothing but errors
+            await h.scheduler().tick(asyncio.Event())
+            h.clock.now += timedelta(seconds=3)
+        assert h.reached() == {}
+        h.api._faults.clear()  # it answers again
+        for _ in range(12):
+            h.clock.now += timedelta(minutes=1)
+            await h.scheduler().tick(asyncio.Event())
+            if len(h.reached()) == len(school.chats()):
+                break
+        assert h.reached() == dict.fromkeys(school.chats(), 1)
+        assert {s for _, s in await h.deliveries()} == {"sent"}
