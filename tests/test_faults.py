@@ -6,7 +6,9 @@
   is back every reply goes out, in order per chat, none twice (``HOSO_FAULT_OUTAGE_SECONDS``,
   10 by default; the issue's full minute is ``HOSO_FAULT_OUTAGE_SECONDS=60``);
 - the export folder's disk full (a 64 KiB tmpfs): a clear error, nothing lost, and after space
-  is freed the batch is written and delivered once.
+  is freed the batch is written and delivered once;
+- the Bot API answering 502 for half a minute of the scheduler's clock: every reminder is still
+  sent, once.
 
 ``pytest -m faults`` selects them. The first needs root, pg_ctlcluster and HOSO_TEST_POSTGRES_URL
 naming the local cluster; the last needs root (mount); each skips saying why.
