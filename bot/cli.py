@@ -6,18 +6,18 @@ import asyncio
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
 from bot.audit import AuditError, AuditJob, print_summary, run_audit
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import ConfigOption, cli_settings, fail
+from bot.config import Settings
 from bot.export_cli import export_app
 from bot.import_cli import import_command
 from bot.invite import InviteError, InviteJob, run_invite
-from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
 from bot.remind_cli import remind_command, scheduler_command
 from bot.report_cli import report_command
@@ -65,27 +65,12 @@ OpsPortOption = Annotated[
         "--ops-port", help="Cổng cho /healthz và /metrics (ghi đè workers.ops_port; 0 = tắt)."
     ),
 ]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="Tệp cấu hình TOML (mặc định: $HOSO_CONFIG, nếu không thì SQLite)."
-    ),
-]
-
-
-def _settings(config: Path | None) -> Settings:
-    configure_logging()
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        typer.echo(f"Lỗi: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
-    settings = _settings(config)
+    settings = cli_settings(config)
     asyncio.run(upgrade_database(settings))
     typer.echo("Đã cập nhật cơ sở dữ liệu.")
 
@@ -101,7 +86,7 @@ def demo(
     if as_ not in ("teacher", "parent"):
         typer.echo("Lỗi: --as phải là teacher hoặc parent.", err=True)
         raise typer.Exit(2)
-    settings = _settings(config)
+    settings = cli_settings(config)
     asyncio.run(run_demo(settings, as_parent=as_ == "parent", interactive=sys.stdin.isatty()))
 
 
@@ -121,7 +106,7 @@ def chat(
     if len(chosen) != 1:
         typer.echo("Lỗi: cần đúng một trong --person, --phone, --code.", err=True)
         raise typer.Exit(2)
-    settings = _settings(config)
+    settings = cli_settings(config)
     interactive = sys.stdin.isatty()
     if person is not None:
         runner = chat_by_person(settings, person, interactive=interactive)
@@ -159,16 +144,16 @@ def audit(
     --db là thứ tự của hồ sơ theo mã nội bộ (id).
     """
     if (file is None) == (not db):
-        _fail("cần đúng một trong: tệp danh sách, hoặc --db.")
+        fail("cần đúng một trong: tệp danh sách, hoặc --db.")
     if kind is not None and kind not in KINDS:
-        _fail("--kind phải là staff hoặc student.")
-    settings = _settings(config)
+        fail("--kind phải là staff hoặc student.")
+    settings = cli_settings(config)
     day = _reference_day(today, settings)
     job = AuditJob(file=file, out=out, kind=kind, police=police, today=day)
     try:
         summary = run_audit(job, settings, load_reference(settings.catalogue))
     except (RosterError, AuditError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     print_summary(summary, Console(), report=out, police=police)
 
 
@@ -193,12 +178,12 @@ def invite(
     trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR. Chạy lại sẽ tạo mã MỚI
     cho từng người; mã cũ vẫn dùng được đến khi được dùng hoặc hết hạn.
     """
-    settings = _settings(config)
+    settings = cli_settings(config)
     job = InviteJob(unit=unit, out=out, class_name=class_name, only_missing=only_missing)
     try:
         summary = run_invite(job, settings)
     except InviteError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for group, count in summary.groups.items():
         typer.echo(f"{group}: {count}")
     typer.echo(f"Đã tạo {summary.total} mã mời, ghi vào {summary.out}.")
@@ -214,16 +199,16 @@ def run_telegram(
     config: ConfigOption = None,
 ) -> None:
     """Chạy bot Telegram (cần telegram.token; telegram.api_server: thử với máy chủ cục bộ)."""
-    settings = _with_ops_port(_settings(config), ops_port)
+    settings = _with_ops_port(cli_settings(config), ops_port)
     roles = _roles(role)
     if settings.telegram.token is None:
-        _fail("chưa có [telegram] token (hoặc biến môi trường HOSO_TELEGRAM__TOKEN).")
+        fail("chưa có [telegram] token (hoặc biến môi trường HOSO_TELEGRAM__TOKEN).")
     try:
         asyncio.run(serve_telegram(settings, webhook=webhook, roles=roles))
     except KeyboardInterrupt:
         typer.echo("Đã dừng.")
     except ValueError as exc:
-        _fail(f"thiếu cấu hình {exc} cho chế độ webhook.")
+        fail(f"thiếu cấu hình {exc} cho chế độ webhook.")
 
 
 @run_app.command("zalo")
@@ -231,11 +216,11 @@ def run_zalo(
     role: RoleOption = None, ops_port: OpsPortOption = None, config: ConfigOption = None
 ) -> None:
     """Chạy bot Zalo OA qua webhook (cần zalo.app_id, oa_id, secret_key, app_secret)."""
-    settings = _with_ops_port(_settings(config), ops_port)
+    settings = _with_ops_port(cli_settings(config), ops_port)
     roles = _roles(role)
     missing = settings.zalo.missing()
     if missing:
-        _fail(f"thiếu cấu hình {', '.join(missing)} (hoặc biến môi trường HOSO_ZALO__...).")
+        fail(f"thiếu cấu hình {', '.join(missing)} (hoặc biến môi trường HOSO_ZALO__...).")
     from bot.zalo_app import serve_zalo
 
     try:
@@ -256,21 +241,21 @@ def grant_admin_command(
 ) -> None:
     """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc) cho một tài khoản."""
     if role not in ("school_admin", "area_admin", "department_admin"):
-        _fail("--role phải là school_admin, area_admin hoặc department_admin.")
-    settings = _settings(config)
+        fail("--role phải là school_admin, area_admin hoặc department_admin.")
+    settings = cli_settings(config)
     try:
         asyncio.run(
             grant_admin(settings, channel=channel, external_id=external_id, unit=unit, role=role)
         )
     except LookupError:
-        _fail(f"không có đơn vị mã {unit}.")
+        fail(f"không có đơn vị mã {unit}.")
     typer.echo(f"Đã giao quyền {role} đơn vị {unit}.")
 
 
 @app.command()
 def purge(config: ConfigOption = None) -> None:
     """Xóa mã mời đã hết hạn và dữ liệu kỹ thuật cũ theo thời hạn lưu trữ trong cấu hình."""
-    settings = _settings(config)
+    settings = cli_settings(config)
     done = asyncio.run(run_purge(settings))
     typer.echo(
         f"Đã xóa {done.invitations} mã mời hết hạn, {done.inbox} bản ghi kỹ thuật cũ "
@@ -283,7 +268,7 @@ def _roles(values: list[str] | None) -> frozenset[Role]:
         return parse_roles(values or [])
     except ValueError as exc:
         known = ", ".join(role.value for role in Role)
-        _fail(f"không có vai trò '{exc}'. Các vai trò: {known}, all.")
+        fail(f"không có vai trò '{exc}'. Các vai trò: {known}, all.")
 
 
 def _with_ops_port(settings: Settings, port: int | None) -> Settings:
@@ -293,11 +278,6 @@ def _with_ops_port(settings: Settings, port: int | None) -> Settings:
     return settings.model_copy(update={"workers": workers})
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"Lỗi: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def _reference_day(text: str | None, settings: Settings) -> date:
     """The day ages are counted on: today in the review's time zone unless given."""
     if text is None:
@@ -305,4 +285,4 @@ def _reference_day(text: str | None, settings: Settings) -> date:
     try:
         return datetime.strptime(text, "%d/%m/%Y").date()
     except ValueError:
-        _fail("--today phải theo dạng ngày/tháng/năm, ví dụ: 01/09/2026.")
+        fail("--today phải theo dạng ngày/tháng/năm, ví dụ: 01/09/2026.")

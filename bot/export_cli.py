@@ -10,17 +10,17 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import ConfigOption, cli_settings, fail
+from bot.config import Settings
 from bot.delivery import APPROVED_TOPIC, Tally, open_delivery, run_forever
 from bot.engine import utc_now
-from bot.logs import configure as configure_logging
 from bot.sinks import ExportError
 from storage.db import make_engine
 from storage.repos.exports import DeadLetter
@@ -29,24 +29,14 @@ from storage.uow import Store
 export_app = typer.Typer(
     help="Xuất các thay đổi đã duyệt sang cơ sở dữ liệu ngành.", no_args_is_help=True
 )
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Tệp cấu hình TOML.")]
 STATUS_LABELS = {"pending": "Đang chờ", "done": "Đã xuất", "dead": "Không gửi được"}
 
 
 def _settings(config: Path | None) -> Settings:
-    configure_logging()
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+    settings = cli_settings(config)
     if settings.export.sink == "http" and not settings.export.url:
-        _fail("sink = http cần [export] url (hoặc biến môi trường HOSO_EXPORT__URL).")
+        fail("sink = http cần [export] url (hoặc biến môi trường HOSO_EXPORT__URL).")
     return settings
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"Lỗi: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @asynccontextmanager
@@ -74,7 +64,7 @@ def run(
     try:
         tally, counts = asyncio.run(_run(settings, once=once, console=console))
     except ExportError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_tally(console, tally, counts)
 
 
@@ -161,7 +151,7 @@ def replay(
 ) -> None:
     """Đưa thay đổi không gửi được trở lại hàng đợi, với số lần thử tính lại từ đầu."""
     if (item is None) == (not all_):
-        _fail("cần đúng một trong: MÃ, hoặc --all.")
+        fail("cần đúng một trong: MÃ, hoặc --all.")
     settings = _settings(config)
 
     async def requeue() -> int:
@@ -173,5 +163,5 @@ def replay(
 
     count = asyncio.run(requeue())
     if item is not None and count == 0:
-        _fail(f"không có thay đổi hỏng mã {item}.")
+        fail(f"không có thay đổi hỏng mã {item}.")
     typer.echo(f"Đã đưa {count} thay đổi trở lại hàng đợi xuất.")

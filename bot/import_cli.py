@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bot.config import ConfigError, load_settings
+from bot.cli_common import ConfigOption, cli_settings, fail
 from bot.import_rows import LABELS, RejectCode
 from bot.importer import (
     ImportFailed,
@@ -32,7 +32,6 @@ from bot.importer import (
     Progress,
     run_import,
 )
-from bot.logs import configure as configure_logging
 from bot.reference import KINDS, load_reference
 from bot.roster import RosterError
 
@@ -61,12 +60,7 @@ def import_command(
         ),
     ] = False,
     column: Annotated[list[str] | None, typer.Option("--column", help=COLUMN_HELP)] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", help="Tệp cấu hình TOML (mặc định: $HOSO_CONFIG, nếu không thì SQLite)."
-        ),
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Nhập danh sách cán bộ hoặc học sinh (CSV/XLSX) vào cơ sở dữ liệu.
 
@@ -75,12 +69,8 @@ def import_command(
     câu trả lời cho thông tin vừa đổi ở nguồn được đánh dấu xung đột để nhà trường duyệt.
     """
     if kind not in KINDS:
-        _fail("--kind phải là staff hoặc student.")
-    configure_logging()
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+        fail("--kind phải là staff hoặc student.")
+    settings = cli_settings(config)
     columns = {**settings.import_.columns, **_columns(column or [])}
     job = ImportJob(
         file=file,
@@ -98,7 +88,7 @@ def import_command(
                 job, settings, load_reference(settings.catalogue), at=at, progress=progress
             )
     except (RosterError, ImportFailed) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     print_summary(summary, Console(), report=report)
 
 
@@ -107,7 +97,7 @@ def _columns(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         header, sep, key = pair.rpartition("=")
         if not sep or not header.strip() or not key.strip():
-            _fail(f"--column phải có dạng “Tên cột=khóa”, không phải “{pair}”.")
+            fail(f"--column phải có dạng “Tên cột=khóa”, không phải “{pair}”.")
         mapping[header.strip()] = key.strip()
     return mapping
 
@@ -167,8 +157,3 @@ def print_summary(summary: ImportSummary, console: Console, *, report: Path | No
         console.print(f"Đã ghi {summary.rejected} dòng bị từ chối kèm lý do vào {report}.")
     elif summary.rejected:
         console.print("Thêm --report TỆP.csv để xem từng dòng bị từ chối và lý do.")
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"Lỗi: {message}", err=True)
-    raise typer.Exit(2)

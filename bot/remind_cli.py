@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import ConfigOption, cli_settings
+from bot.config import Settings
 from bot.engine import Engine, utc_now
-from bot.logs import configure as configure_logging
 from bot.remind_admin import RemindScope, ScopeError, count_due, queue_adhoc, resolve_scope
 from bot.remind_send import SCHEDULER_LEASE, LeaseLost
 from bot.reminders import Pass
@@ -25,12 +24,6 @@ from bot.scheduler import Scheduler
 from flows import remind
 from flows.channel import Transport
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="Tệp cấu hình TOML (mặc định: $HOSO_CONFIG, nếu không thì SQLite)."
-    ),
-]
 OpsPortOption = Annotated[
     int | None,
     typer.Option("--ops-port", help="Cổng cho /healthz và /metrics (0 = tắt)."),
@@ -47,15 +40,6 @@ STATUS_NAMES = {
 }
 
 
-def _settings(config: Path | None) -> Settings:
-    configure_logging()
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        typer.echo(f"Lỗi: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
 def remind_command(
     unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị (trường, cụm, Sở).")],
     class_name: Annotated[
@@ -68,7 +52,7 @@ def remind_command(
     config: ConfigOption = None,
 ) -> None:
     """Nhắc ngay những người có hồ sơ chưa hoàn tất trong một đơn vị (xem trước mẫu, số người)."""
-    settings = _settings(config)
+    settings = cli_settings(config)
     try:
         scope, accounts, records = asyncio.run(_preview(settings, unit, class_name))
     except ScopeError as exc:
@@ -167,7 +151,7 @@ async def _run_one(engine: Engine, scheduler: Scheduler, campaign_id: int) -> Pa
 def scheduler_command(ops_port: OpsPortOption = None, config: ConfigOption = None) -> None:
     """Chạy bộ nhắc hạn (gửi nhắc nhở và tổng hợp cho trưởng đơn vị) thành một tiến trình riêng,
     qua mọi kênh đã cấu hình (Telegram, Zalo)."""
-    settings = _settings(config)
+    settings = cli_settings(config)
     if port := ops_port:
         workers = settings.workers.model_copy(update={"ops_port": port})
         settings = settings.model_copy(update={"workers": workers})

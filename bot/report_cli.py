@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure as configure_logging
+from bot.cli_common import cli_settings, fail
 from bot.report import ReportError, file_stem, parse_day, print_report, run_report
 
 
@@ -43,33 +42,20 @@ def report_command(
     Tệp Excel có bốn trang (Tổng hợp, Thiếu nhiều nhất, danh sách gửi công an, Trùng số định
     danh) và có họ tên, ngày sinh: chỉ dành cho nhà trường. Màn hình chỉ in số liệu.
     """
-    settings = _settings(config)
+    settings = cli_settings(config)
     try:
         when = parse_day(day, settings.review.timezone)
     except ReportError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     stem = file_stem(unit, when)
     xlsx = out or Path(f"{stem}.xlsx")
     png = chart or Path(f"{stem}.png")
     if xlsx.suffix.lower() != ".xlsx":
-        _fail(f"tệp báo cáo {xlsx.name} phải có đuôi .xlsx.")
+        fail(f"tệp báo cáo {xlsx.name} phải có đuôi .xlsx.")
     if png.suffix.lower() != ".png":
-        _fail(f"tệp biểu đồ {png.name} phải có đuôi .png.")
+        fail(f"tệp biểu đồ {png.name} phải có đuôi .png.")
     try:
         summary = asyncio.run(run_report(settings, unit, when, xlsx=xlsx, png=png))
     except ReportError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     print_report(summary, Console(), xlsx=xlsx, png=png)
-
-
-def _settings(config: Path | None) -> Settings:
-    configure_logging()
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"Lỗi: {message}", err=True)
-    raise typer.Exit(2)

@@ -11,15 +11,15 @@ import asyncio
 import csv
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import ConfigOption, cli_settings, fail
+from bot.config import Settings
 from bot.engine import utc_now
-from bot.logs import configure as configure_logging
 from bot.review import ReviewDesk
 from bot.runtime import open_engine
 from bot.verification import VerificationWorker, make_verifier
@@ -29,26 +29,12 @@ from storage.scope import OutOfScopeError
 
 review_app = typer.Typer(help="Duyệt các thay đổi hồ sơ đã gửi.", no_args_is_help=True)
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Tệp cấu hình TOML.")]
 UnitOption = Annotated[
     str | None, typer.Option("--unit", help="Chỉ các hồ sơ thuộc đơn vị này (và trực thuộc).")
 ]
 T = TypeVar("T")
 OUTCOMES = {"match": "khớp", "mismatch": "không khớp"}
 HOW = {"confirmed": "xác nhận", "corrected": "sửa", "filled": "bổ sung", "skipped": "bỏ qua"}
-
-
-def _settings(config: Path | None) -> Settings:
-    configure_logging()
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"Lỗi: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _with_desk(
@@ -61,7 +47,7 @@ def _with_desk(
                 async with engine.store.unit_of_work() as uow:
                     unit_ids = await uow.review.units_below(unit)
                 if not unit_ids:
-                    _fail(f"không có đơn vị mã {unit}.")
+                    fail(f"không có đơn vị mã {unit}.")
             desk = ReviewDesk(
                 engine.store, settings, engine.reference, actor="cli", unit_ids=unit_ids
             )
@@ -70,13 +56,13 @@ def _with_desk(
     try:
         return asyncio.run(run())
     except OutOfScopeError:
-        _fail("không tìm thấy bộ thay đổi này trong phạm vi được duyệt.")
+        fail("không tìm thấy bộ thay đổi này trong phạm vi được duyệt.")
 
 
 @review_app.command("verify")
 def verify(config: ConfigOption = None) -> None:
     """Kiểm tra (xác minh) các bộ thay đổi vừa gửi, để chúng vào hàng chờ duyệt."""
-    settings = _settings(config)
+    settings = cli_settings(config)
 
     async def run() -> int:
         async with open_engine(settings) as engine:
@@ -93,7 +79,7 @@ def verify(config: ConfigOption = None) -> None:
 @review_app.command("list")
 def list_pending(unit: UnitOption = None, config: ConfigOption = None) -> None:
     """Liệt kê các bộ thay đổi đang chờ duyệt."""
-    settings = _settings(config)
+    settings = cli_settings(config)
 
     async def work(desk: ReviewDesk) -> list[ReviewItem]:
         found: list[ReviewItem] = []
@@ -128,7 +114,7 @@ def show(
 
     Giá trị (số định danh, điện thoại, ngày sinh...) không in ra màn hình: dùng --out để ghi ra
     tệp cho người duyệt, hoặc duyệt trong bot."""
-    settings = _settings(config)
+    settings = cli_settings(config)
 
     async def work(desk: ReviewDesk) -> tuple[ReviewItem, Catalogue]:
         item = await desk.item(change_set_id)
@@ -169,8 +155,8 @@ def approve(
 ) -> None:
     """Duyệt bộ thay đổi (đưa vào hàng đợi gửi về cơ sở dữ liệu ngành)."""
     if not ids and not clean:
-        _fail("hãy ghi mã bộ thay đổi, hoặc dùng --clean.")
-    settings = _settings(config)
+        fail("hãy ghi mã bộ thay đổi, hoặc dùng --clean.")
+    settings = cli_settings(config)
 
     async def work(desk: ReviewDesk) -> tuple[int, int]:
         decisions = [await desk.approve(i) for i in ids or []]
@@ -192,14 +178,14 @@ def return_fields(
     config: ConfigOption = None,
 ) -> None:
     """Trả lại một số mục để người dùng sửa, kèm lý do; họ được báo qua bot."""
-    settings = _settings(config)
+    settings = cli_settings(config)
     reasons = {key: reason for key in field}
     try:
         decision = _with_desk(settings, unit, lambda desk: desk.decide(change_set_id, reasons))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if decision.status is None:
-        _fail(f"bộ thay đổi {change_set_id} không ở trạng thái chờ duyệt.")
+        fail(f"bộ thay đổi {change_set_id} không ở trạng thái chờ duyệt.")
     typer.echo(
         f"Đã trả lại {len(reasons)} mục của bộ thay đổi {change_set_id}; "
         f"đã báo {decision.notified} tài khoản."
