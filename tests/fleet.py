@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from aiohttp import web
 
 from bot.seed import record_phones
 from storage.uow import Store
+from tests.net import free_port
 from tests.telegram_api import Call, FakeBotAPI
 from tests.telegram_api_updates import JSON
 
@@ -43,12 +43,6 @@ FIRST_CHAT = 910_000_001
 PHONE_LABEL = "Số điện thoại di động"
 REMINDER_MARK = "Bấm «Cập nhật ngay» để tiếp tục"
 AT = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def base_env(database_url: str, api: FakeBotAPI, hook_port: int, **extra: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.ops import start_ops
 from bot.roles import Role, parse_roles
 from storage.db import make_engine
 from storage.uow import Store
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMD = ROOT / "deploy" / "systemd"
@@ -337,12 +337,6 @@ def health_command() -> list[str]:
     command: list[str] = json.loads(health[health.index("CMD") + 3 :].strip())
     assert command[0] == "python"
     return [sys.executable, *command[1:]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def health_exit_code(port: int) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from bot.roles import ALL_ROLES, Role, parse_roles
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.uow import Store
+from tests.net import free_port, wait_listening
 from tests.telegram_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,28 +87,6 @@ async def test_health_is_503_and_metrics_say_so_when_the_database_is_away() -> N
         await store.close()
     assert body == {"status": "database unreachable", "roles": ["turns"], "worker": "w"}
     assert "hoso_database_up 0.0" in metrics
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_listening(
-    port: int, process: asyncio.subprocess.Process, *, within: float = 90.0
-) -> None:
-    for _ in range(int(within / 0.05)):
-        if process.returncode is not None:
-            assert process.stderr is not None
-            raise AssertionError((await process.stderr.read()).decode()[-3000:])
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
 
 
 async def start(roles: str, env: dict[str, str], *extra: str) -> asyncio.subprocess.Process:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +18,10 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import ZaloToken
 from storage.uow import Store
+from tests.net import free_port
 from tests.zalo_api import APP_ID, APP_SECRET, OA_ID, OA_SECRET, FakeZalo
 
 USER = "8410004242"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def zalo_env(url: str, zalo: FakeZalo) -> dict[str, str]:
