@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from bot.audit import AuditError, AuditJob, print_summary, run_audit
-from bot.cli_common import ConfigOption, cli_settings, fail
+from bot.cli_common import ConfigOption, OpsPortOption, cli_settings, fail, with_ops_port
 from bot.config import Settings
 from bot.export_cli import export_app
 from bot.import_cli import import_command
@@ -57,12 +57,6 @@ RoleOption = Annotated[
         "--role",
         help="Vai trò của tiến trình: ingress, turns, sender, scheduler, outbox hoặc all "
         "(mặc định). Lặp lại hoặc phân cách bằng dấu phẩy. Xem DEPLOY.md.",
-    ),
-]
-OpsPortOption = Annotated[
-    int | None,
-    typer.Option(
-        "--ops-port", help="Cổng cho /healthz và /metrics (ghi đè workers.ops_port; 0 = tắt)."
     ),
 ]
 
@@ -199,7 +193,7 @@ def run_telegram(
     config: ConfigOption = None,
 ) -> None:
     """Chạy bot Telegram (cần telegram.token; telegram.api_server: thử với máy chủ cục bộ)."""
-    settings = _with_ops_port(cli_settings(config), ops_port)
+    settings = with_ops_port(cli_settings(config), ops_port)
     roles = _roles(role)
     if settings.telegram.token is None:
         fail("chưa có [telegram] token (hoặc biến môi trường HOSO_TELEGRAM__TOKEN).")
@@ -216,7 +210,7 @@ def run_zalo(
     role: RoleOption = None, ops_port: OpsPortOption = None, config: ConfigOption = None
 ) -> None:
     """Chạy bot Zalo OA qua webhook (cần zalo.app_id, oa_id, secret_key, app_secret)."""
-    settings = _with_ops_port(cli_settings(config), ops_port)
+    settings = with_ops_port(cli_settings(config), ops_port)
     roles = _roles(role)
     missing = settings.zalo.missing()
     if missing:
@@ -269,13 +263,6 @@ def _roles(values: list[str] | None) -> frozenset[Role]:
     except ValueError as exc:
         known = ", ".join(role.value for role in Role)
         fail(f"không có vai trò '{exc}'. Các vai trò: {known}, all.")
-
-
-def _with_ops_port(settings: Settings, port: int | None) -> Settings:
-    if port is None:
-        return settings
-    workers = settings.workers.model_copy(update={"ops_port": port})
-    return settings.model_copy(update={"workers": workers})
 
 
 def _reference_day(text: str | None, settings: Settings) -> date:

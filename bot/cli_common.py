@@ -18,6 +18,13 @@ ConfigOption = Annotated[
     ),
 ]
 
+OpsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--ops-port", help="Cổng cho /healthz và /metrics (ghi đè workers.ops_port; 0 = tắt)."
+    ),
+]
+
 
 def fail(message: str) -> NoReturn:
     typer.echo(f"Lỗi: {message}", err=True)
@@ -31,3 +38,11 @@ def cli_settings(config: Path | None) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         fail(str(exc))
+
+
+def with_ops_port(settings: Settings, port: int | None) -> Settings:
+    """``--ops-port`` over ``[workers] ops_port`` (None: as configured)."""
+    if port is None:
+        return settings
+    workers = settings.workers.model_copy(update={"ops_port": port})
+    return settings.model_copy(update={"workers": workers})

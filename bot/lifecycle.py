@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from bot.engine import Engine
 from bot.ops import start_ops
@@ -42,6 +43,17 @@ async def serve_until_stopped(
         for sig in installed:
             loop.remove_signal_handler(sig)
         log.info("stopped worker=%s", worker)
+
+
+async def finish(tasks: list[asyncio.Task[Any]], *, grace: float) -> None:
+    """Wait up to ``grace`` seconds for tasks told to stop (work in hand is finished, claimed
+    work not started is given back); cancel what is still running (its leases run out)."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _stopper(stop: asyncio.Event, sig: signal.Signals) -> Callable[[], None]:

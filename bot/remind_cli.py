@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import ConfigOption, cli_settings
+from bot.cli_common import ConfigOption, OpsPortOption, cli_settings, with_ops_port
 from bot.config import Settings
 from bot.engine import Engine, utc_now
 from bot.remind_admin import RemindScope, ScopeError, count_due, queue_adhoc, resolve_scope
@@ -24,10 +24,6 @@ from bot.scheduler import Scheduler
 from flows import remind
 from flows.channel import Transport
 
-OpsPortOption = Annotated[
-    int | None,
-    typer.Option("--ops-port", help="Cổng cho /healthz và /metrics (0 = tắt)."),
-]
 STATUS_NAMES = {
     "sent": "đã gửi",
     "unknown": "không rõ đã tới chưa (tiến trình dừng giữa chừng)",
@@ -151,10 +147,7 @@ async def _run_one(engine: Engine, scheduler: Scheduler, campaign_id: int) -> Pa
 def scheduler_command(ops_port: OpsPortOption = None, config: ConfigOption = None) -> None:
     """Chạy bộ nhắc hạn (gửi nhắc nhở và tổng hợp cho trưởng đơn vị) thành một tiến trình riêng,
     qua mọi kênh đã cấu hình (Telegram, Zalo)."""
-    settings = cli_settings(config)
-    if port := ops_port:
-        workers = settings.workers.model_copy(update={"ops_port": port})
-        settings = settings.model_copy(update={"workers": workers})
+    settings = with_ops_port(cli_settings(config), ops_port)
     if settings.telegram.token is None and settings.zalo.missing():
         typer.echo(
             "Lỗi: chưa cấu hình kênh nào để gửi nhắc nhở (HOSO_TELEGRAM__TOKEN, "

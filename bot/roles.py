@@ -23,6 +23,16 @@ class Role(StrEnum):
 
 
 ALL_ROLES = frozenset(Role)
+#: Work that is not a chat's own: a channel app without ``back_office`` leaves it out.
+BACK_OFFICE = frozenset({Role.SCHEDULER, Role.OUTBOX})
+
+
+def chosen_roles(roles: frozenset[Role] | None, *, back_office: bool) -> frozenset[Role]:
+    """A channel app's roles: as given, else everything (``back_office``, the embedded default)
+    or the chat itself (ingress, turns, sender)."""
+    if roles is not None:
+        return roles
+    return ALL_ROLES if back_office else ALL_ROLES - BACK_OFFICE
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:

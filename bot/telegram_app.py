@@ -23,9 +23,9 @@ from aiohttp import web
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
-from bot.lifecycle import serve_until_stopped
+from bot.lifecycle import finish, serve_until_stopped
 from bot.processor import TurnProcessor, worker_name
-from bot.roles import ALL_ROLES, Role
+from bot.roles import ALL_ROLES, Role, chosen_roles
 from bot.sender import Sender
 from bot.workers import start_back_office
 from handlers.telegram import (
@@ -63,7 +63,7 @@ class TelegramApp:
         self.bot = bot
         #: What this process does; ``back_office``: everything (the embedded default), else the
         #: chat itself (ingress, turns, sender).
-        self.roles = roles or (ALL_ROLES if back_office else ALL_ROLES - BACK_OFFICE)
+        self.roles = chosen_roles(roles, back_office=back_office)
         self.stop = asyncio.Event()
         # Each process leases outbox rows under its own name, so a lease means one owner.
         worker = worker or f"telegram-{uuid.uuid4().hex[:12]}"
@@ -195,14 +195,8 @@ class TelegramApp:
         self.stop.set()
         self.processor.wake.set()
         self.sender.notify()
-        pending = [*tasks, *self.cosmetic]
-        if not pending:
-            return
         grace = self.engine.settings.workers.shutdown_grace_seconds if grace is None else grace
-        _, late = await asyncio.wait(pending, timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await finish([*tasks, *self.cosmetic], grace=grace)
 
     def webhook_app(self, secret: str) -> web.Application:
         async def receive(request: web.Request) -> web.Response:
@@ -220,9 +214,6 @@ class TelegramApp:
         app = web.Application()
         app.router.add_post("/telegram/webhook", receive)
         return app
-
-
-BACK_OFFICE = frozenset({Role.SCHEDULER, Role.OUTBOX})
 
 
 async def run_telegram(

@@ -23,9 +23,9 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.engine import Engine, utc_now
-from bot.lifecycle import serve_until_stopped
+from bot.lifecycle import finish, serve_until_stopped
 from bot.processor import TurnProcessor, worker_name
-from bot.roles import ALL_ROLES, Role
+from bot.roles import ALL_ROLES, Role, chosen_roles
 from bot.sender import Sender
 from bot.workers import start_back_office
 from bot.zalo_contacts import DbContactBook, as_tap
@@ -98,8 +98,7 @@ class ZaloApp:
         self.settings = settings.zalo
         #: What this process does; ``back_office``: everything (the embedded default), else the
         #: chat itself (ingress, turns, sender).
-        back = frozenset({Role.SCHEDULER, Role.OUTBOX})
-        self.roles = roles or (ALL_ROLES if back_office else ALL_ROLES - back)
+        self.roles = chosen_roles(roles, back_office=back_office)
         self.clock = clock
         self.stop = asyncio.Event()
         seed = self.settings.refresh_token
@@ -201,13 +200,7 @@ class ZaloApp:
         self.stop.set()
         self.processor.wake.set()
         self.sender.notify()
-        if not tasks:
-            return
-        grace = self.engine.settings.workers.shutdown_grace_seconds
-        _, late = await asyncio.wait(tasks, timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await finish(tasks, grace=self.engine.settings.workers.shutdown_grace_seconds)
 
     def webhook_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
