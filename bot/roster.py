@@ -28,6 +28,7 @@ RawRows = Iterator[tuple[int, Sequence[object]]]
 
 _CHUNK = 1 << 16
 _SNIFF = 2048
+_HEAD_CHECKED = 1 << 20  # bytes of a CSV checked for UTF-8 when its reader checks the rest
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the pre-2007 .xls container
 _MARKUP = (b"<!doctype", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<body")
@@ -122,9 +123,17 @@ class Roster:
     """
 
     def __init__(
-        self, name: str, rows: RawRows, close: Callable[[], None], *, text: bool = False
+        self,
+        name: str,
+        rows: RawRows,
+        close: Callable[[], None],
+        *,
+        text: bool = False,
+        delimiter: str | None = None,
     ) -> None:
         self._name = name
+        #: A CSV file's separator (None for a workbook): what a column-wise reader needs.
+        self.delimiter = delimiter
         self._close = close
         self._rows = rows
         #: Every cell is ``str`` (a CSV file): ``cell_text`` of one is ``strip() or None``.
@@ -196,8 +205,11 @@ def _non_blank_text(rows: Iterable[Sequence[str]]) -> RawRows:
             yield number, cells
 
 
-def open_roster(path: Path) -> Roster:
-    """Open a roster by what the file really is (not by its extension) and read its header."""
+def open_roster(path: Path, *, check_encoding: bool = True) -> Roster:
+    """Open a roster by what the file really is (not by its extension) and read its header.
+
+    ``check_encoding=False`` checks only the start of a CSV file (its header) is UTF-8: for a
+    reader that checks the rest itself."""
     head = _head(path)
     if head.startswith(_ZIP):
         return _open_xlsx(path)
@@ -213,7 +225,7 @@ def open_roster(path: Path) -> Roster:
         )
     if path.suffix.lower() in _EXCEL_SUFFIXES:
         raise RosterError(f"Tệp {path.name} không phải tệp Excel hợp lệ. {SAVE_AS_CSV}")
-    return _open_csv(path, head)
+    return _open_csv(path, head, check_encoding)
 
 
 def _head(path: Path) -> bytes:
@@ -229,14 +241,15 @@ def _head(path: Path) -> bytes:
     return head
 
 
-def _check_utf8(path: Path, head: bytes) -> None:
-    """Refuse a file that is not UTF-8 before any row is used, naming the first bad line."""
+def _check_utf8(path: Path, head: bytes, limit: int | None = None) -> None:
+    """Refuse a file that is not UTF-8 before any row is used, naming the first bad line
+    (within the first ``limit`` bytes, when given)."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise RosterError(f"Tệp {path.name} đang ở mã UTF-16. {_save_utf8()}")
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
     with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
+        while (limit is None or handle.tell() < limit) and (chunk := handle.read(_CHUNK)):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -246,6 +259,8 @@ def _check_utf8(path: Path, head: bytes) -> None:
                     f"có thể tệp đang ở mã Windows-1258 hoặc TCVN3). {_save_utf8()}"
                 ) from exc
             line += chunk.count(b"\n")
+    if limit is not None:
+        return
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
@@ -256,15 +271,15 @@ def _save_utf8() -> str:
     return "Lưu lại tệp dưới dạng CSV UTF-8 (Excel: Lưu thành… → CSV UTF-8) rồi chạy lại."
 
 
-def _open_csv(path: Path, head: bytes) -> Roster:
-    _check_utf8(path, head)
+def _open_csv(path: Path, head: bytes, check_encoding: bool = True) -> Roster:
+    _check_utf8(path, head, None if check_encoding else _HEAD_CHECKED)
     handle: IO[str] = path.open("r", encoding="utf-8-sig", newline="")
     try:
         delimiter = _delimiter(handle.readline())
         handle.seek(0)
         reader = csv.reader(handle, delimiter=delimiter)
         rows = _guard_csv(path.name, _non_blank_text(reader))
-        return Roster(path.name, rows, handle.close, text=True)
+        return Roster(path.name, rows, handle.close, text=True, delimiter=delimiter)
     except BaseException:
         handle.close()
         raise

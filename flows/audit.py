@@ -118,12 +118,12 @@ def duplicate_finding(rows: str) -> Finding:
     return Finding("so_dinh_danh", AuditCode.DUPLICATE_ID, message)
 
 
-def _problem_finding(spec: FieldSpec | None, field: str, problem: Problem) -> Finding:
+def problem_finding(spec: FieldSpec | None, field: str, problem: Problem) -> Finding:
     label, example = (spec.label, spec.example) if spec else (field, "")
     return Finding(field, problem.code, render_problem(problem, label=label, example=example))
 
 
-def _audit_finding(spec: FieldSpec, code: AuditCode) -> Finding:
+def audit_finding(spec: FieldSpec, code: AuditCode) -> Finding:
     return Finding(spec.key, code, audit_message(code, label=spec.label))
 
 
@@ -145,7 +145,7 @@ UNMEMOISED_KINDS = frozenset({"cccd", "phone", "digits", "email"})
 
 
 @dataclass(frozen=True, slots=True)
-class _Field:
+class ParsedField:
     """A field the audit parses, with what its parser needs decided once per catalogue."""
 
     spec: FieldSpec
@@ -159,7 +159,7 @@ class _Field:
 
 
 #: One field of the loop over a record: key, parent key, the field, its memo table or None.
-_Step = tuple[str, str | None, _Field, dict[object, Judged] | None]
+_Step = tuple[str, str | None, ParsedField, dict[object, Judged] | None]
 
 
 class RecordJudge:
@@ -182,7 +182,7 @@ class RecordJudge:
             catalogue, codelists, crossref, today,
         )  # fmt: skip
         self._fields = tuple(
-            _Field(
+            ParsedField(
                 spec,
                 spec.key,
                 PARSERS[spec.kind],
@@ -222,20 +222,37 @@ class RecordJudge:
             )
         return self._steps
 
-    def _judge(self, field: _Field, raw: str, values: Mapping[str, str | None]) -> Judged:
-        """One value through the chat's parser (and reference notices), as findings."""
+    @property
+    def parsed_fields(self) -> tuple[ParsedField, ...]:
+        """The parsed fields, in the catalogue's (the findings') order."""
+        return self._fields
+
+    @property
+    def specs(self) -> Mapping[str, FieldSpec]:
+        return self._specs
+
+    @property
+    def presence(self) -> tuple[tuple[str, bool, FieldSpec], ...]:
+        """(key, always required, spec) of each field that can be required, in order."""
+        return self._presence
+
+    def judge_value(
+        self, field: ParsedField, raw: str, values: Mapping[str, str | None]
+    ) -> Judged:
+        """One value through the chat's parser (and reference notices), as findings; of
+        ``values`` only the field's parent is read (a ward's province)."""
         spec = field.spec
         ctx = field.context
         if ctx is None:
             ctx = rule_context(spec, values, self.codelists, self.today)
         parsed = with_notice(spec, raw, field.parser(raw, ctx), self.crossref)
         if isinstance(parsed, Invalid):
-            return None, (_problem_finding(spec, field.key, parsed.problem),), True
+            return None, (problem_finding(spec, field.key, parsed.problem),), True
         found: list[Finding] = []
         if parsed.value != raw:
-            found.append(_audit_finding(spec, AuditCode.NOT_NORMALISED))
+            found.append(audit_finding(spec, AuditCode.NOT_NORMALISED))
         if parsed.notice is not None:
-            found.append(_problem_finding(spec, field.key, parsed.notice))
+            found.append(problem_finding(spec, field.key, parsed.notice))
         return parsed.value, tuple(found), False
 
     def judge(self, values: Values, memo: ChoiceMemo | None = None) -> RecordAudit:
@@ -249,12 +266,12 @@ class RecordJudge:
             if not raw or raw.isspace():
                 continue
             if table is None:
-                judged = self._judge(field, raw, record)
+                judged = self.judge_value(field, raw, record)
             else:
                 look: object = raw if parent is None else (record.get(parent) or "", raw)
                 found = table.get(look)
                 if found is None:
-                    found = self._judge(field, raw, record)
+                    found = self.judge_value(field, raw, record)
                     if len(table) >= MEMO_LIMIT:
                         table.clear()
                     table[look] = found
@@ -266,9 +283,9 @@ class RecordJudge:
                 invalid.append(key)
             else:
                 record[key] = value
-        complete = self._check_presence(record, findings)
-        crossed = self._check_cross(record, findings, invalid)
-        police = self._check_police(record, findings)
+        complete = self.check_presence(record, findings)
+        crossed = self.check_cross(record, findings, invalid)
+        police = self.check_police(record, findings)
         unclean = any(f.code in _UNCLEAN for f in findings) if findings else False
         return RecordAudit(
             findings=tuple(findings),
@@ -279,18 +296,18 @@ class RecordJudge:
             police=police,
         )
 
-    def _check_presence(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
+    def check_presence(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
         """A required field without a value makes the record incomplete (not "đủ")."""
         complete = True
         today = self.today
         for key, required, spec in self._presence:
             value = values.get(key)
             if (not value or value.isspace()) and (required or is_required(spec, values, today)):
-                findings.append(_audit_finding(spec, AuditCode.MISSING))
+                findings.append(audit_finding(spec, AuditCode.MISSING))
                 complete = False
         return complete
 
-    def _check_cross(
+    def check_cross(
         self, values: dict[str, str | None], findings: list[Finding], invalid: list[str]
     ) -> bool:
         """Rules across fields, on stored forms; the finding goes to the rule's first field."""
@@ -299,16 +316,22 @@ class RecordJudge:
             if invalid and not set(invalid).isdisjoint(problem.fields):
                 continue
             key = problem.fields[0] if problem.fields else ""
-            findings.append(_problem_finding(self._specs.get(key), key, problem))
+            findings.append(problem_finding(self._specs.get(key), key, problem))
             crossed = True
         return crossed
 
-    def _check_police(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
-        """People 14 or older without a valid CCCD or VNeID level 2 go on the police list.
+    def check_police(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
+        """People 14 or older without a valid CCCD or VNeID level 2 go on the police list."""
+        return self.police_check(self.aged_14(values), values, findings)
+
+    def police_check(
+        self, aged_14: bool, values: Mapping[str, str | None], findings: list[Finding]
+    ) -> bool:
+        """``check_police`` for a person whose age is known to be 14 or more (or not).
 
         Foreign nationals have no CCCD, so a record with another nationality is left out.
         """
-        if not self._aged_14(values):
+        if not aged_14:
             return False
         nationality = values.get("quoc_tich")
         if nationality and nationality != VIETNAMESE:
@@ -322,7 +345,7 @@ class RecordJudge:
             listed = True
         return listed
 
-    def _aged_14(self, values: dict[str, str | None]) -> bool:
+    def aged_14(self, values: Mapping[str, str | None]) -> bool:
         """Age from the birth date; without one, only a catalogue whose youngest member is 14
         or older (staff: 18) tells for sure, so a student without a birth date is left out."""
         born = to_date(values.get("ngay_sinh") or "")

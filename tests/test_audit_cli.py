@@ -22,6 +22,7 @@ import pytest
 
 from bot.config import CatalogueSettings
 from bot.reference import load_reference
+from bot.roster import cell_text
 from bot.sample_data import SamplePerson, generate_school
 from bot.seed import seed_school
 from flows.catalogue import is_required
@@ -155,6 +156,56 @@ def test_a_bad_file_exits_2_with_a_message(
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "r.csv").exists()
     assert list(tmp_path.iterdir()) == [tmp_path / name]  # no half report left behind
+
+
+def test_bad_bytes_past_the_header_are_named_by_line(tmp_path: Path) -> None:
+    """The column-wise reader leaves the UTF-8 check of a file's body to polars; a bad byte
+    far down the file still ends with the row reader's message naming the line."""
+    cells = lambda row: ",".join(cell_text(c) or "" for c in row)  # noqa: E731
+    text = cells(STUDENT_HEADERS) + "\n" + "".join(cells(r) + "\n" for r in STUDENTS) * 1000
+    assert len(text.encode()) > 1 << 20  # past the part checked when the file is opened
+    lines = text.count("\n")
+    bad = cells(STUDENTS[0]).replace("Nguyễn", "Đà").encode("cp1258", errors="replace")
+    (tmp_path / "late.csv").write_bytes(text.encode() + bad + b"\n")
+    result = hoso("late.csv", "--out", "r.csv", "--kind", "student", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "UTF-8" in result.stderr
+    assert f"dòng {lines + 1}" in result.stderr
+    assert not (tmp_path / "r.csv").exists()
+
+
+def _write_both(tmp_path: Path, rows: list[list[object]]) -> tuple[Path, Path]:
+    book = openpyxl.Workbook()
+    for row in [STUDENT_HEADERS, *rows]:
+        book.active.append(row)
+    book.save(tmp_path / "hs.xlsx")
+    with (tmp_path / "hs.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        # each cell as the workbook reader reads it (a date as dd/mm/yyyy)
+        texts = [[cell_text(cell) or "" for cell in row] for row in [STUDENT_HEADERS, *rows]]
+        csv.writer(handle).writerows(texts)
+    return tmp_path / "hs.xlsx", tmp_path / "hs.csv"
+
+
+@pytest.mark.parametrize("last_name", ["Nguyễn Văn Tư", 'Nguyễn "Tư', "Lê\rVăn"],
+                         ids=["column-wise", "stray quote", "bare CR"])  # fmt: skip
+def test_csv_and_xlsx_give_the_same_report(tmp_path: Path, last_name: str) -> None:
+    """A CSV is audited column by column (or, when polars would read it otherwise than the
+    csv module, row by row: a quote inside a cell, a bare CR); a workbook row by row. The same
+    rows give the same report, police list and summary either way."""
+    rows = [list(row) for row in STUDENTS]
+    rows[-1][3] = last_name
+    xlsx, plain = _write_both(tmp_path, rows)
+    args = ("--today", TODAY, "--kind", "student")
+    by_rows = hoso(str(xlsx), "--out", "a.csv", "--police", "pa.csv", *args, cwd=tmp_path)
+    by_columns = hoso(str(plain), "--out", "b.csv", "--police", "pb.csv", *args, cwd=tmp_path)
+    assert by_rows.returncode == by_columns.returncode == 0, by_columns.stderr
+    for a, b in (("a.csv", "b.csv"), ("pa.csv", "pb.csv")):
+        assert (tmp_path / a).read_bytes() == (tmp_path / b).read_bytes()
+    renamed = by_columns.stdout.replace("b.csv", "a.csv").replace("pb.csv", "pa.csv")
+    assert renamed == by_rows.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["hs.xlsx", "hs.csv", "a.csv", "b.csv", "pa.csv", "pb.csv"]
+    )
 
 
 def test_usage_errors(tmp_path: Path) -> None:
