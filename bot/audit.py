@@ -46,6 +46,7 @@ _MISSING_FOR_POLICE = {AuditCode.AGE14_NO_CCCD: "CCCD", AuditCode.AGE14_NO_VNEID
 _FORMULA_START = ("=", "+", "-", "@")
 #: ``ILLEGAL_CHARACTERS_RE`` of openpyxl, for polars: C0 controls but tab, line feed, return.
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
+_FORMULA = r"^[=+\-@]"  # _FORMULA_START
 Unit = tuple[str, str]
 UNIT_COLUMNS = ("ma_dinh_danh", "ma_truong", "lop")
 
@@ -135,10 +136,14 @@ def _safe_cell(cell: object) -> object:
 
 def _safe_column(name: str) -> pl.Expr:
     """``_safe_cell`` of every cell of a text column; "" becomes null (an empty CSV cell)."""
-    text = pl.col(name).str.replace_all(_ILLEGAL, "")
-    formula = pl.any_horizontal(*(text.str.starts_with(s) for s in _FORMULA_START))
-    safe = pl.when(formula).then(pl.lit("'") + text).otherwise(text)
-    return pl.when(safe != "").then(safe).alias(name)
+    cell = pl.col(name)
+    text = (
+        pl.when(cell.str.contains(_ILLEGAL))
+        .then(cell.str.replace_all(_ILLEGAL, ""))
+        .otherwise(cell)
+    )
+    formula = text.str.contains(_FORMULA)
+    return pl.when(formula).then(pl.lit("'") + text).when(text != "").then(text).alias(name)
 
 
 @dataclass

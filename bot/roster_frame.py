@@ -3,11 +3,11 @@
 ``hoso audit`` of a city-sized roster spends most of its time in Python per cell when rows come
 one at a time from ``csv.reader``; polars reads the same file in native code, a batch of columns
 at a time. The two readers must never disagree on what a row holds or on its number, so this one
-only runs where they provably read alike, and refuses otherwise (``FrameUnavailable``): the
-caller then uses the row reader. Refused up front: a first line without a header, a bare
-carriage return (``csv`` ends a row there, polars does not), a NUL byte. Refused while reading
-(polars raises): a row longer than the header, a quote in the middle of a cell. Checked in
-``tests/test_roster_frame.py`` against ``bot.roster`` on generated files.
+only runs where they read alike, and refuses otherwise (``FrameUnavailable``): the caller then
+uses the row reader. Refused: a first line without a header, a bare carriage return (``csv``
+ends a row there, polars does not), a NUL byte, a row longer than the header, a quote in the
+middle of a cell (polars raises). Checked in ``tests/test_roster_frame.py`` against
+``bot.roster`` on listed and fuzzed files, cut into pieces of a few bytes.
 
 Each batch holds ``ROW`` (the row number ``bot.roster`` gives: blank rows keep their number but
 are left out) and one column per matched field key, stripped as ``str.strip`` strips, "" as null.
@@ -15,19 +15,24 @@ are left out) and one column per matched field key, stripped as ``str.strip`` st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
 
 ROW = "__row"
 _READ = 1 << 20
+#: A stretch of the file this long without the end of a row: not a roster polars reads alike.
+_MAX_PIECE = 256 << 20
 #: Every character ``str.strip`` removes (``str.isspace``; checked in tests/test_roster_frame.py):
 #: polars' own trim knows Unicode White_Space, which lacks the separators U+001C..U+001F.
 PY_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+_PY_ONLY_SPACES = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _HEADER_CHARS = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -35,27 +40,84 @@ class FrameUnavailable(Exception):
     """The file cannot be read column-wise with the same result: read it row by row instead."""
 
 
-def check_plain(path: Path) -> None:
-    """Refuse a file on which polars and ``csv.reader`` could split rows differently."""
+def _records(path: Path, chunk_bytes: int, delimiter: bytes) -> Iterator[bytes]:
+    """The file's data rows in pieces of about ``chunk_bytes``, each ending where a row ends.
+
+    Why pieces: polars' streaming reader runs ahead of a slow consumer with no bound, which for
+    a city's roster means the whole file in memory. A row ends at a line feed outside quoted
+    cells; quotes are allowed only as RFC 4180 has them (``_row_end``), as the two readers
+    differ on stray ones (``"a"b``, ``a"b``), and not always loudly.
+    """
     with path.open("rb") as handle:
-        first = handle.readline(_READ).removeprefix(b"\xef\xbb\xbf")
+        first = handle.readline(_READ)
         if not _HEADER_CHARS.intersection(first):
             raise FrameUnavailable("the first line holds no header")
         handle.seek(0)
-        carry = b""
-        while block := handle.read(_READ):
-            block = carry + block
-            carry = block[-1:] if block.endswith(b"\r") else b""
-            body = block[: len(block) - len(carry)]
-            if b"\x00" in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
-                raise FrameUnavailable("a NUL byte or a bare carriage return")
-        if carry:
-            raise FrameUnavailable("a bare carriage return at the end")
+        pending, header = b"", True
+        while block := handle.read(chunk_bytes):
+            data = pending + block
+            end = _row_end(data, data.rfind(b"\n"), delimiter)
+            if end < 0:
+                if len(data) > _MAX_PIECE:
+                    raise FrameUnavailable("no row ends in a long stretch of the file")
+                pending = data
+                continue
+            piece, pending = data[: end + 1], data[end + 1 :]
+            _check_plain(piece)
+            if header:
+                piece, header = piece[_row_end(piece, piece.find(b"\n"), delimiter) + 1 :], False
+            if piece:
+                yield piece
+        if header:  # no line feed outside quotes: the header alone, or not a plain file
+            raise FrameUnavailable("no row ends after the header")
+        if pending:
+            _check_plain(pending)
+            _row_end(pending, len(pending), delimiter, final=True)
+            yield pending
 
 
-def _text(column: str) -> pl.Expr:
-    stripped = pl.col(column).str.strip_chars(PY_WHITESPACE)
-    return pl.when(stripped != "").then(stripped).otherwise(None)
+_BARE_CR = re.compile(rb"\r(?!\n)")
+#: A quoted cell (inner quotes doubled), or a quote that starts none.
+_QUOTES = re.compile(rb'"(?:[^"]|"")*+"|"')
+
+
+def _check_plain(piece: bytes) -> None:
+    """Refuse bytes on which polars and ``csv.reader`` could split rows differently."""
+    if b"\x00" in piece or (b"\r" in piece and _BARE_CR.search(piece)):
+        raise FrameUnavailable("a NUL byte or a bare carriage return")
+
+
+def _row_end(data: bytes, end: int, delimiter: bytes, *, final: bool = False) -> int:
+    """The last line feed at or before ``end`` outside quoted cells (-1: none), every quoted
+    cell before it checked: it starts a cell and ends where the cell ends.
+
+    ``data`` starts at the start of a row. A quote that closes nothing opens a cell that goes
+    on past ``data`` (unless ``final``: then the file is refused).
+    """
+    if end < 0 or b'"' not in data:
+        return end
+    before, after = (delimiter, b"\n"), (delimiter, b"\r", b"\n")
+    cells: list[tuple[int, int]] = []
+    for match in _QUOTES.finditer(data):
+        start, stop = match.span()
+        if start > end:
+            break
+        if start and data[start - 1 : start] not in before:
+            raise FrameUnavailable("a quote in the middle of a cell")
+        if stop - start == 1:  # opens a cell that does not close in ``data``
+            if final:
+                raise FrameUnavailable("a quote that closes nothing")
+            end = data.rfind(b"\n", 0, start)
+            break
+        if stop < len(data) and data[stop : stop + 1] not in after:
+            raise FrameUnavailable("text after a closing quote")
+        cells.append((start, stop))
+    for start, stop in reversed(cells):  # a line feed inside a quoted cell ends no row
+        if start < end < stop:
+            end = data.rfind(b"\n", 0, start)
+        elif stop <= end:
+            break
+    return end
 
 
 def frame_batches(
@@ -64,41 +126,70 @@ def frame_batches(
     width: int,
     delimiter: str,
     columns: Mapping[int, str],
-    batch_rows: int = 100_000,
+    chunk_bytes: int = 8 << 20,
 ) -> Iterator[pl.DataFrame]:
     """The data rows of ``path`` (header ``width`` cells wide) in batches, as ``bot.roster``
     would yield them: ``ROW`` and the field key of each matched column index.
 
+    The next piece is read in a second thread while the caller works on a batch (polars
+    parses without holding the GIL): one piece ahead, no more, so memory stays bounded.
     Raises ``FrameUnavailable`` before the first batch or between batches; a caller that has
     used some batches must start again with the row reader.
     """
-    check_plain(path)
-    names = [f"c{i}" for i in range(width)]
-    lazy = pl.scan_csv(
-        path,
-        has_header=True,
-        new_columns=names,
-        separator=delimiter,
-        quote_char='"',
-        infer_schema=False,
-        truncate_ragged_lines=False,
-        encoding="utf8",
-    ).with_row_index(ROW, offset=1)
-    blank = pl.all_horizontal(
-        [pl.col(n).is_null() | (pl.col(n).str.strip_chars(PY_WHITESPACE) == "") for n in names]
-    )
-    lazy = lazy.filter(~blank).select(
-        pl.col(ROW), *(_text(f"c{i}").alias(key) for i, key in columns.items())
-    )
-    expected = 1
-    try:
-        for batch in lazy.collect_batches(chunk_size=batch_rows):
-            if batch.height == 0:
-                continue
-            first = batch[ROW][0]
-            if first < expected:  # batches must come in file order
-                raise FrameUnavailable("batches out of order")
-            expected = batch[ROW][-1] + 1
-            yield batch
-    except pl.exceptions.PolarsError as exc:
-        raise FrameUnavailable(type(exc).__name__) from exc
+    pieces = _records(path, chunk_bytes, delimiter.encode())
+    reader = _PieceReader(width, delimiter, columns)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-read") as pool:
+        ahead = pool.submit(reader.next, pieces)
+        while (batch := ahead.result()) is not None:
+            ahead = pool.submit(reader.next, pieces)
+            if batch.height:
+                yield batch
+
+
+class _PieceReader:
+    """Parses the pieces of one file in turn, numbering rows across them."""
+
+    def __init__(self, width: int, delimiter: str, columns: Mapping[int, str]) -> None:
+        self.width, self.delimiter, self.columns = width, delimiter, columns
+        self.names = [f"c{i}" for i in range(width)]
+        self.header = delimiter.join(self.names).encode() + b"\n"  # a piece is a file of its own
+        self.rows = 0
+
+    def next(self, pieces: Iterator[bytes]) -> pl.DataFrame | None:
+        """The next piece's batch (maybe empty: all its rows blank), None after the last."""
+        piece = next(pieces, None)
+        if piece is None:
+            return None
+        try:
+            frame = pl.read_csv(
+                self.header + piece,
+                has_header=True,
+                separator=self.delimiter,
+                quote_char='"',
+                infer_schema=False,
+                truncate_ragged_lines=False,
+                encoding="utf8",
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise FrameUnavailable(type(exc).__name__) from exc
+        if frame.width != self.width:
+            raise FrameUnavailable("a piece read with another number of columns")
+        names = self.names
+        # polars strips Unicode White_Space, which is str.strip's set but for U+001C..U+001F
+        spaces = PY_WHITESPACE if any(c in piece for c in _PY_ONLY_SPACES) else None
+        batch = (
+            frame.lazy()
+            .with_row_index(ROW, offset=self.rows + 1)
+            .with_columns(pl.col(names).str.strip_chars(spaces))
+            .filter(~pl.all_horizontal((pl.col(n).is_null() | (pl.col(n) == "")) for n in names))
+            .select(
+                pl.col(ROW),
+                *(
+                    pl.when(pl.col(f"c{i}") != "").then(pl.col(f"c{i}")).alias(key)
+                    for i, key in self.columns.items()
+                ),
+            )  # fmt: skip
+            .collect()
+        )
+        self.rows += frame.height
+        return batch

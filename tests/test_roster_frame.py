@@ -8,6 +8,7 @@ finding on the wrong line of the school's report. Every case here is read both w
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 
@@ -36,13 +37,13 @@ def rows_by_roster(path: Path) -> list[tuple[int, RowValues]]:
         return out
 
 
-def rows_by_frame(path: Path, batch_rows: int = 3) -> list[tuple[int, RowValues]]:
+def rows_by_frame(path: Path, chunk_bytes: int = 16) -> list[tuple[int, RowValues]]:
     with open_roster(path) as roster:
         width, delimiter = len(roster.headers), roster.delimiter
     assert delimiter is not None
     out = []
     for batch in frame_batches(
-        path, width=width, delimiter=delimiter, columns=KEYS, batch_rows=batch_rows
+        path, width=width, delimiter=delimiter, columns=KEYS, chunk_bytes=chunk_bytes
     ):
         for row in batch.iter_rows(named=True):
             number = row.pop(ROW)
@@ -50,10 +51,10 @@ def rows_by_frame(path: Path, batch_rows: int = 3) -> list[tuple[int, RowValues]
     return out
 
 
-def same_or_refused(path: Path) -> bool:
+def same_or_refused(path: Path, chunk_bytes: int = 16) -> bool:
     """True when both read the same rows; False when the column reader refused."""
     try:
-        got = rows_by_frame(path)
+        got = rows_by_frame(path, chunk_bytes)
     except FrameUnavailable:
         return False
     assert got == rows_by_roster(path)
@@ -72,6 +73,7 @@ READ_ALIKE = [
     ("no final newline", f"{HEADER}\n1,79001,10A1,An"),
     ("blank lines keep their numbers", f"{HEADER}\n1,a,b,c\n\n\n2,a,b,c\n\n"),
     ("blank cells", f"{HEADER}\n1,,,\n,,,\n 2 , , x ,\n"),
+    ("unicode spaces", f"{HEADER}\n1,\u3000x\xa0,\u2003,\x85y\u202f\n\u205f,\u2028,,\n"),
     ("python-only spaces", f"{HEADER}\n1,\x1c,\u3000x\x1f,\xa0\n\x1d,\x1e,,\n"),
     ("short rows", f"{HEADER}\n1,2\n3\n"),
     ("quoted cells", f'{HEADER}\n"1","a,b","say ""hi""","line\nbreak"\n2,x,y,z\n'),
@@ -79,7 +81,6 @@ READ_ALIKE = [
     ("empty quotes", f'{HEADER}\n"",""," ",x\n'),
     ("semicolons", HEADER.replace(",", ";") + "\n1;79001;10A1;An\n2;x;y;z\n"),
     ("tabs", HEADER.replace(",", "\t") + "\n1\t79001\t10A1\tAn\n"),
-    ("space before a quote", f'{HEADER}\n1, "a",b,c\n'),
 ]
 
 REFUSED_OR_ALIKE = [
@@ -90,6 +91,8 @@ REFUSED_OR_ALIKE = [
     ("a quote inside a cell", f'{HEADER}\n1,a"b,c,d\n'),
     ("text after a closing quote", f'{HEADER}\n1,"a"b,c,d\n'),
     ("a blank first line", f"\n{HEADER}\n1,a,b,c\n"),
+    ("space before a quote", f'{HEADER}\n1, "a",b,c\n'),
+    ("doubled quotes at a cell's start", f'{HEADER}\n"";",""""\n'),
     ("only the header", f"{HEADER}\n"),
 ]
 
@@ -128,11 +131,13 @@ ROWS = st.lists(st.lists(CELL, min_size=0, max_size=6), min_size=1, max_size=8)
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(rows=ROWS, line_end=st.sampled_from(["\n", "\r\n"]))
-def test_fuzzed_files_read_alike_or_refused(tmp_path: Path, rows: list[list[str]],
-                                            line_end: str) -> None:  # fmt: skip
+@given(rows=ROWS, line_end=st.sampled_from(["\n", "\r\n"]), chunk=st.sampled_from([1, 9, 4096]))
+def test_fuzzed_files_read_alike_or_refused(
+    tmp_path: Path, rows: list[list[str]], line_end: str, chunk: int
+) -> None:
     """Cells of commas, quotes, line breaks and spaces, joined without quoting: whatever the
-    two readers make of them, they make the same or the column reader refuses."""
+    two readers make of them, they make the same or the column reader refuses, whatever size
+    of pieces the file is read in."""
     text = HEADER + line_end + line_end.join(",".join(cells) for cells in rows) + line_end
     path = tmp_path / "fuzz.csv"
     path.write_bytes(text.encode("utf-8"))
@@ -140,4 +145,26 @@ def test_fuzzed_files_read_alike_or_refused(tmp_path: Path, rows: list[list[str]
         rows_by_roster(path)
     except Exception:  # a file csv itself rejects is not this test's concern
         return
-    same_or_refused(path)
+    same_or_refused(path, chunk)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(CELL, max_size=len(KEYS)), min_size=1, max_size=8),
+    chunk=st.sampled_from([1, 9, 4096]),
+)
+def test_files_written_by_csv_are_read_column_wise(
+    tmp_path: Path, rows: list[list[str]], chunk: int
+) -> None:
+    """What a spreadsheet writes (cells with commas, quotes, line breaks quoted, quotes
+    doubled; rows no longer than the header) is read column-wise, and alike; only a bare
+    carriage return is refused."""
+    path = tmp_path / "written.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HEADER.split(","))
+        writer.writerows(rows)
+    read = same_or_refused(path, chunk)
+    assert read or "\r" in "".join("".join(cells) for cells in rows)
