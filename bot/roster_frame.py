@@ -188,7 +188,7 @@ class _PieceReader:
                     pl.when(pl.col(f"c{i}") != "").then(pl.col(f"c{i}")).alias(key)
                     for i, key in self.columns.items()
                 ),
-            )  # fmt: skip
+            )
             .collect()
         )
         self.rows += frame.height
