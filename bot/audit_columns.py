@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from bot.roster_frame import PY_WHITESPACE, ROW
+from bot.roster_frame import ROW
 from flows.audit import (
     MEMO_LIMIT,
     AuditCode,
@@ -78,9 +78,16 @@ def _stands_for_all(kind: str, stand_in: str, judged: Judged) -> bool:
     return judged[0] in (None, stand_in)
 
 
-def _pin_stand_in(column: pl.Expr) -> pl.Expr:
-    """A PIN as the cross-field rules read it (first six digits), else null (they skip it)."""
-    return pl.when(column.str.contains(_PIN)).then(column.str.slice(0, 6) + _PIN_TAIL)
+def _stand_in_column(field: ParsedField, columns: set[str]) -> pl.Expr | None:
+    """The batch's column of the field's stand-ins (``judge_batch`` adds it), if it has one."""
+    name = f"{field.key}:~"
+    return pl.col(name) if name in columns else None
+
+
+def _is_pin(column: pl.Expr) -> pl.Expr:
+    """``flows.rules.cccd.is_cccd`` of each value (the same expression each time, so polars
+    computes it once per query)."""
+    return column.str.contains(_PIN).fill_null(False)
 
 
 class FindingIds:
@@ -178,6 +185,8 @@ class ColumnJudge:
         """Every row of ``batch`` (``ROW`` and one column per field key in the roster)."""
         ids = FindingIds()
         present = [f for f in self.judge.parsed_fields if f.key in batch.columns]
+        stand_ins = [(f.key, _stand_in(f.spec.kind, pl.col(f.key))) for f in present]
+        batch = batch.with_columns(e.alias(f"{k}:~") for k, e in stand_ins if e is not None)
         frame = self._fields(batch, present, ids)
         frame = self._records(frame.lazy(), batch.columns, present, ids)
         return self._verdict_of(frame, present, ids)
@@ -189,7 +198,7 @@ class ColumnJudge:
         wanted: list[pl.Expr] = []
         for f in present:
             raw = pl.col(f.key)
-            stand_in = _stand_in(f.spec.kind, raw)
+            stand_in = _stand_in_column(f, columns)
             if f.parent is not None:
                 if stand_in is not None:
                     raise RuntimeError("a value judged by its prefix cannot depend on another")
@@ -219,8 +228,7 @@ class ColumnJudge:
                     untrusted.append(s)
             raws: list[Any] = distinct[f.key]
             if untrusted:
-                stand_in = _stand_in(f.spec.kind, pl.col(f.key))
-                assert stand_in is not None
+                stand_in = pl.col(f"{f.key}:~")
                 more = batch.select(pl.col(f.key).filter(stand_in.is_in(untrusted)).unique())
                 raws = [*raws, *more.to_series().to_list()]
             if f.parent is None:
@@ -261,8 +269,8 @@ class ColumnJudge:
             parent = pl.col(f.parent) if f.parent in columns else pl.lit(None, pl.String)
             lazy = lazy.with_columns(parent.alias(f"{k}:parent")).select(k, f"{k}:parent")
         else:
-            lazy = lazy.select(k)
-        stand_in = _stand_in(f.spec.kind, raw)
+            lazy = lazy.select(k, *([f"{k}:~"] if f"{k}:~" in columns else []))
+        stand_in = _stand_in_column(f, columns)
         by_stand_in = pl.lit(False)
         if stand_in is not None:
             by_stand_in = stand_in.is_in(trusted).fill_null(False)
@@ -355,7 +363,7 @@ class ColumnJudge:
         exprs += [
             pl.col("ngay_sinh:aged").alias("pol:aged"),
             current("quoc_tich").alias("pol:q"),
-            current("so_dinh_danh").str.contains(_PIN).fill_null(False).alias("pol:pin"),
+            _is_pin(current("so_dinh_danh")).alias("pol:pin"),
             current("vneid_muc_2").alias("pol:vneid"),
         ]
         keep: list[str | pl.Expr] = [ROW, *(f"{f.key}:{c}" for f in present for c in "vb")]
@@ -451,7 +459,8 @@ class ColumnJudge:
             pl.col("pol:listed").alias("police"),
             pl.col("pol:v").replace_strict(ids.codes(), default=None, return_dtype=pl.String)
             .alias("police_codes"),
-            pl.col("so_dinh_danh:out").str.extract(f"({_PIN})").cast(pl.Int64).alias("cccd"),
+            pl.when(pl.col("pol:pin")).then(pl.col("so_dinh_danh:out").cast(pl.Int64))
+            .alias("cccd"),
             pl.col("ho_ten:out").alias("ho_ten"),
         )  # fmt: skip
         done_findings, done_rows = pl.collect_all([findings, rows])
@@ -459,8 +468,9 @@ class ColumnJudge:
 
 
 def _given(value: pl.Expr) -> pl.Expr:
-    """A value the record judge reads as given: not null, not empty, not only white space."""
-    return (value.str.strip_chars(PY_WHITESPACE) != "").fill_null(False)
+    """A value the record judge reads as given. Batches hold values as the roster readers give
+    them (stripped, "" as null), so that is one that is not null."""
+    return value.is_not_null()
 
 
 def _narrow_join(frame: pl.DataFrame, on: list[str], table: pl.DataFrame) -> pl.LazyFrame:
@@ -477,7 +487,7 @@ def _projection(key: str, value: pl.Expr) -> pl.Expr:
     birth's year (``ngay_sinh:year``), whether a guardian's name or phone is there; other
     columns as they are. ``tests/test_audit_columns.py`` holds the rules to this."""
     if key == "so_dinh_danh":
-        return _pin_stand_in(value)
+        return pl.when(_is_pin(value)).then(value.str.slice(0, 6) + _PIN_TAIL)
     if key == "ngay_sinh":
         return pl.col("ngay_sinh:year")
     if key in GUARDIAN_FIELDS:

@@ -143,7 +143,13 @@ def _judges(reference: Reference, kind: str) -> tuple[RecordJudge, ColumnJudge]:
 def both_ways(
     reference: Reference, kind: str, records: list[dict[str, str | None]], batch_rows: int
 ) -> None:
-    """Judge ``records`` row by row and column-wise (in batches), and compare everything."""
+    """Judge ``records`` row by row and column-wise (in batches), and compare everything.
+
+    Values are first made what the roster readers hand both audits: stripped, "" as None."""
+    records = [
+        {k: (v.strip() or None) if isinstance(v, str) else v for k, v in r.items()}
+        for r in records
+    ]
     by_row, by_column = _judges(reference, kind)
     memo: ChoiceMemo = {}
     expected: list[tuple[Any, ...]] = []
