@@ -91,35 +91,47 @@ def _is_pin(column: pl.Expr) -> pl.Expr:
 
 
 class FindingIds:
-    """Finding tuples numbered per batch (0 = no finding), and the frame that lists them."""
+    """Finding tuples numbered (0 = no finding), with what a batch needs of them, kept up to
+    date as numbers are added rather than rebuilt for every batch."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple[Finding, ...], int] = {(): 0}
+        self._rows: list[tuple[int, int, str, str, str]] = []
+        self._unclean: list[int] = []
+        self._codes: dict[int, str] = {}
+        self._frame: pl.DataFrame | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
 
     def id(self, findings: tuple[Finding, ...]) -> int:
         found = self._ids.get(findings)
         if found is None:
             found = self._ids[findings] = len(self._ids)
+            self._rows += [(found, i, f.field, str(f.code), f.message)
+                           for i, f in enumerate(findings)]  # fmt: skip
+            if any(f.code in _UNCLEAN for f in findings):
+                self._unclean.append(found)
+            self._codes[found] = ",".join(str(f.code) for f in findings)
+            self._frame = None
         return found
 
     def frame(self) -> pl.DataFrame:
         """(vid, k, field, code, message) for every numbered finding."""
-        rows = [
-            (number, i, f.field, str(f.code), f.message)
-            for findings, number in self._ids.items()
-            for i, f in enumerate(findings)
-        ]
-        schema = {"vid": pl.Int32, "k": pl.Int32, "field": pl.String, "code": pl.String,
-                  "message": pl.String}  # fmt: skip
-        return pl.DataFrame(rows, schema=schema, orient="row")
+        if self._frame is None:
+            schema = {"vid": pl.Int32, "k": pl.Int32, "field": pl.String, "code": pl.String,
+                      "message": pl.String}  # fmt: skip
+            self._frame = pl.DataFrame(self._rows, schema=schema, orient="row")
+        return self._frame
 
     def unclean(self) -> list[int]:
         """Ids whose findings make a record not "sạch"."""
-        return [n for fs, n in self._ids.items() if any(f.code in _UNCLEAN for f in fs)]
+        return self._unclean
 
     def codes(self) -> dict[int, str]:
         """Id -> its findings' codes joined with ","."""
-        return {n: ",".join(str(f.code) for f in fs) for fs, n in self._ids.items() if n}
+        return self._codes
 
 
 @dataclass(frozen=True)
@@ -138,21 +150,64 @@ class BatchVerdict:
 _VERDICT_SCHEMA = {"stored": pl.String, "vid": pl.Int32, "bad": pl.Boolean}
 
 
-class ColumnJudge:
-    """``RecordJudge`` over batches of rows; its memo of verdicts lives as long as the judge.
+class _Known:
+    """Verdicts found so far, as a frame that batches are joined on; grows by new keys only."""
 
-    A batch takes two rounds: every field's distinct values are judged (and joined back), then
-    every rule's distinct combinations of what it reads (and the police list's); each round is
-    one polars query to find the distinct values and one to spread the verdicts.
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = dict(schema)
+        self.frame = pl.DataFrame(schema=self.schema)
+        self._pieces = 0
+
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        new = pl.DataFrame(rows, schema=self.schema, orient="row")
+        self._pieces += 1
+        self.frame = pl.concat([self.frame, new], rechunk=self._pieces % 16 == 0)
+
+    @property
+    def size(self) -> int:
+        return self.frame.height
+
+
+#: Bound on the finding sets numbered at once (each a row in the findings frame): past it, all
+#: known verdicts are dropped and numbered again (the judge's memo of ``Judged`` stays).
+ID_LIMIT = 50_000
+
+
+class ColumnJudge:
+    """``RecordJudge`` over batches of rows.
+
+    A batch takes a few polars queries: the field values and rule combinations that no earlier
+    batch had are found (anti-joins on what is known), judged in Python, added to what is known,
+    and every row gets its verdicts by joins. After the first batches of a roster almost nothing
+    is new, so the Python work per batch is small and independent of the batch's size.
     """
 
     def __init__(self, judge: RecordJudge) -> None:
         self.judge = judge
         self._memo: dict[str, Verdicts] = {}
+        self._fields_by_key = {f.key: f for f in judge.parsed_fields}
         self._order = {f.key: i for i, f in enumerate(judge.parsed_fields)}
         self._age_rules = tuple(
             (key, spec) for key, _, spec in judge.presence if spec.required_from_age is not None
         )
+        self._forget()
+
+    def _forget(self) -> None:
+        """Start numbering findings afresh (and so drop every known verdict)."""
+        self._ids = FindingIds()
+        self._values: dict[str, _Known] = {}
+        self._trusted: dict[str, set[str]] = {}
+        self._untrusted: dict[str, set[str]] = {}
+        self._births = _Known(self._birth_schema())
+        self._first_of_year: dict[int, str] = {}
+        self._combos: dict[tuple[int, tuple[str, ...]], _Known] = {}
+        self._add_birth(None)
+
+    def _too_big(self) -> bool:
+        tables = [*self._values.values(), *self._combos.values(), self._births]
+        return self._ids.size > ID_LIMIT or any(t.size > MEMO_LIMIT for t in tables)
 
     # --- one field's values ----------------------------------------------------------------
 
@@ -161,176 +216,163 @@ class ColumnJudge:
         table = self._memo.setdefault(field.key, {})
         found = table.get(look)
         if found is None:
-            found = self._judge(field, raw, parent)
+            values = {} if field.parent is None else {field.parent: parent}
+            found = self.judge.judge_value(field, raw, values)
             if len(table) >= MEMO_LIMIT:
                 table.clear()
             table[look] = found
         return found
 
-    def _judge(self, field: ParsedField, raw: str, parent: str | None) -> Judged:
-        values = {} if field.parent is None else {field.parent: parent}
-        return self.judge.judge_value(field, raw, values)
-
-    def _current(self, key: str, raw: str | None, verdicts: Mapping[str, dict[Any, Judged]],
-                 before: str) -> str | None:  # fmt: skip
+    def _current(self, key: str, raw: str | None, before: str) -> str | None:
         """A value as the record holds it when ``before`` is judged: stored once parsed."""
-        if raw is None or self._order.get(key, len(self._order)) >= self._order[before]:
+        field = self._fields_by_key.get(key)
+        if raw is None or field is None or self._order[key] >= self._order[before]:
             return raw
-        judged = verdicts[key].get(raw)
-        return raw if judged is None or judged[2] else judged[0]
+        judged = self._verdict(field, raw, raw, None)
+        return raw if judged[2] else judged[0]
 
     # --- a batch ---------------------------------------------------------------------------
 
     def judge_batch(self, batch: pl.DataFrame) -> BatchVerdict:
-        """Every row of ``batch`` (``ROW`` and one column per field key in the roster)."""
-        ids = FindingIds()
+        """Every row of ``batch``: ``ROW`` and one column per field key in the roster, values
+        as the roster readers give them (stripped, "" as null)."""
+        if self._too_big():
+            self._forget()
         present = [f for f in self.judge.parsed_fields if f.key in batch.columns]
         stand_ins = [(f.key, _stand_in(f.spec.kind, pl.col(f.key))) for f in present]
         batch = batch.with_columns(e.alias(f"{k}:~") for k, e in stand_ins if e is not None)
-        frame = self._fields(batch, present, ids)
-        frame = self._records(frame.lazy(), batch.columns, present, ids)
-        return self._verdict_of(frame, present, ids)
+        frame = self._fields(batch, present)
+        frame = self._records(frame.lazy(), batch.columns, present)
+        return self._verdict_of(frame, present)
 
-    def _fields(self, batch: pl.DataFrame, present: list[ParsedField], ids: FindingIds
-                ) -> pl.DataFrame:  # fmt: skip
+    def _fields(self, batch: pl.DataFrame, present: list[ParsedField]) -> pl.DataFrame:
         """Round one: each field's verdict (stored value, finding id, invalid) on every row."""
         columns = set(batch.columns)
-        wanted: list[pl.Expr] = []
+        self._classify_stand_ins(batch, present, columns)
+        lookups: list[pl.LazyFrame] = []
         for f in present:
-            raw = pl.col(f.key)
-            stand_in = _stand_in_column(f, columns)
-            if f.parent is not None:
-                if stand_in is not None:
-                    raise RuntimeError("a value judged by its prefix cannot depend on another")
-                parent = pl.col(f.parent) if f.parent in columns else pl.lit(None, pl.String)
-                pair = pl.struct(parent.alias("p"), raw.alias("r")).filter(_given(raw))
-                wanted.append(pair.unique().implode().alias(f.key))
-                continue
-            given = _given(raw)
-            if stand_in is not None:
-                wanted.append(stand_in.drop_nulls().unique().implode().alias(f"{f.key}:~"))
-                given = given & stand_in.is_null()
-            wanted.append(raw.filter(given).unique().implode().alias(f.key))
-        distinct = batch.select(wanted).row(0, named=True) if wanted else {}
-        verdicts: dict[str, dict[Any, Judged]] = {}
-        parts: list[pl.LazyFrame] = []
-        for f in present:
-            found = verdicts[f.key] = {}
-            stand_ins: list[str] = distinct.get(f"{f.key}:~") or []
-            trusted: list[str] = []
-            untrusted: list[str] = []
-            for s in stand_ins:
-                judged = self._verdict(f, ("~", s), s, None)
-                if _stands_for_all(f.spec.kind, s, judged):
-                    trusted.append(s)
-                    found[s] = judged
-                else:
-                    untrusted.append(s)
-            raws: list[Any] = distinct[f.key]
-            if untrusted:
-                stand_in = pl.col(f"{f.key}:~")
-                more = batch.select(pl.col(f.key).filter(stand_in.is_in(untrusted)).unique())
-                raws = [*raws, *more.to_series().to_list()]
-            if f.parent is None:
-                for r in raws:
-                    found[r] = (
-                        self._verdict(f, r, r, None) if f.memoised else self._judge(f, r, None)
-                    )
-                table = self._table(f.key, [(k, *v[:1], ids.id(v[1]), v[2]) for k, v in
-                                            found.items()], with_parent=False)  # fmt: skip
-            else:
-                rows = []
-                for pair in raws:
-                    p = self._current(f.parent, pair["p"], verdicts, f.key)
-                    judged = self._verdict(f, (p or "", pair["r"]), pair["r"], p)
-                    found[(pair["p"], pair["r"])] = judged
-                    rows.append((pair["p"], pair["r"], judged[0], ids.id(judged[1]), judged[2]))
-                table = self._table(f.key, rows, with_parent=True)
-            parts.append(self._join_field(batch.lazy(), f, table, trusted, columns))
-        parts.append(self._derived(batch.lazy(), verdicts, columns))
+            known = self._values.get(f.key)
+            if known is None:
+                known = self._values[f.key] = _Known(_value_schema(f))
+            keys = _keys(f, columns, self._trusted.get(f.key, set()))
+            seen = batch.lazy().select(*keys.values()).filter(pl.col("k").is_not_null()).unique()
+            lookups.append(
+                seen.join(known.frame.lazy(), on=list(keys), how="anti", nulls_equal=True)
+            )
+        for f, fresh in zip(present, pl.collect_all(lookups), strict=True):
+            self._values[f.key].add([self._value_row(f, *row) for row in fresh.iter_rows()])
+        if "ngay_sinh" in columns:
+            births = batch.lazy().select(pl.col("ngay_sinh").drop_nulls().unique())
+            known_births = self._births.frame.lazy().select(
+                pl.col("ngay_sinh:raw").alias("ngay_sinh")
+            )
+            for (raw,) in (
+                births.join(known_births, on="ngay_sinh", how="anti").collect().iter_rows()
+            ):
+                self._add_birth(raw)
+        parts = [
+            self._join_field(batch.lazy(), f, self._values[f.key].frame,
+                             self._trusted.get(f.key, set()), columns)
+            for f in present
+        ]  # fmt: skip
+        parts.append(self._derived(batch.lazy(), columns))
         return pl.concat([batch, *pl.collect_all(parts)], how="horizontal")
 
-    @staticmethod
-    def _table(key: str, rows: list[tuple[Any, ...]], *, with_parent: bool) -> pl.DataFrame:
-        schema: dict[str, Any] = {f"{key}:p": pl.String} if with_parent else {}
-        schema |= {f"{key}:k": pl.String, **{f"{key}:{c[0]}": t for c, t in
-                                               _VERDICT_SCHEMA.items()}}  # fmt: skip
-        return pl.DataFrame(rows, schema=schema, orient="row")
+    def _classify_stand_ins(
+        self, batch: pl.DataFrame, present: list[ParsedField], columns: set[str]
+    ) -> None:
+        """New stand-ins judged: trusted ones join the known values, the others are kept apart
+        (their rows are judged value by value)."""
+        fields = [f for f in present if f"{f.key}:~" in columns]
+        if not fields:
+            return
+        wanted = [pl.col(f"{f.key}:~").drop_nulls().unique().implode() for f in fields]
+        for f, stand_ins in zip(fields, batch.select(wanted).row(0), strict=True):
+            trusted = self._trusted.setdefault(f.key, set())
+            untrusted = self._untrusted.setdefault(f.key, set())
+            known = self._values.get(f.key)
+            if known is None:
+                known = self._values[f.key] = _Known(_value_schema(f))
+            rows = []
+            for s in stand_ins:
+                if s in trusted or s in untrusted:
+                    continue
+                judged = self._verdict(f, ("~", s), s, None)
+                if _stands_for_all(f.spec.kind, s, judged):
+                    trusted.add(s)
+                    rows.append((s, judged[0], self._ids.id(judged[1]), judged[2]))
+                else:
+                    untrusted.add(s)
+            known.add(rows)
+
+    def _value_row(self, f: ParsedField, *key: Any) -> tuple[Any, ...]:
+        """A new key's row of the known values: (parent,) key, stored, finding id, invalid."""
+        if f.parent is None:
+            (raw,) = key
+            judged = self._verdict(f, raw, raw, None)
+        else:
+            parent_raw, raw = key
+            parent = self._current(f.parent, parent_raw, f.key)
+            judged = self._verdict(f, (parent or "", raw), raw, parent)
+        return (*key, judged[0], self._ids.id(judged[1]), judged[2])
 
     @staticmethod
-    def _join_field(lazy: pl.LazyFrame, f: ParsedField, table: pl.DataFrame, trusted: list[str],
+    def _join_field(lazy: pl.LazyFrame, f: ParsedField, table: pl.DataFrame, trusted: set[str],
                     columns: set[str]) -> pl.LazyFrame:  # fmt: skip
         """The field's verdict on every row: ``key:v`` (finding id), ``key:b`` (invalid) and
         ``key:c`` (the value the record keeps). Only these columns: joined onto the whole batch,
         each join would copy every column of it."""
         k = f.key
         raw = pl.col(k)
-        if f.parent is not None:  # literals broadcast in with_columns, not in select
-            parent = pl.col(f.parent) if f.parent in columns else pl.lit(None, pl.String)
-            lazy = lazy.with_columns(parent.alias(f"{k}:parent")).select(k, f"{k}:parent")
-        else:
-            lazy = lazy.select(k, *([f"{k}:~"] if f"{k}:~" in columns else []))
-        stand_in = _stand_in_column(f, columns)
-        by_stand_in = pl.lit(False)
-        if stand_in is not None:
-            by_stand_in = stand_in.is_in(trusted).fill_null(False)
-            lazy = lazy.with_columns(
-                pl.when(by_stand_in).then(stand_in).otherwise(raw).alias(f"{k}:key"),
-                by_stand_in.alias(f"{k}:i"),
-            )
-            left: list[pl.Expr | str] = [f"{k}:key"]
-            by_stand_in = pl.col(f"{k}:i")
-        elif f.parent is not None:
-            left = [f"{k}:parent", k]
-        else:
-            left = [k]
-        right = [f"{k}:p", f"{k}:k"] if f.parent is not None else [f"{k}:k"]
-        lazy = lazy.join(
-            table.lazy(), left_on=left, right_on=right, how="left", nulls_equal=True,
-            maintain_order="left",
-        )  # fmt: skip
+        keys = _keys(f, columns, trusted)
+        by_stand_in = (
+            pl.col(f"{k}:~").is_in(list(trusted)).fill_null(False)
+            if f"{k}:~" in columns
+            else pl.lit(False)
+        )
+        lazy = lazy.select(raw, by_stand_in.alias("i"), *keys.values())
+        lazy = lazy.join(table.lazy(), on=list(keys), how="left", nulls_equal=True,
+                         maintain_order="left")  # fmt: skip
         present = _given(raw)
-        bad = pl.col(f"{k}:b").fill_null(False)
+        bad = pl.col("b").fill_null(False)
         return lazy.select(
-            pl.when(~present | bad | by_stand_in).then(raw)
-            .otherwise(pl.col(f"{k}:s")).alias(f"{k}:c"),
-            pl.when(present).then(pl.col(f"{k}:v")).otherwise(0).alias(f"{k}:v"),
+            pl.when(~present | bad | pl.col("i")).then(raw).otherwise(pl.col("s")).alias(f"{k}:c"),
+            pl.when(present).then(pl.col("v")).otherwise(0).alias(f"{k}:v"),
             (present & bad).alias(f"{k}:b"),
-        )  # fmt: skip
+        )
 
-    def _derived(self, lazy: pl.LazyFrame, verdicts: Mapping[str, dict[Any, Judged]],
-                 columns: set[str]) -> pl.LazyFrame:  # fmt: skip
-        """What the later rules read of the date of birth, decided once per distinct date: the
-        first date of the batch with the same year (the rules across fields read the year only),
-        whether the person is 14 or more, whether each field required from an age is required."""
-        judge, today = self.judge, self.judge.today
-        births: dict[str | None, str | None] = {None: None}
-        if "ngay_sinh" in columns:
-            for raw, judged in verdicts.get("ngay_sinh", {}).items():
-                births[raw] = raw if judged[2] else judged[0]
-        first_of_year: dict[int, str] = {}
-        rows = []
-        for raw, current in births.items():
-            born = to_date(current or "")
-            rep = current if born is None else first_of_year.setdefault(born.year, current or "")
-            values = {"ngay_sinh": current}
-            needs = [is_required(spec, values, today) for _, spec in self._age_rules]
-            rows.append((raw, rep, judge.aged_14(values), *needs))
+    def _birth_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"ngay_sinh:raw": pl.String, "ngay_sinh:year": pl.String,
                                   "ngay_sinh:aged": pl.Boolean}  # fmt: skip
-        schema |= {f"{key}:by_age": pl.Boolean for key, _ in self._age_rules}
-        table = pl.DataFrame(rows, schema=schema, orient="row")
+        return schema | {f"{key}:by_age": pl.Boolean for key, _ in self._age_rules}
+
+    def _add_birth(self, raw: str | None) -> None:
+        """What the later rules read of a date of birth: the first date seen with the same
+        year (the rules across fields read the year only), whether the person is 14 or more,
+        whether each field required from an age is required."""
+        field = self._fields_by_key.get("ngay_sinh")
+        current = raw
+        if raw is not None and field is not None:
+            judged = self._verdict(field, raw, raw, None)
+            current = raw if judged[2] else judged[0]
+        born = to_date(current or "")
+        rep = current if born is None else self._first_of_year.setdefault(born.year, current or "")
+        values = {"ngay_sinh": current}
+        needs = [is_required(spec, values, self.judge.today) for _, spec in self._age_rules]
+        self._births.add([(raw, rep, self.judge.aged_14(values), *needs)])
+
+    def _derived(self, lazy: pl.LazyFrame, columns: set[str]) -> pl.LazyFrame:
         birth = pl.col("ngay_sinh") if "ngay_sinh" in columns else pl.lit(None, pl.String)
-        birth = pl.when(_given(birth)).then(birth)  # a blank date reads as none
         return (
             lazy.with_columns(birth.alias("ngay_sinh:in")).select("ngay_sinh:in")
-            .join(table.lazy(), left_on=["ngay_sinh:in"], right_on=["ngay_sinh:raw"],
-                  how="left", nulls_equal=True, maintain_order="left")
+            .join(self._births.frame.lazy(), left_on=["ngay_sinh:in"],
+                  right_on=["ngay_sinh:raw"], how="left", nulls_equal=True,
+                  maintain_order="left")
             .drop("ngay_sinh:in")
         )  # fmt: skip
 
-    def _records(self, lazy: pl.LazyFrame, columns: list[str], present: list[ParsedField],
-                 ids: FindingIds) -> pl.DataFrame:  # fmt: skip
+    def _records(self, lazy: pl.LazyFrame, columns: list[str], present: list[ParsedField]
+                 ) -> pl.DataFrame:  # fmt: skip
         """Round two: presence, the rules across fields, the police list."""
         parsed = {f.key for f in present}
 
@@ -352,7 +394,7 @@ class ColumnJudge:
                 wanted = pl.col(f"{key}:by_age")
             elif not required:
                 wanted = pl.lit(False)
-            vid = ids.id((audit_finding(spec, AuditCode.MISSING),))
+            vid = self._ids.id((audit_finding(spec, AuditCode.MISSING),))
             hit = ~_given(current(key)) & wanted
             exprs.append(pl.when(hit).then(vid).otherwise(0).cast(pl.Int32).alias(f"!{key}"))
         for i, rule in enumerate(RULES):
@@ -369,55 +411,60 @@ class ColumnJudge:
         keep: list[str | pl.Expr] = [ROW, *(f"{f.key}:{c}" for f in present for c in "vb")]
         keep += [current(k).alias(f"{k}:out") for k in ("so_dinh_danh", "ho_ten")]
         frame = lazy.select(*keep, *exprs).collect()
-        return self._rules(frame, ids)
+        return self._rules(frame)
 
-    def _rules(self, frame: pl.DataFrame, ids: FindingIds) -> pl.DataFrame:
-        """Each rule's and the police list's verdict, once per distinct combination."""
-        groups: list[list[str]] = []
+    def _rules(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Each rule's and the police list's verdict, once per combination no batch had."""
+        groups: list[tuple[int, list[str]]] = []
         for i, _ in enumerate(RULES):
-            groups.append([c for c in frame.columns if c.startswith((f"r{i}:", f"r{i}!"))])
+            cols = [c for c in frame.columns if c.startswith((f"r{i}:", f"r{i}!"))]
+            if cols:
+                groups.append((i, cols))
         police = ["pol:aged", "pol:q", "pol:pin", "pol:vneid"]
-        wanted = [
-            pl.struct(cols).unique().implode().alias(f"g{i}")
-            for i, cols in enumerate(groups)
-            if cols
+        groups.append((len(RULES), police))
+        tables: list[_Known] = []
+        lookups: list[pl.LazyFrame] = []
+        for i, cols in groups:
+            known = self._combos.get((i, tuple(cols)))
+            if known is None:
+                out = {f"r{i}:v": pl.Int32} if i < len(RULES) else {
+                    "pol:v": pl.Int32, "pol:listed": pl.Boolean}  # fmt: skip
+                schema = {c: frame.schema[c] for c in cols} | out
+                known = self._combos[(i, tuple(cols))] = _Known(schema)
+            tables.append(known)
+            seen = frame.lazy().select(cols).unique()
+            lookups.append(seen.join(known.frame.lazy(), on=cols, how="anti", nulls_equal=True))
+        for (i, cols), known, new in zip(groups, tables, pl.collect_all(lookups), strict=True):
+            if i < len(RULES):
+                known.add([(*combo, self._cross_vid(RULES[i], i, cols, combo))
+                           for combo in new.iter_rows()])  # fmt: skip
+            else:
+                known.add([(*combo, *self._police_verdict(combo)) for combo in new.iter_rows()])
+        parts: list[pl.LazyFrame] = [
+            _narrow_join(frame, cols, known.frame)
+            for (_, cols), known in zip(groups, tables, strict=True)
         ]
-        wanted.append(pl.struct(police).unique().implode().alias("police"))
-        distinct = frame.select(wanted).row(0, named=True)
-        parts: list[pl.LazyFrame] = []
-        for i, rule in enumerate(RULES):
-            cols = groups[i]
-            if not cols:
-                none = pl.lit(0, pl.Int32).alias(f"r{i}:v")
-                parts.append(frame.lazy().select(ROW).with_columns(none).drop(ROW))
-                continue
-            rows = [(*combo.values(), self._cross_vid(rule, i, combo, ids))
-                    for combo in distinct[f"g{i}"]]  # fmt: skip
-            types: dict[str, Any] = {c: frame.schema[c] for c in cols} | {f"r{i}:v": pl.Int32}
-            table = pl.DataFrame(rows, schema=types, orient="row")
-            parts.append(_narrow_join(frame, cols, table))
-        rows = []
-        for combo in distinct["police"]:
-            found: list[Finding] = []
-            values = {
-                "quoc_tich": combo["pol:q"],
-                "so_dinh_danh": _SOME_PIN if combo["pol:pin"] else None,
-                "vneid_muc_2": combo["pol:vneid"],
-            }
-            listed = self.judge.police_check(bool(combo["pol:aged"]), values, found)
-            rows.append((*combo.values(), ids.id(tuple(found)), listed))
-        schema: dict[str, Any] = {c: frame.schema[c] for c in police} | {
-            "pol:v": pl.Int32,
-            "pol:listed": pl.Boolean,
-        }
-        table = pl.DataFrame(rows, schema=schema, orient="row")
-        parts.append(_narrow_join(frame, police, table))
+        zero = [pl.lit(0, pl.Int32).alias(f"r{i}:v") for i in range(len(RULES))
+                if not any(g == i for g, _ in groups)]  # fmt: skip
+        if zero:
+            parts.append(frame.lazy().select(ROW).with_columns(zero).drop(ROW))
         return pl.concat([frame, *pl.collect_all(parts)], how="horizontal")
 
-    def _cross_vid(self, rule: CrossRule, i: int, combo: Mapping[str, Any], ids: FindingIds
-                   ) -> int:  # fmt: skip
-        values = {c.split(":", 1)[1]: v for c, v in combo.items() if c.startswith(f"r{i}:")}
-        bad = {c.split("!", 1)[1] for c, v in combo.items() if c.startswith(f"r{i}!") and v}
+    def _police_verdict(self, combo: tuple[Any, ...]) -> tuple[int, bool]:
+        aged, nationality, pin, vneid = combo
+        values = {
+            "quoc_tich": nationality,
+            "so_dinh_danh": _SOME_PIN if pin else None,
+            "vneid_muc_2": vneid,
+        }
+        found: list[Finding] = []
+        listed = self.judge.police_check(bool(aged), values, found)
+        return self._ids.id(tuple(found)), listed
+
+    def _cross_vid(self, rule: CrossRule, i: int, cols: list[str], combo: tuple[Any, ...]) -> int:
+        named = dict(zip(cols, combo, strict=True))
+        values = {c.split(":", 1)[1]: v for c, v in named.items() if c.startswith(f"r{i}:")}
+        bad = {c.split("!", 1)[1] for c, v in named.items() if c.startswith(f"r{i}!") and v}
         problem = rule.check(values, self.judge.crossref)
         if problem is None:
             return 0
@@ -426,10 +473,10 @@ class ColumnJudge:
         if bad and not bad.isdisjoint(problem.fields):
             return 0
         key = problem.fields[0] if problem.fields else ""
-        return ids.id((problem_finding(self.judge.specs.get(key), key, problem),))
+        return self._ids.id((problem_finding(self.judge.specs.get(key), key, problem),))
 
-    def _verdict_of(self, frame: pl.DataFrame, present: list[ParsedField], ids: FindingIds
-                    ) -> BatchVerdict:  # fmt: skip
+    def _verdict_of(self, frame: pl.DataFrame, present: list[ParsedField]) -> BatchVerdict:
+        ids = self._ids
         field_steps = [f"{f.key}:v" for f in present]
         presence = [f"!{key}" for key, _, _ in self.judge.presence]
         steps = [*field_steps, *presence, *(f"r{i}:v" for i in range(len(RULES))), "pol:v"]
@@ -465,6 +512,28 @@ class ColumnJudge:
         )  # fmt: skip
         done_findings, done_rows = pl.collect_all([findings, rows])
         return BatchVerdict(done_findings, done_rows)
+
+
+def _value_schema(field: ParsedField) -> dict[str, Any]:
+    keys = {"p": pl.String, "k": pl.String} if field.parent is not None else {"k": pl.String}
+    return keys | {"s": pl.String, "v": pl.Int32, "b": pl.Boolean}
+
+
+def _keys(field: ParsedField, columns: set[str], trusted: set[str]) -> dict[str, pl.Expr]:
+    """The columns a field's value is known by: its parent's value (a ward's province) and the
+    value, or the value's stand-in where that stand-in is trusted."""
+    raw = pl.col(field.key)
+    name = f"{field.key}:~"
+    if name in columns:
+        if field.parent is not None:
+            raise RuntimeError("a value judged by its prefix cannot depend on another")
+        stand_in = pl.col(name)
+        key = pl.when(stand_in.is_in(list(trusted)).fill_null(False)).then(stand_in)
+        return {"k": key.otherwise(raw).alias("k")}
+    if field.parent is None:
+        return {"k": raw.alias("k")}
+    parent = pl.col(field.parent) if field.parent in columns else pl.lit(None, pl.String)
+    return {"p": parent.alias("p"), "k": raw.alias("k")}
 
 
 def _given(value: pl.Expr) -> pl.Expr:

@@ -258,3 +258,15 @@ def test_fuzzed_records_judged_alike(reference: Reference, data: st.DataObject) 
             values[key] = data.draw(FIELD_VALUE)
         records.append(values)
     both_ways(reference, "student", records, data.draw(st.sampled_from([1, 5, 12])))
+
+
+def test_verdicts_forgotten_and_found_again(
+    reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With tiny bounds the judge drops what it knows between batches (and its memo empties
+    itself): the findings do not change."""
+    monkeypatch.setattr("bot.audit_columns.ID_LIMIT", 5)
+    monkeypatch.setattr("bot.audit_columns.MEMO_LIMIT", 30)
+    records = _sample(reference, "student", 200, seed=4)
+    both_ways(reference, "student", records + _mutate(reference, "student", records,
+                                                       random.Random(2), 0.3), 40)  # fmt: skip
