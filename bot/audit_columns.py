@@ -249,18 +249,6 @@ class ColumnJudge:
         """Round one: each field's verdict (stored value, finding id, invalid) on every row."""
         columns = set(batch.columns)
         self._classify_stand_ins(batch, present, columns)
-        lookups: list[pl.LazyFrame] = []
-        for f in present:
-            known = self._values.get(f.key)
-            if known is None:
-                known = self._values[f.key] = _Known(_value_schema(f))
-            keys = _keys(f, columns, self._trusted.get(f.key, set()))
-            seen = batch.lazy().select(*keys.values()).filter(pl.col("k").is_not_null()).unique()
-            lookups.append(
-                seen.join(known.frame.lazy(), on=list(keys), how="anti", nulls_equal=True)
-            )
-        for f, fresh in zip(present, pl.collect_all(lookups), strict=True):
-            self._values[f.key].add([self._value_row(f, *row) for row in fresh.iter_rows()])
         if "ngay_sinh" in columns:
             births = batch.lazy().select(pl.col("ngay_sinh").drop_nulls().unique())
             known_births = self._births.frame.lazy().select(
@@ -270,13 +258,26 @@ class ColumnJudge:
                 births.join(known_births, on="ngay_sinh", how="anti").collect().iter_rows()
             ):
                 self._add_birth(raw)
-        parts = [
-            self._join_field(batch.lazy(), f, self._values[f.key].frame,
-                             self._trusted.get(f.key, set()), columns)
-            for f in present
-        ]  # fmt: skip
-        parts.append(self._derived(batch.lazy(), columns))
-        return pl.concat([batch, *pl.collect_all(parts)], how="horizontal")
+        # Join first on what is known; only fields with rows that found nothing (values no
+        # batch had: few once a roster is under way) are looked up, judged and joined again.
+        found = pl.collect_all([self._join_field(batch.lazy(), f, columns) for f in present])
+        missed = [i for i, part in enumerate(found) if part["miss"].any()]
+        lookups: list[pl.LazyFrame] = []
+        for i in missed:
+            f = present[i]
+            keys = _keys(f, columns, self._trusted.get(f.key, set()))
+            seen = batch.lazy().select(*keys.values()).filter(pl.col("k").is_not_null()).unique()
+            known = self._values[f.key].frame.lazy()
+            lookups.append(seen.join(known, on=list(keys), how="anti", nulls_equal=True))
+        for i, fresh in zip(missed, pl.collect_all(lookups), strict=True):
+            f = present[i]
+            self._values[f.key].add([self._value_row(f, *row) for row in fresh.iter_rows()])
+        again = pl.collect_all([self._join_field(batch.lazy(), present[i], columns)
+                                for i in missed])  # fmt: skip
+        for i, part in zip(missed, again, strict=True):
+            found[i] = part
+        derived = self._derived(batch.lazy(), columns).collect()
+        return pl.concat([batch, *(p.drop("miss") for p in found), derived], how="horizontal")
 
     def _classify_stand_ins(
         self, batch: pl.DataFrame, present: list[ParsedField], columns: set[str]
@@ -316,14 +317,16 @@ class ColumnJudge:
             judged = self._verdict(f, (parent or "", raw), raw, parent)
         return (*key, judged[0], self._ids.id(judged[1]), judged[2])
 
-    @staticmethod
-    def _join_field(lazy: pl.LazyFrame, f: ParsedField, table: pl.DataFrame, trusted: set[str],
-                    columns: set[str]) -> pl.LazyFrame:  # fmt: skip
-        """The field's verdict on every row: ``key:v`` (finding id), ``key:b`` (invalid) and
-        ``key:c`` (the value the record keeps). Only these columns: joined onto the whole batch,
-        each join would copy every column of it."""
+    def _join_field(self, lazy: pl.LazyFrame, f: ParsedField, columns: set[str]) -> pl.LazyFrame:
+        """The field's verdict on every row: ``key:v`` (finding id), ``key:b`` (invalid),
+        ``key:c`` (the value the record keeps), and ``miss`` (a value not known yet). Only
+        these columns: joined onto the whole batch, each join would copy every column of it."""
         k = f.key
         raw = pl.col(k)
+        known = self._values.get(k)
+        if known is None:
+            known = self._values[k] = _Known(_value_schema(f))
+        trusted = self._trusted.get(k, set())
         keys = _keys(f, columns, trusted)
         by_stand_in = (
             pl.col(f"{k}:~").is_in(list(trusted)).fill_null(False)
@@ -331,7 +334,7 @@ class ColumnJudge:
             else pl.lit(False)
         )
         lazy = lazy.select(raw, by_stand_in.alias("i"), *keys.values())
-        lazy = lazy.join(table.lazy(), on=list(keys), how="left", nulls_equal=True,
+        lazy = lazy.join(known.frame.lazy(), on=list(keys), how="left", nulls_equal=True,
                          maintain_order="left")  # fmt: skip
         present = _given(raw)
         bad = pl.col("b").fill_null(False)
@@ -339,6 +342,7 @@ class ColumnJudge:
             pl.when(~present | bad | pl.col("i")).then(raw).otherwise(pl.col("s")).alias(f"{k}:c"),
             pl.when(present).then(pl.col("v")).otherwise(0).alias(f"{k}:v"),
             (present & bad).alias(f"{k}:b"),
+            (present & pl.col("v").is_null()).alias("miss"),
         )
 
     def _birth_schema(self) -> dict[str, Any]:
@@ -423,7 +427,6 @@ class ColumnJudge:
         police = ["pol:aged", "pol:q", "pol:pin", "pol:vneid"]
         groups.append((len(RULES), police))
         tables: list[_Known] = []
-        lookups: list[pl.LazyFrame] = []
         for i, cols in groups:
             known = self._combos.get((i, tuple(cols)))
             if known is None:
@@ -432,23 +435,34 @@ class ColumnJudge:
                 schema = {c: frame.schema[c] for c in cols} | out
                 known = self._combos[(i, tuple(cols))] = _Known(schema)
             tables.append(known)
+        # As for fields: join on what is known, look up and judge only what found nothing.
+        pairs = zip(groups, tables, strict=True)
+        joined = pl.collect_all(
+            [_narrow_join(frame, cols, known.frame) for (_, cols), known in pairs]
+        )
+        missed = [n for n, part in enumerate(joined) if part[part.columns[0]].null_count()]
+        lookups = []
+        for n in missed:
+            cols, known = groups[n][1], tables[n]
             seen = frame.lazy().select(cols).unique()
             lookups.append(seen.join(known.frame.lazy(), on=cols, how="anti", nulls_equal=True))
-        for (i, cols), known, new in zip(groups, tables, pl.collect_all(lookups), strict=True):
+        for n, new in zip(missed, pl.collect_all(lookups), strict=True):
+            (i, cols), known = groups[n], tables[n]
             if i < len(RULES):
                 known.add([(*combo, self._cross_vid(RULES[i], i, cols, combo))
                            for combo in new.iter_rows()])  # fmt: skip
             else:
                 known.add([(*combo, *self._police_verdict(combo)) for combo in new.iter_rows()])
-        parts: list[pl.LazyFrame] = [
-            _narrow_join(frame, cols, known.frame)
-            for (_, cols), known in zip(groups, tables, strict=True)
-        ]
+        again = pl.collect_all([_narrow_join(frame, groups[n][1], tables[n].frame)
+                                for n in missed])  # fmt: skip
+        for n, part in zip(missed, again, strict=True):
+            joined[n] = part
+        parts = list(joined)
         zero = [pl.lit(0, pl.Int32).alias(f"r{i}:v") for i in range(len(RULES))
                 if not any(g == i for g, _ in groups)]  # fmt: skip
         if zero:
-            parts.append(frame.lazy().select(ROW).with_columns(zero).drop(ROW))
-        return pl.concat([frame, *pl.collect_all(parts)], how="horizontal")
+            parts.append(frame.select(ROW).with_columns(zero).drop(ROW))
+        return pl.concat([frame, *parts], how="horizontal")
 
     def _police_verdict(self, combo: tuple[Any, ...]) -> tuple[int, bool]:
         aged, nationality, pin, vneid = combo
