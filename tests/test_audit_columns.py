@@ -134,9 +134,12 @@ def reference() -> Reference:
 
 def _judges(reference: Reference, kind: str) -> tuple[RecordJudge, ColumnJudge]:
     catalogue = reference.catalogues[kind]
-    make = lambda: RecordJudge(  # noqa: E731
-        catalogue, codelists=reference.codelists, crossref=reference.crossref, today=TODAY
-    )
+
+    def make() -> RecordJudge:
+        return RecordJudge(
+            catalogue, codelists=reference.codelists, crossref=reference.crossref, today=TODAY
+        )
+
     return make(), ColumnJudge(make())
 
 

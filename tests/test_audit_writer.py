@@ -53,7 +53,10 @@ def test_write_frame_writes_what_write_writes(tmp_path: Path, suffix: str) -> No
         assert b == a
 
 
-def _audit(tmp_path: Path, source: Path, name: str) -> tuple[bytes, bytes, dict[object, object]]:
+Counts = dict[tuple[str, str], tuple[Any, ...]]
+
+
+def _audit(tmp_path: Path, source: Path, name: str) -> tuple[bytes, bytes, Counts]:
     job = AuditJob(file=source, out=tmp_path / f"{name}.csv", kind="student",
                    police=tmp_path / f"{name}-police.csv", today=date(2026, 12, 10))  # fmt: skip
     summary = run_audit(job, Settings(), REFERENCE)
