@@ -157,6 +157,7 @@ class _Known:
         self.schema = dict(schema)
         self.frame = pl.DataFrame(schema=self.schema)
         self._pieces = 0
+        self._lookup: tuple[pl.Enum, dict[str, pl.Series]] | None = None
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -164,10 +165,22 @@ class _Known:
         new = pl.DataFrame(rows, schema=self.schema, orient="row")
         self._pieces += 1
         self.frame = pl.concat([self.frame, new], rechunk=self._pieces % 16 == 0)
+        self._lookup = None
 
     @property
     def size(self) -> int:
         return self.frame.height
+
+    def lookup(self) -> tuple[pl.Enum, dict[str, pl.Series]]:
+        """The keys (column ``k``) as an enum type and the other columns in the same order:
+        casting a column to the enum and gathering by its codes finds verdicts several times
+        faster than a join (which, on a handful of keys such as genders, is slower still)."""
+        if self._lookup is None:
+            frame = self.frame.rechunk()
+            columns = {c: frame[c] for c in frame.columns if c != "k"}
+            self._lookup = (pl.Enum(frame["k"].to_list()), columns)
+        assert self._lookup is not None
+        return self._lookup
 
 
 #: Bound on the finding sets numbered at once (each a row in the findings frame): past it, all
@@ -334,8 +347,15 @@ class ColumnJudge:
             else pl.lit(False)
         )
         lazy = lazy.select(raw, by_stand_in.alias("i"), *keys.values())
-        lazy = lazy.join(known.frame.lazy(), on=list(keys), how="left", nulls_equal=True,
-                         maintain_order="left")  # fmt: skip
+        if f.parent is None:
+            kind, table = known.lookup()
+            code = pl.col("k").cast(kind, strict=False).to_physical()
+            lazy = lazy.with_columns(
+                pl.lit(table[c]).gather(code).alias(c) for c in ("s", "v", "b")
+            )
+        else:
+            lazy = lazy.join(known.frame.lazy(), on=list(keys), how="left", nulls_equal=True,
+                             maintain_order="left")  # fmt: skip
         present = _given(raw)
         bad = pl.col("b").fill_null(False)
         return lazy.select(
