@@ -34,7 +34,6 @@ from bot.import_rows import (
     wrong_kind,
 )
 from bot.import_seen import SeenKeys
-from bot.import_source import roster_rows
 from bot.reference import Reference
 from bot.roster import open_roster
 from storage.db import make_engine
@@ -73,9 +72,6 @@ class ImportJob:
     #: Other spellings of the roster headers -> field key ("[import] columns" in the config).
     columns: Mapping[str, str] = field(default_factory=dict)
     batch_size: int = 10_000
-    #: Read a CSV column-wise where polars reads it alike (``bot.import_source``); False: row
-    #: by row, as a workbook always is (the tests compare the two).
-    columnar: bool = True
 
 
 @dataclass
@@ -350,9 +346,7 @@ async def import_file(
     try:
         with open_roster(job.file) as roster:
             mapping = column_mapping(job.columns, catalogue)
-            rows = roster_rows(
-                job.file, roster, reading_catalogue(catalogue), mapping, columnar=job.columnar
-            )
+            rows = roster.records(reading_catalogue(catalogue), mapping)
             await importer.run(rows, progress or (lambda _: None))
     except BaseException:
         if report is not None:
