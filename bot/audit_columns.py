@@ -218,9 +218,21 @@ class ColumnJudge:
         self._combos: dict[tuple[int, tuple[str, ...]], _Known] = {}
         self._add_birth(None)
 
-    def _too_big(self) -> bool:
-        tables = [*self._values.values(), *self._combos.values(), self._births]
-        return self._ids.size > ID_LIMIT or any(t.size > MEMO_LIMIT for t in tables)
+    def _trim(self) -> None:
+        """Keep what is known bounded: a table past ``MEMO_LIMIT`` is dropped (and found
+        again as batches need it); past ``ID_LIMIT`` finding sets, everything is."""
+        if self._ids.size > ID_LIMIT:
+            self._forget()
+            return
+        for key in [k for k, known in self._values.items() if known.size > MEMO_LIMIT]:
+            del self._values[key]
+            self._trusted.pop(key, None)
+            self._untrusted.pop(key, None)
+        for combo in [k for k, known in self._combos.items() if known.size > MEMO_LIMIT]:
+            del self._combos[combo]
+        if self._births.size > MEMO_LIMIT:
+            self._births = _Known(self._birth_schema())
+            self._add_birth(None)
 
     # --- one field's values ----------------------------------------------------------------
 
@@ -249,8 +261,7 @@ class ColumnJudge:
     def judge_batch(self, batch: pl.DataFrame) -> BatchVerdict:
         """Every row of ``batch``: ``ROW`` and one column per field key in the roster, values
         as the roster readers give them (stripped, "" as null)."""
-        if self._too_big():
-            self._forget()
+        self._trim()
         present = [f for f in self.judge.parsed_fields if f.key in batch.columns]
         stand_ins = [(f.key, _stand_in(f.spec.kind, pl.col(f.key))) for f in present]
         batch = batch.with_columns(e.alias(f"{k}:~") for k, e in stand_ins if e is not None)
@@ -280,14 +291,21 @@ class ColumnJudge:
             f = present[i]
             keys = _keys(f, columns, self._trusted.get(f.key, set()))
             seen = batch.lazy().select(*keys.values()).filter(pl.col("k").is_not_null()).unique()
-            known = self._values[f.key].frame.lazy()
-            lookups.append(seen.join(known, on=list(keys), how="anti", nulls_equal=True))
+            known_keys = self._values[f.key].frame.lazy()
+            lookups.append(seen.join(known_keys, on=list(keys), how="anti", nulls_equal=True))
+        again: list[pl.LazyFrame] = []
         for i, fresh in zip(missed, pl.collect_all(lookups), strict=True):
             f = present[i]
-            self._values[f.key].add([self._value_row(f, *row) for row in fresh.iter_rows()])
-        again = pl.collect_all([self._join_field(batch.lazy(), present[i], columns)
-                                for i in missed])  # fmt: skip
-        for i, part in zip(missed, again, strict=True):
+            rows = [self._value_row(f, *row) for row in fresh.iter_rows()]
+            if f.memoised:
+                self._values[f.key].add(rows)
+                again.append(self._join_field(batch.lazy(), f, columns))
+            else:  # values unique to a row (phones, CCCDs not in stored form): not kept
+                kept = self._values[f.key]
+                extra = pl.DataFrame(rows, schema=kept.schema, orient="row")
+                table = pl.concat([kept.frame, extra])
+                again.append(self._join_field(batch.lazy(), f, columns, table))
+        for i, part in zip(missed, pl.collect_all(again), strict=True):
             found[i] = part
         derived = self._derived(batch.lazy(), columns).collect()
         return pl.concat([batch, *(p.drop("miss") for p in found), derived], how="horizontal")
@@ -330,10 +348,17 @@ class ColumnJudge:
             judged = self._verdict(f, (parent or "", raw), raw, parent)
         return (*key, judged[0], self._ids.id(judged[1]), judged[2])
 
-    def _join_field(self, lazy: pl.LazyFrame, f: ParsedField, columns: set[str]) -> pl.LazyFrame:
+    def _join_field(
+        self,
+        lazy: pl.LazyFrame,
+        f: ParsedField,
+        columns: set[str],
+        table: pl.DataFrame | None = None,
+    ) -> pl.LazyFrame:
         """The field's verdict on every row: ``key:v`` (finding id), ``key:b`` (invalid),
-        ``key:c`` (the value the record keeps), and ``miss`` (a value not known yet). Only
-        these columns: joined onto the whole batch, each join would copy every column of it."""
+        ``key:c`` (the value the record keeps), and ``miss`` (a value not known yet), from what
+        is known or from ``table``. Only these columns: joined onto the whole batch, each join
+        would copy every column of it."""
         k = f.key
         raw = pl.col(k)
         known = self._values.get(k)
@@ -347,14 +372,15 @@ class ColumnJudge:
             else pl.lit(False)
         )
         lazy = lazy.select(raw, by_stand_in.alias("i"), *keys.values())
-        if f.parent is None:
-            kind, table = known.lookup()
+        if f.parent is None and table is None:
+            kind, found = known.lookup()
             code = pl.col("k").cast(kind, strict=False).to_physical()
             lazy = lazy.with_columns(
-                pl.lit(table[c]).gather(code).alias(c) for c in ("s", "v", "b")
+                pl.lit(found[c]).gather(code).alias(c) for c in ("s", "v", "b")
             )
         else:
-            lazy = lazy.join(known.frame.lazy(), on=list(keys), how="left", nulls_equal=True,
+            table = known.frame if table is None else table
+            lazy = lazy.join(table.lazy(), on=list(keys), how="left", nulls_equal=True,
                              maintain_order="left")  # fmt: skip
         present = _given(raw)
         bad = pl.col("b").fill_null(False)

@@ -263,13 +263,14 @@ def test_fuzzed_records_judged_alike(reference: Reference, data: st.DataObject) 
     both_ways(reference, "student", records, data.draw(st.sampled_from([1, 5, 12])))
 
 
+@pytest.mark.parametrize(("ids", "memo"), [(5, 30), (50_000, 30)], ids=["all", "by table"])
 def test_verdicts_forgotten_and_found_again(
-    reference: Reference, monkeypatch: pytest.MonkeyPatch
+    reference: Reference, monkeypatch: pytest.MonkeyPatch, ids: int, memo: int
 ) -> None:
-    """With tiny bounds the judge drops what it knows between batches (and its memo empties
-    itself): the findings do not change."""
-    monkeypatch.setattr("bot.audit_columns.ID_LIMIT", 5)
-    monkeypatch.setattr("bot.audit_columns.MEMO_LIMIT", 30)
+    """With tiny bounds the judge drops what it knows between batches, all of it or one table
+    at a time (and its memo empties itself): the findings do not change."""
+    monkeypatch.setattr("bot.audit_columns.ID_LIMIT", ids)
+    monkeypatch.setattr("bot.audit_columns.MEMO_LIMIT", memo)
     records = _sample(reference, "student", 200, seed=4)
-    both_ways(reference, "student", records + _mutate(reference, "student", records,
-                                                       random.Random(2), 0.3), 40)  # fmt: skip
+    mutated = _mutate(reference, "student", records, random.Random(2), 0.3)
+    both_ways(reference, "student", records + mutated, 40)
