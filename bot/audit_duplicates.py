@@ -1,10 +1,11 @@
 """CCCDs shared by several records of an audit, found without holding every CCCD in memory.
 
 A city's audit sees millions of CCCDs and must report each one that appears twice, with the
-other rows. Held in a dict that is ~100 bytes a record; here each batch of CCCDs (with row,
-record key, unit and whether the record was clean) is written to a temporary folder in
+other rows. Held in a dict that is ~100 bytes a record; here every ``BATCH`` CCCDs (with row,
+record key, unit and whether the record was clean) are written to a temporary folder in
 ``PARTS`` files by the CCCD's remainder, and the duplicates are found one part at a time, so
-memory holds about one part (1/16 of the records, 8 bytes of CCCD each) at the end.
+memory holds one batch while reading and about one part (1/16 of the records, 8 bytes of CCCD
+each) at the end.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import polars as pl
 
 Unit = tuple[str, str]
 PARTS = 16
-#: Rows added one at a time (the row-by-row audit) are kept until this many, then spilled.
-BATCH = 100_000
+#: Rows kept in memory until this many, then spilled (~5 MB; fewer, larger files).
+BATCH = 200_000
 _SCHEMA = {
     "cccd": pl.Int64, "row": pl.Int64, "ma": pl.String, "truong": pl.String, "lop": pl.String,
     "clean": pl.Boolean,
@@ -30,6 +31,9 @@ class DuplicateIndex:
 
     def __init__(self) -> None:
         self._pending: list[tuple[int, int, str, str, str, bool]] = []
+        #: Batches of rows kept until ``BATCH`` rows, then spilled together (one file a part).
+        self._frames: list[pl.DataFrame] = []
+        self._framed = 0
         self._dir = tempfile.TemporaryDirectory(prefix="hoso-audit-")
         self._spills = 0
 
@@ -40,13 +44,19 @@ class DuplicateIndex:
 
     def add_frame(self, frame: pl.DataFrame) -> None:
         """Rows with the columns of ``_SCHEMA`` (cccd, row, ma, truong, lop, clean)."""
-        self._flush()
-        self._spill(frame.select(pl.col(name).cast(kind) for name, kind in _SCHEMA.items()))
+        self._frames.append(frame.select(pl.col(n).cast(kind) for n, kind in _SCHEMA.items()))
+        self._framed += frame.height
+        if self._framed >= BATCH:
+            self._flush()
 
     def _flush(self) -> None:
         if self._pending:
-            self._spill(pl.DataFrame(self._pending, schema=_SCHEMA, orient="row"))
+            self._frames.append(pl.DataFrame(self._pending, schema=_SCHEMA, orient="row"))
             self._pending.clear()
+        if self._frames:
+            self._spill(pl.concat(self._frames))
+            self._frames.clear()
+            self._framed = 0
 
     def _spill(self, frame: pl.DataFrame) -> None:
         if frame.is_empty():
