@@ -15,7 +15,7 @@ import asyncio
 import csv
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -161,9 +161,16 @@ class Tally:
         self.clean += result.clean
         self.police += result.police
 
+    def counts(self) -> tuple[int, int, int, int, int]:
+        """The counts in the summary's column order (``astuple`` deep-copies: ~30 µs a unit)."""
+        return self.records, self.complete, self.correct, self.clean, self.police
+
     def merge(self, other: Tally) -> None:
-        for spec in fields(self):
-            setattr(self, spec.name, getattr(self, spec.name) + getattr(other, spec.name))
+        self.records += other.records
+        self.complete += other.complete
+        self.correct += other.correct
+        self.clean += other.clean
+        self.police += other.police
 
 
 @dataclass
@@ -413,9 +420,9 @@ def print_summary(
     rows: list[tuple[str, ...]] = []
     total = Tally()
     for (truong, lop), tally in sorted(summary.units.items()):
-        rows.append((truong or "(trống)", lop, *map(str, astuple(tally))))
+        rows.append((truong or "(trống)", lop, *map(str, tally.counts())))
         total.merge(tally)
-    last = ("Tổng", "", *map(str, astuple(total)))
+    last = ("Tổng", "", *map(str, total.counts()))
     plain = None if console.is_terminal else plain_table(rows, last, console.width)
     if plain is not None:
         console.file.write(plain)
