@@ -15,6 +15,7 @@ are left out) and one column per matched field key, stripped as ``str.strip`` st
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,19 @@ def _check_plain(piece: bytes) -> None:
     """Refuse bytes on which polars and ``csv.reader`` could split rows differently."""
     if b"\x00" in piece or (b"\r" in piece and _BARE_CR.search(piece)):
         raise FrameUnavailable("a NUL byte or a bare carriage return")
+
+
+def _check_cell_sizes(frame: pl.DataFrame, piece_bytes: int) -> None:
+    """Refuse a cell longer than ``csv`` reads (``csv.field_size_limit``, in characters): the
+    row reader stops the file there with a message, so must this reader."""
+    limit = csv.field_size_limit()
+    if piece_bytes <= limit:
+        return
+    longest = frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item()
+    if longest is None or longest <= limit:  # bytes >= characters
+        return
+    if frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() > limit:
+        raise FrameUnavailable("a cell longer than the csv module reads")
 
 
 def _row_end(data: bytes, end: int, delimiter: bytes, *, final: bool = False) -> int:
@@ -174,6 +188,7 @@ class _PieceReader:
             raise FrameUnavailable(type(exc).__name__) from exc
         if frame.width != self.width:
             raise FrameUnavailable("a piece read with another number of columns")
+        _check_cell_sizes(frame, len(piece))
         names = self.names
         # polars strips Unicode White_Space, which is str.strip's set but for U+001C..U+001F
         spaces = PY_WHITESPACE if any(c in piece for c in _PY_ONLY_SPACES) else None

@@ -111,6 +111,20 @@ def test_refused_or_read_alike(tmp_path: Path, name: str, text: str) -> None:
     same_or_refused(path)
 
 
+@pytest.mark.parametrize("extra", [0, 1], ids=["at the limit", "past it"])
+def test_a_cell_longer_than_csv_reads(tmp_path: Path, extra: int) -> None:
+    """``csv`` refuses a cell longer than ``csv.field_size_limit()`` characters (the row reader
+    then names the problem); the column reader refuses it too, and reads one at the limit."""
+    long = "đ" * (csv.field_size_limit() + extra)
+    path = tmp_path / "roster.csv"
+    path.write_bytes(f"{HEADER}\n1,a,b,{long}\n2,a,b,c\n".encode())
+    if extra:
+        with pytest.raises(FrameUnavailable):
+            rows_by_frame(path, 1 << 20)
+    else:
+        assert same_or_refused(path, 1 << 20)
+
+
 @pytest.mark.parametrize(
     "text",
     [f"{HEADER}\r1,a,b,c\r", f"{HEADER}\n1,a\x00b,c,d\n", f"\n{HEADER}\n1,a,b,c\n"],
