@@ -78,12 +78,6 @@ def _stands_for_all(kind: str, stand_in: str, judged: Judged) -> bool:
     return judged[0] in (None, stand_in)
 
 
-def _stand_in_column(field: ParsedField, columns: set[str]) -> pl.Expr | None:
-    """The batch's column of the field's stand-ins (``judge_batch`` adds it), if it has one."""
-    name = f"{field.key}:~"
-    return pl.col(name) if name in columns else None
-
-
 def _is_pin(column: pl.Expr) -> pl.Expr:
     """``flows.rules.cccd.is_cccd`` of each value (the same expression each time, so polars
     computes it once per query)."""
@@ -145,9 +139,6 @@ class BatchVerdict:
 
     findings: pl.DataFrame
     rows: pl.DataFrame
-
-
-_VERDICT_SCHEMA = {"stored": pl.String, "vid": pl.Int32, "bad": pl.Boolean}
 
 
 class _Known:
