@@ -15,13 +15,13 @@ from functools import lru_cache
 from bot.seed import GUARDIAN_PHONES, SELF_PHONES
 from flows.catalogue import Catalogue, FieldSpec
 from flows.rules.phones import canonical_phone
+from flows.texts import KIND_NAMES
 
 #: An optional column outside the record: the school's name, used when the school is created.
 SCHOOL_NAME_KEY = "ten_truong"
 SCHOOL_NAME = FieldSpec(key=SCHOOL_NAME_KEY, header="Tên trường", label="Tên trường", kind="text")
 MAX_ID = 32  # people.ma_dinh_danh
 MAX_UNIT = 64  # units.code
-KIND_NAMES = {"staff": "cán bộ, giáo viên, nhân viên", "student": "học sinh"}
 _STORED_MOBILE = re.compile(r"0[35789][0-9]{8}", re.ASCII)
 
 

@@ -184,7 +184,9 @@ class _PieceReader:
                 truncate_ragged_lines=False,
                 encoding="utf8",
             )
-        except pl.exceptions.PolarsError as exc:
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            # a file polars cannot parse (even one that trips a bug in its parser, which
+            # surfaces as a panic) is left to the row reader
             raise FrameUnavailable(type(exc).__name__) from exc
         if frame.width != self.width:
             raise FrameUnavailable("a piece read with another number of columns")
