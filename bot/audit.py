@@ -15,7 +15,7 @@ import asyncio
 import csv
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -23,17 +23,15 @@ from typing import IO
 import polars as pl
 from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the dev extras
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
 
 from bot.audit_columns import BatchVerdict, ColumnJudge
 from bot.audit_duplicates import DuplicateIndex
+from bot.audit_summary import AuditSummary, Tally
 from bot.config import Settings
 from bot.reference import Reference
 from bot.roster import Roster, guess_kind, match_columns, open_roster
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
-from flows.audit import AuditCode, ChoiceMemo, RecordAudit, RecordJudge, duplicate_finding
+from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
 from storage.db import make_engine
 from storage.records import PersonRecord
@@ -47,7 +45,6 @@ _FORMULA_START = ("=", "+", "-", "@")
 #: ``ILLEGAL_CHARACTERS_RE`` of openpyxl, for polars: C0 controls but tab, line feed, return.
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
 _FORMULA = r"^[=+\-@]"  # _FORMULA_START
-Unit = tuple[str, str]
 UNIT_COLUMNS = ("ma_dinh_danh", "ma_truong", "lop")
 
 
@@ -144,39 +141,6 @@ def _safe_column(name: str) -> pl.Expr:
     )
     formula = text.str.contains(_FORMULA)
     return pl.when(formula).then(pl.lit("'") + text).when(text != "").then(text).alias(name)
-
-
-@dataclass
-class Tally:
-    records: int = 0
-    complete: int = 0
-    correct: int = 0
-    clean: int = 0
-    police: int = 0
-
-    def count(self, result: RecordAudit) -> None:
-        self.records += 1
-        self.complete += result.complete
-        self.correct += result.correct
-        self.clean += result.clean
-        self.police += result.police
-
-    def counts(self) -> tuple[int, int, int, int, int]:
-        """The counts in the summary's column order (``astuple`` deep-copies: ~30 µs a unit)."""
-        return self.records, self.complete, self.correct, self.clean, self.police
-
-    def merge(self, other: Tally) -> None:
-        self.records += other.records
-        self.complete += other.complete
-        self.correct += other.correct
-        self.clean += other.clean
-        self.police += other.police
-
-
-@dataclass
-class AuditSummary:
-    units: dict[Unit, Tally] = field(default_factory=dict)
-    findings: int = 0
 
 
 class Auditor:
@@ -406,79 +370,3 @@ async def _page(store: Store, kind: str | None, after: int, batch: int) -> list[
             if len(page) == batch:
                 break
     return page
-
-
-SUMMARY_TITLE = "Kết quả kiểm tra hồ sơ"
-SUMMARY_HEADERS = ("Trường", "Lớp", "Hồ sơ", "Đủ", "Đúng", "Sạch", "14+ chưa có CCCD/VNeID")
-_LEFT_COLUMNS = 2  # school and class read left to right; the counts are right-aligned
-
-
-def print_summary(
-    summary: AuditSummary, console: Console, *, report: Path, police: Path | None
-) -> None:
-    """Counts per unit, totals, and where the details are: never a personal value."""
-    rows: list[tuple[str, ...]] = []
-    total = Tally()
-    for (truong, lop), tally in sorted(summary.units.items()):
-        rows.append((truong or "(trống)", lop, *map(str, tally.counts())))
-        total.merge(tally)
-    last = ("Tổng", "", *map(str, total.counts()))
-    plain = None if console.is_terminal else plain_table(rows, last, console.width)
-    if plain is not None:
-        console.file.write(plain)
-    else:
-        table = Table(title=SUMMARY_TITLE)
-        for i, header in enumerate(SUMMARY_HEADERS):
-            table.add_column(header, justify="left" if i < _LEFT_COLUMNS else "right")
-        for row in rows:
-            table.add_row(*row)
-        table.add_row(*last, style="bold")
-        console.print(table)
-    console.print(f"Đã ghi {summary.findings} phát hiện vào {report}.")
-    where = police if police is not None else report
-    console.print(
-        f"{total.police} người từ 14 tuổi chưa có CCCD hoặc VNeID mức 2 (danh sách: {where})."
-    )
-
-
-def plain_table(rows: Sequence[Sequence[str]], last: Sequence[str], width: int) -> str | None:
-    """The summary table exactly as ``rich`` prints it to a file (no colours, nothing wrapped),
-    or None when ``rich`` must do it: the table is too wide, or a cell holds something ``rich``
-    would read as markup (``[``), an emoji code (``:``) or a control character.
-
-    Why: ``rich`` renders each cell through several layers (~0.3 ms a row); a city's audit has
-    one row per class, 25,000 at a million students, which took ~10 s and ~110 MB. The output is
-    checked byte for byte against ``rich`` in tests/test_audit_summary.py.
-    """
-    widths = [cell_len(header) for header in SUMMARY_HEADERS]
-    for row in (*rows, last):
-        for i, cell in enumerate(row):
-            if "[" in cell or ":" in cell or not cell.isprintable():
-                return None
-            size = cell_len(cell)
-            if size > widths[i]:
-                widths[i] = size
-    inner = sum(widths) + 3 * len(widths) - 1  # one space each side, a border between
-    if inner + 2 > width or cell_len(SUMMARY_TITLE) > inner + 2:
-        return None
-
-    def line(cells: Sequence[str], edge: str, middle: str) -> str:
-        parts = [
-            " " + (cell + " " * (w - cell_len(cell)) if i < _LEFT_COLUMNS else
-                   " " * (w - cell_len(cell)) + cell) + " "
-            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
-        ]  # fmt: skip
-        return edge + middle.join(parts) + edge + "\n"
-
-    def rule(left: str, fill: str, cross: str, right: str) -> str:
-        return left + cross.join(fill * (w + 2) for w in widths) + right + "\n"
-
-    spare = inner + 2 - cell_len(SUMMARY_TITLE)
-    out = [" " * (spare // 2) + SUMMARY_TITLE + " " * (spare - spare // 2) + "\n"]
-    out.append(rule("┏", "━", "┳", "┓"))
-    out.append(line(SUMMARY_HEADERS, "┃", "┃"))
-    out.append(rule("┡", "━", "╇", "┩"))
-    out.extend(line(row, "│", "│") for row in rows)
-    out.append(line(last, "│", "│"))
-    out.append(rule("└", "─", "┴", "┘"))
-    return "".join(out)

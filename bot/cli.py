@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
-from bot.audit import AuditError, AuditJob, print_summary, run_audit
+from bot.audit import AuditError, AuditJob, run_audit
+from bot.audit_summary import print_summary
 from bot.cli_common import ConfigOption, OpsPortOption, cli_settings, fail, with_ops_port
 from bot.config import Settings
 from bot.export_cli import export_app
