@@ -1,5 +1,5 @@
-"""bot.audit_summary.print_summary: the fast plain rendering is byte for byte what ``rich`` prints to a
-file, and anything it cannot render the same way is left to ``rich``."""
+"""bot.audit_summary.print_summary: the fast plain rendering is byte for byte what ``rich``
+prints to a file, and anything it cannot render the same way is left to ``rich``."""
 
 from __future__ import annotations
 
