@@ -6,26 +6,21 @@ dates of birth, 54 ethnic groups, the wards of one city). ``RecordJudge.judge`` 
 Python on every row; here each distinct value, or each distinct combination a cross-field rule
 reads, is judged once by the record judge's own parsers and rules, and polars spreads the verdicts
 over the rows. The two audits share every rule, message and order; they could only disagree on
-which values count as "the same", so that is kept in one place (the projections below) and
+which values count as "the same", which is kept in one place (``bot.audit_alike``) and
 ``tests/test_audit_columns.py`` compares them row by row on generated and fuzzed rosters.
-
-Values unique to a row (CCCDs, phones) are not judged one by one when their verdict is decided
-by a short prefix: a stored-form CCCD by its first six digits (province, century and gender,
-year), a stored-form mobile by its first four, a string of digits by its length. Such a prefix is
-judged as a stand-in value; when the stand-in's verdict is not the shape the claim needs (for a
-phone: accepted as it is, with no finding), the rows fall back to one verdict per value.
 
 Pure: no file, no database; polars frames in, polars frames out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from bot.audit_alike import SOME_PIN, cross_projection, given, is_pin, stand_in, stands_for_all
+from bot.audit_known import FindingIds, Known
 from bot.roster_frame import ROW
 from flows.audit import (
     MEMO_LIMIT,
@@ -38,94 +33,10 @@ from flows.audit import (
     problem_finding,
 )
 from flows.catalogue import is_required
-from flows.rules.cross import GUARDIAN_FIELDS, RULES, CrossRule
+from flows.rules.cross import RULES, CrossRule
 from flows.rules.dates import to_date
 
-#: A stored-form PIN (``flows.rules.cccd.is_cccd``), a stored-form phone, a string of digits.
-_PIN = r"^[0-9]{3}[0-3][0-9]{8}$"
-_STORED_PHONE = r"^0[1-9][0-9]{8}$"
-_DIGITS = r"^[0-9]{1,64}$"
-#: What a PIN is replaced by where only its first six digits count.
-_PIN_TAIL = "000000"
-_SOME_PIN = "0" * 12
-_UNCLEAN = frozenset({AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID})
-
 Verdicts = dict[object, Judged]
-
-
-def _stand_in(kind: str, raw: pl.Expr) -> pl.Expr | None:
-    """The stand-in value of a kind whose verdict a prefix (or the length) decides, or None."""
-    if kind == "cccd":
-        return pl.when(raw.str.contains(_PIN)).then(raw.str.slice(0, 6) + _PIN_TAIL)
-    if kind == "phone":
-        return pl.when(raw.str.contains(_STORED_PHONE)).then(raw.str.slice(0, 4) + "000000")
-    if kind == "digits":
-        return pl.when(raw.str.contains(_DIGITS)).then(raw.str.replace_all("[0-9]", "0"))
-    return None
-
-
-def _stands_for_all(kind: str, stand_in: str, judged: Judged) -> bool:
-    """Whether the stand-in's verdict holds for every value it stands for.
-
-    A stored-form PIN's own checks (century digit, year not in the future, province prefix)
-    read its first six digits, and a string of digits is judged by its length, so any verdict
-    that keeps the value as it is holds. A stored-form phone is decided by its prefix only when
-    that prefix is a mobile one (``flows.rules.phones._mobile_prefix``): then it is accepted as
-    it is; anything else goes through ``phonenumbers`` with all its digits.
-    """
-    if kind == "phone":
-        return judged == (stand_in, (), False)
-    return judged[0] in (None, stand_in)
-
-
-def _is_pin(column: pl.Expr) -> pl.Expr:
-    """``flows.rules.cccd.is_cccd`` of each value (the same expression each time, so polars
-    computes it once per query)."""
-    return column.str.contains(_PIN).fill_null(False)
-
-
-class FindingIds:
-    """Finding tuples numbered (0 = no finding), with what a batch needs of them, kept up to
-    date as numbers are added rather than rebuilt for every batch."""
-
-    def __init__(self) -> None:
-        self._ids: dict[tuple[Finding, ...], int] = {(): 0}
-        self._rows: list[tuple[int, int, str, str, str]] = []
-        self._unclean: list[int] = []
-        self._codes: dict[int, str] = {}
-        self._frame: pl.DataFrame | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self._ids)
-
-    def id(self, findings: tuple[Finding, ...]) -> int:
-        found = self._ids.get(findings)
-        if found is None:
-            found = self._ids[findings] = len(self._ids)
-            self._rows += [(found, i, f.field, str(f.code), f.message)
-                           for i, f in enumerate(findings)]  # fmt: skip
-            if any(f.code in _UNCLEAN for f in findings):
-                self._unclean.append(found)
-            self._codes[found] = ",".join(str(f.code) for f in findings)
-            self._frame = None
-        return found
-
-    def frame(self) -> pl.DataFrame:
-        """(vid, k, field, code, message) for every numbered finding."""
-        if self._frame is None:
-            schema = {"vid": pl.Int32, "k": pl.Int32, "field": pl.String, "code": pl.String,
-                      "message": pl.String}  # fmt: skip
-            self._frame = pl.DataFrame(self._rows, schema=schema, orient="row")
-        return self._frame
-
-    def unclean(self) -> list[int]:
-        """Ids whose findings make a record not "sạch"."""
-        return self._unclean
-
-    def codes(self) -> dict[int, str]:
-        """Id -> its findings' codes joined with ","."""
-        return self._codes
 
 
 @dataclass(frozen=True)
@@ -139,39 +50,6 @@ class BatchVerdict:
 
     findings: pl.DataFrame
     rows: pl.DataFrame
-
-
-class _Known:
-    """Verdicts found so far, as a frame that batches are joined on; grows by new keys only."""
-
-    def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.schema = dict(schema)
-        self.frame = pl.DataFrame(schema=self.schema)
-        self._pieces = 0
-        self._lookup: tuple[pl.Enum, dict[str, pl.Series]] | None = None
-
-    def add(self, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        new = pl.DataFrame(rows, schema=self.schema, orient="row")
-        self._pieces += 1
-        self.frame = pl.concat([self.frame, new], rechunk=self._pieces % 16 == 0)
-        self._lookup = None
-
-    @property
-    def size(self) -> int:
-        return self.frame.height
-
-    def lookup(self) -> tuple[pl.Enum, dict[str, pl.Series]]:
-        """The keys (column ``k``) as an enum type and the other columns in the same order:
-        casting a column to the enum and gathering by its codes finds verdicts several times
-        faster than a join (which, on a handful of keys such as genders, is slower still)."""
-        if self._lookup is None:
-            frame = self.frame.rechunk()
-            columns = {c: frame[c] for c in frame.columns if c != "k"}
-            self._lookup = (pl.Enum(frame["k"].to_list()), columns)
-        assert self._lookup is not None
-        return self._lookup
 
 
 #: Bound on the finding sets numbered at once (each a row in the findings frame): past it, all
@@ -201,12 +79,12 @@ class ColumnJudge:
     def _forget(self) -> None:
         """Start numbering findings afresh (and so drop every known verdict)."""
         self._ids = FindingIds()
-        self._values: dict[str, _Known] = {}
+        self._values: dict[str, Known] = {}
         self._trusted: dict[str, set[str]] = {}
         self._untrusted: dict[str, set[str]] = {}
-        self._births = _Known(self._birth_schema())
+        self._births = Known(self._birth_schema())
         self._first_of_year: dict[int, str] = {}
-        self._combos: dict[tuple[int, tuple[str, ...]], _Known] = {}
+        self._combos: dict[tuple[int, tuple[str, ...]], Known] = {}
         self._add_birth(None)
 
     def _trim(self) -> None:
@@ -222,7 +100,7 @@ class ColumnJudge:
         for combo in [k for k, known in self._combos.items() if known.size > MEMO_LIMIT]:
             del self._combos[combo]
         if self._births.size > MEMO_LIMIT:
-            self._births = _Known(self._birth_schema())
+            self._births = Known(self._birth_schema())
             self._add_birth(None)
 
     # --- one field's values ----------------------------------------------------------------
@@ -254,7 +132,7 @@ class ColumnJudge:
         as the roster readers give them (stripped, "" as null)."""
         self._trim()
         present = [f for f in self.judge.parsed_fields if f.key in batch.columns]
-        stand_ins = [(f.key, _stand_in(f.spec.kind, pl.col(f.key))) for f in present]
+        stand_ins = [(f.key, stand_in(f.spec.kind, pl.col(f.key))) for f in present]
         batch = batch.with_columns(e.alias(f"{k}:~") for k, e in stand_ins if e is not None)
         frame = self._fields(batch, present)
         frame = self._records(frame.lazy(), batch.columns, present)
@@ -315,13 +193,13 @@ class ColumnJudge:
             untrusted = self._untrusted.setdefault(f.key, set())
             known = self._values.get(f.key)
             if known is None:
-                known = self._values[f.key] = _Known(_value_schema(f))
+                known = self._values[f.key] = Known(_value_schema(f))
             rows = []
             for s in stand_ins:
                 if s in trusted or s in untrusted:
                     continue
                 judged = self._verdict(f, ("~", s), s, None)
-                if _stands_for_all(f.spec.kind, s, judged):
+                if stands_for_all(f.spec.kind, s, judged):
                     trusted.add(s)
                     rows.append((s, judged[0], self._ids.id(judged[1]), judged[2]))
                 else:
@@ -354,7 +232,7 @@ class ColumnJudge:
         raw = pl.col(k)
         known = self._values.get(k)
         if known is None:
-            known = self._values[k] = _Known(_value_schema(f))
+            known = self._values[k] = Known(_value_schema(f))
         trusted = self._trusted.get(k, set())
         keys = _keys(f, columns, trusted)
         by_stand_in = (
@@ -373,7 +251,7 @@ class ColumnJudge:
             table = known.frame if table is None else table
             lazy = lazy.join(table.lazy(), on=list(keys), how="left", nulls_equal=True,
                              maintain_order="left")  # fmt: skip
-        present = _given(raw)
+        present = given(raw)
         bad = pl.col("b").fill_null(False)
         return lazy.select(
             pl.when(~present | bad | pl.col("i")).then(raw).otherwise(pl.col("s")).alias(f"{k}:c"),
@@ -436,17 +314,17 @@ class ColumnJudge:
             elif not required:
                 wanted = pl.lit(False)
             vid = self._ids.id((audit_finding(spec, AuditCode.MISSING),))
-            hit = ~_given(current(key)) & wanted
+            hit = ~given(current(key)) & wanted
             exprs.append(pl.when(hit).then(vid).otherwise(0).cast(pl.Int32).alias(f"!{key}"))
         for i, rule in enumerate(RULES):
             for key in rule.fields:
                 if key in parsed or key in columns:
-                    exprs.append(_projection(key, current(key)).alias(f"r{i}:{key}"))
+                    exprs.append(cross_projection(key, current(key)).alias(f"r{i}:{key}"))
                     exprs.append(bad(key).alias(f"r{i}!{key}"))
         exprs += [
             pl.col("ngay_sinh:aged").alias("pol:aged"),
             current("quoc_tich").alias("pol:q"),
-            _is_pin(current("so_dinh_danh")).alias("pol:pin"),
+            is_pin(current("so_dinh_danh")).alias("pol:pin"),
             current("vneid_muc_2").alias("pol:vneid"),
         ]
         keep: list[str | pl.Expr] = [ROW, *(f"{f.key}:{c}" for f in present for c in "vb")]
@@ -463,14 +341,14 @@ class ColumnJudge:
                 groups.append((i, cols))
         police = ["pol:aged", "pol:q", "pol:pin", "pol:vneid"]
         groups.append((len(RULES), police))
-        tables: list[_Known] = []
+        tables: list[Known] = []
         for i, cols in groups:
             known = self._combos.get((i, tuple(cols)))
             if known is None:
                 out = {f"r{i}:v": pl.Int32} if i < len(RULES) else {
                     "pol:v": pl.Int32, "pol:listed": pl.Boolean}  # fmt: skip
                 schema = {c: frame.schema[c] for c in cols} | out
-                known = self._combos[(i, tuple(cols))] = _Known(schema)
+                known = self._combos[(i, tuple(cols))] = Known(schema)
             tables.append(known)
         # As for fields: join on what is known, look up and judge only what found nothing.
         pairs = zip(groups, tables, strict=True)
@@ -505,7 +383,7 @@ class ColumnJudge:
         aged, nationality, pin, vneid = combo
         values = {
             "quoc_tich": nationality,
-            "so_dinh_danh": _SOME_PIN if pin else None,
+            "so_dinh_danh": SOME_PIN if pin else None,
             "vneid_muc_2": vneid,
         }
         found: list[Finding] = []
@@ -587,12 +465,6 @@ def _keys(field: ParsedField, columns: set[str], trusted: set[str]) -> dict[str,
     return {"p": parent.alias("p"), "k": raw.alias("k")}
 
 
-def _given(value: pl.Expr) -> pl.Expr:
-    """A value the record judge reads as given. Batches hold values as the roster readers give
-    them (stripped, "" as null), so that is one that is not null."""
-    return value.is_not_null()
-
-
 def _narrow_join(frame: pl.DataFrame, on: list[str], table: pl.DataFrame) -> pl.LazyFrame:
     """``table``'s other columns for each row of ``frame`` by ``on``, in ``frame``'s order."""
     return (
@@ -600,16 +472,3 @@ def _narrow_join(frame: pl.DataFrame, on: list[str], table: pl.DataFrame) -> pl.
         .join(table.lazy(), on=on, how="left", nulls_equal=True, maintain_order="left")
         .drop(on)
     )  # fmt: skip
-
-
-def _projection(key: str, value: pl.Expr) -> pl.Expr:
-    """What the rules across fields read of a column: a PIN's first six digits, a date of
-    birth's year (``ngay_sinh:year``), whether a guardian's name or phone is there; other
-    columns as they are. ``tests/test_audit_columns.py`` holds the rules to this."""
-    if key == "so_dinh_danh":
-        return pl.when(_is_pin(value)).then(value.str.slice(0, 6) + _PIN_TAIL)
-    if key == "ngay_sinh":
-        return pl.col("ngay_sinh:year")
-    if key in GUARDIAN_FIELDS:
-        return pl.when(value.is_not_null() & (value != "")).then(pl.lit("x"))  # truthy
-    return value
