@@ -22,6 +22,9 @@ Unit = tuple[str, str]
 
 @dataclass
 class Tally:
+    """Counts of one unit (school, class) for the terminal table (``flows.report.Tally`` counts
+    more, for ``hoso report``)."""
+
     records: int = 0
     complete: int = 0
     correct: int = 0
@@ -49,6 +52,8 @@ class Tally:
 
 @dataclass
 class AuditSummary:
+    """Counts by unit, and how many findings the report holds."""
+
     units: dict[Unit, Tally] = field(default_factory=dict)
     findings: int = 0
 
