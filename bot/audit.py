@@ -156,14 +156,12 @@ class Auditor:
         self._judges: dict[str, RecordJudge] = {}
         self.summary = AuditSummary()
 
-    def judge_for(self, catalogue: Catalogue) -> RecordJudge:
-        return self._judge(catalogue)
-
     def abandon(self) -> None:
         """Drop what was counted (the run starts again another way)."""
         self._ids.close()
 
-    def _judge(self, catalogue: Catalogue) -> RecordJudge:
+    def judge_for(self, catalogue: Catalogue) -> RecordJudge:
+        """The record judge of ``catalogue`` (one per kind, kept for the run)."""
         judge = self._judges.get(catalogue.kind)
         if judge is None or judge.catalogue is not catalogue:
             ref = self._reference
@@ -173,7 +171,7 @@ class Auditor:
         return judge
 
     def add(self, row: int, catalogue: Catalogue, values: Mapping[str, str | None]) -> None:
-        result = self._judge(catalogue).judge(values, self._memo)
+        result = self.judge_for(catalogue).judge(values, self._memo)
         unit = ((values.get("ma_truong") or "").strip(), (values.get("lop") or "").strip())
         ma = (values.get("ma_dinh_danh") or "").strip()
         if result.findings:
@@ -211,15 +209,11 @@ class Auditor:
             pl.len().alias("records"),
             *(pl.col(c).sum().alias(c) for c in ("complete", "correct", "clean", "police")),
         )
-        for truong, lop, records, complete, correct, clean, police in tallies.iter_rows():
+        for truong, lop, *counts in tallies.iter_rows():
             tally = self.summary.units.get((truong, lop))
             if tally is None:
                 tally = self.summary.units[(truong, lop)] = Tally()
-            tally.records += records
-            tally.complete += complete
-            tally.correct += correct
-            tally.clean += clean
-            tally.police += police
+            tally.merge(Tally(*counts))
         ids = rows.filter(pl.col("cccd").is_not_null()).select(
             "cccd", pl.col(ROW).alias("row"), pl.col("ma_dinh_danh").fill_null("").alias("ma"),
             pl.col("ma_truong").alias("truong"), "lop", "clean",
