@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import polars as pl
-from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the dev extras
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
 from bot.audit_columns import BatchVerdict, ColumnJudge
 from bot.audit_duplicates import DuplicateIndex
@@ -33,9 +32,12 @@ from bot.roster import Roster, guess_kind, match_columns, open_roster
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
 from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
-from storage.db import make_engine
-from storage.records import PersonRecord
-from storage.uow import Store
+
+if TYPE_CHECKING:  # imported where used: a roster's audit needs neither (start-up time)
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the dev extras
+
+    from storage.records import PersonRecord
+    from storage.uow import Store
 
 REPORT_COLUMNS = ("row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "message")
 POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
@@ -45,6 +47,8 @@ _FORMULA_START = ("=", "+", "-", "@")
 #: ``ILLEGAL_CHARACTERS_RE`` of openpyxl, for polars: C0 controls but tab, line feed, return.
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
 _FORMULA = r"^[=+\-@]"  # _FORMULA_START
+#: The same for Python (``tests/test_audit_writer.py`` checks both against openpyxl's own).
+_ILLEGAL_RE = re.compile(_ILLEGAL)
 UNIT_COLUMNS = ("ma_dinh_danh", "ma_truong", "lop")
 
 
@@ -71,6 +75,8 @@ class TableWriter:
         self._handle: IO[str] | None = None
         self._book: Workbook | None = None
         if self._xlsx:  # write-only: rows go to a temporary file, not to memory
+            from openpyxl import Workbook
+
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet()
         else:
@@ -127,7 +133,7 @@ def _safe_cell(cell: object) -> object:
     """Text that Excel would run as a formula is quoted; characters XLSX forbids are dropped."""
     if not isinstance(cell, str):
         return cell
-    text: str = ILLEGAL_CHARACTERS_RE.sub("", cell)
+    text: str = _ILLEGAL_RE.sub("", cell)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -335,6 +341,9 @@ async def audit_database(
     """Every person in id order (``row`` is the position in that order), one page per transaction
     so a long audit never holds the database while it checks records."""
     db = settings.database
+    from storage.db import make_engine
+    from storage.uow import Store
+
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     row, after = 0, 0
     try:

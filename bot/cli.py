@@ -15,42 +15,36 @@ from rich.console import Console
 from bot.audit import AuditError, AuditJob, run_audit
 from bot.audit_summary import print_summary
 from bot.cli_common import ConfigOption, OpsPortOption, cli_settings, fail, with_ops_port
+from bot.cli_lazy import lazy_group
 from bot.config import Settings
-from bot.export_cli import export_app
-from bot.import_cli import import_command
-from bot.invite import InviteError, InviteJob, run_invite
 from bot.reference import KINDS, load_reference
-from bot.remind_cli import remind_command, scheduler_command
-from bot.report_cli import report_command
-from bot.review_cli import review_app
 from bot.roles import Role, parse_roles
 from bot.roster import RosterError
-from bot.runtime import (
-    chat_by_code,
-    chat_by_person,
-    chat_by_phone,
-    grant_admin,
-    run_demo,
-    run_purge,
-    serve_telegram,
-    upgrade_database,
-)
 
+# Sub-commands with heavy imports (the database layer, the exporter, the chat runtime) load
+# when they are used, so ``hoso audit`` or ``hoso --help`` does not pay for all of them.
 app = typer.Typer(
+    cls=lazy_group(
+        {
+            "import": ("bot.import_cli", "import_command"),
+            "export": ("bot.export_cli", "export_app"),
+            "review": ("bot.review_cli", "review_app"),
+            "report": ("bot.report_cli", "report_command"),
+            "remind": ("bot.remind_cli", "remind_command"),
+        }
+    ),
     help="hoso-bot: cập nhật hồ sơ cán bộ, giáo viên, học sinh qua trò chuyện.",
     no_args_is_help=True,
     add_completion=False,
 )
 db_app = typer.Typer(help="Quản lý cơ sở dữ liệu.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-run_app = typer.Typer(help="Chạy bot trên một kênh.", no_args_is_help=True)
+run_app = typer.Typer(
+    cls=lazy_group({"scheduler": ("bot.remind_cli", "scheduler_command")}),
+    help="Chạy bot trên một kênh.",
+    no_args_is_help=True,
+)
 app.add_typer(run_app, name="run")
-app.command("import")(import_command)
-app.add_typer(export_app, name="export")
-app.add_typer(review_app, name="review")
-app.command("report")(report_command)
-app.command("remind")(remind_command)
-run_app.command("scheduler")(scheduler_command)
 
 RoleOption = Annotated[
     list[str] | None,
@@ -65,6 +59,8 @@ RoleOption = Annotated[
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
+    from bot.runtime import upgrade_database
+
     settings = cli_settings(config)
     asyncio.run(upgrade_database(settings))
     typer.echo("Đã cập nhật cơ sở dữ liệu.")
@@ -81,6 +77,8 @@ def demo(
     if as_ not in ("teacher", "parent"):
         typer.echo("Lỗi: --as phải là teacher hoặc parent.", err=True)
         raise typer.Exit(2)
+    from bot.runtime import run_demo
+
     settings = cli_settings(config)
     asyncio.run(run_demo(settings, as_parent=as_ == "parent", interactive=sys.stdin.isatty()))
 
@@ -101,6 +99,8 @@ def chat(
     if len(chosen) != 1:
         typer.echo("Lỗi: cần đúng một trong --person, --phone, --code.", err=True)
         raise typer.Exit(2)
+    from bot.runtime import chat_by_code, chat_by_person, chat_by_phone
+
     settings = cli_settings(config)
     interactive = sys.stdin.isatty()
     if person is not None:
@@ -173,6 +173,8 @@ def invite(
     trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR. Chạy lại sẽ tạo mã MỚI
     cho từng người; mã cũ vẫn dùng được đến khi được dùng hoặc hết hạn.
     """
+    from bot.invite import InviteError, InviteJob, run_invite
+
     settings = cli_settings(config)
     job = InviteJob(unit=unit, out=out, class_name=class_name, only_missing=only_missing)
     try:
@@ -198,6 +200,8 @@ def run_telegram(
     roles = _roles(role)
     if settings.telegram.token is None:
         fail("chưa có [telegram] token (hoặc biến môi trường HOSO_TELEGRAM__TOKEN).")
+    from bot.runtime import serve_telegram
+
     try:
         asyncio.run(serve_telegram(settings, webhook=webhook, roles=roles))
     except KeyboardInterrupt:
@@ -237,6 +241,8 @@ def grant_admin_command(
     """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc) cho một tài khoản."""
     if role not in ("school_admin", "area_admin", "department_admin"):
         fail("--role phải là school_admin, area_admin hoặc department_admin.")
+    from bot.runtime import grant_admin
+
     settings = cli_settings(config)
     try:
         asyncio.run(
@@ -250,6 +256,8 @@ def grant_admin_command(
 @app.command()
 def purge(config: ConfigOption = None) -> None:
     """Xóa mã mời đã hết hạn và dữ liệu kỹ thuật cũ theo thời hạn lưu trữ trong cấu hình."""
+    from bot.runtime import run_purge
+
     settings = cli_settings(config)
     done = asyncio.run(run_purge(settings))
     typer.echo(

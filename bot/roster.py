@@ -18,8 +18,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-import openpyxl  # type: ignore[import-untyped]  # no stubs in the dev extras
-
 from flows.catalogue import Catalogue, FieldSpec
 from flows.rules.base import fold
 
@@ -299,6 +297,8 @@ def _guard_csv(name: str, rows: RawRows) -> RawRows:
 
 def _open_xlsx(path: Path) -> Roster:
     try:
+        import openpyxl  # type: ignore[import-untyped]  # a workbook only (start-up time)
+
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file; none may escape
         raise RosterError(f"Không đọc được tệp Excel {path.name}. {SAVE_AS_CSV}") from exc
