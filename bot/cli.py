@@ -22,7 +22,8 @@ from bot.roles import Role, parse_roles
 from bot.roster import RosterError
 
 # Sub-commands with heavy imports (the database layer, the exporter, the chat runtime) load
-# when they are used, so ``hoso audit`` or ``hoso --help`` does not pay for all of them.
+# when they are used, so ``hoso audit`` does not pay for all of them (``--help`` loads them
+# to describe them).
 app = typer.Typer(
     cls=lazy_group(
         {
