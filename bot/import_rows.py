@@ -176,12 +176,13 @@ def phone_key(text: str) -> str | None:
     if not text:
         return None
     if _STORED_MOBILE.fullmatch(text):
-        return text if _mobile_prefix(text[:4]) else None
+        return text if phone_prefix_is_mobile(text[:4]) else None
     return canonical_phone(text)
 
 
 @lru_cache(maxsize=1024)
-def _mobile_prefix(prefix: str) -> bool:
+def phone_prefix_is_mobile(prefix: str) -> bool:
+    """Whether a stored-form number starting with these four characters is a mobile."""
     return canonical_phone(prefix + "123456") is not None
 
 

@@ -53,6 +53,8 @@ REPORT_COLUMNS = ("Dòng", "Mã định danh Bộ GD&ĐT", "Mã lỗi", "Lý do"
 #: between a batch's statements (256 rows left it waiting ~10 ms each time).
 _YIELD_EVERY = 64
 Progress = Callable[[int], None]
+#: (unit code, school, class or None, school name) of a row
+UnitRow = tuple[str, str, str | None, str]
 
 
 class ImportFailed(Exception):
@@ -176,7 +178,7 @@ class Importer:
         if self._background:
             task = asyncio.create_task(self._write_and_commit(batch))
         else:
-            with _database_errors():
+            with database_errors():
                 async with AsyncExitStack() as stack:
                     uow = await stack.enter_async_context(self._store.unit_of_work())
                     written = await self._write_batch(uow, batch)
@@ -188,7 +190,7 @@ class Importer:
         return task
 
     async def _write_and_commit(self, batch: list[Incoming]) -> None:
-        with _database_errors():
+        with database_errors():
             async with self._store.unit_of_work() as uow:
                 written = await self._write_batch(uow, batch)
                 await uow.commit()
@@ -197,7 +199,7 @@ class Importer:
     async def _commit(
         self, stack: AsyncExitStack, uow: UnitOfWork, written: tuple[dict[str, int], int]
     ) -> None:
-        with _database_errors():
+        with database_errors():
             async with stack:
                 await uow.commit()
         self._committed(*written)
@@ -210,7 +212,7 @@ class Importer:
         self, uow: UnitOfWork, batch: list[Incoming]
     ) -> tuple[dict[str, int], int]:
         await uow.imports.tune_for_bulk()
-        units, created = await self._ensure_units(uow, batch)
+        units, created = await self._ensure_units(uow, map(unit_row, batch))
         await self._write(uow, self._known_units(batch, units), units)
         return units, created
 
@@ -231,19 +233,19 @@ class Importer:
         return kept
 
     async def _ensure_units(
-        self, uow: UnitOfWork, batch: list[Incoming]
+        self, uow: UnitOfWork, rows: Iterable[UnitRow]
     ) -> tuple[dict[str, int], int]:
         """The ids of the batch's units (with every unit met before) and how many were created:
         new schools and classes are created, except new schools when the job allows known
-        schools only (classes are still created below a known school)."""
+        schools only (classes are still created below a known school). ``rows``: (unit code,
+        school, class, school name) of each row, or at least of each unit's first row."""
         known = self._units
         specs: dict[str, UnitSpec] = {}
-        for item in batch:  # most rows' units are known: two look-ups, nothing built
-            school, unit = item.school, item.unit_code
+        for unit, school, class_name, school_name in rows:  # most are known: nothing built
             if school not in known and school not in specs:
-                specs[school] = UnitSpec(school, item.school_name, "school")
+                specs[school] = UnitSpec(school, school_name, "school")
             if unit != school and unit not in known and unit not in specs:
-                specs[unit] = UnitSpec(unit, f"Lớp {item.class_name}", "class", school)
+                specs[unit] = UnitSpec(unit, f"Lớp {class_name}", "class", school)
         if not specs:
             return known, 0
         if self._job.known_schools_only:
@@ -265,9 +267,16 @@ class Importer:
         return kept
 
     async def _write(
-        self, uow: UnitOfWork, batch: list[Incoming], units: Mapping[str, int]
+        self,
+        uow: UnitOfWork,
+        batch: list[Incoming],
+        units: Mapping[str, int],
+        stored: Mapping[str, StoredPerson] | None = None,
     ) -> None:
-        stored = await uow.imports.existing([item.ma_dinh_danh for item in batch])
+        """Insert, update or leave each row; ``stored``: the batch's stored people when the
+        caller has looked them up already."""
+        if stored is None:
+            stored = await uow.imports.existing([item.ma_dinh_danh for item in batch])
         plan = _Batch()
         new = plan.new
         for item in batch:
@@ -301,8 +310,12 @@ class Importer:
         self.summary.conflicts += len(flags)
 
 
+def unit_row(item: Incoming) -> UnitRow:
+    return item.unit_code, item.school, item.class_name, item.school_name
+
+
 @contextmanager
-def _database_errors() -> Iterator[None]:
+def database_errors() -> Iterator[None]:
     try:
         yield
     except (DatabaseError, OSError) as exc:  # a driver error is no message for a clerk
@@ -342,12 +355,21 @@ async def import_file(
         report = TableWriter(job.report, REPORT_COLUMNS) if job.report is not None else None
     except AuditError as exc:
         raise ImportFailed(str(exc)) from exc
-    importer = Importer(store, job, at=at, report=report)
     try:
         with open_roster(job.file) as roster:
             mapping = column_mapping(job.columns, catalogue)
-            rows = roster.records(reading_catalogue(catalogue), mapping)
-            await importer.run(rows, progress or (lambda _: None))
+            reading = reading_catalogue(catalogue)
+            if roster.delimiter is not None and store.engine.dialect.name == "postgresql":
+                # a module of its own: it extends Importer (and needs polars)
+                from bot.import_columns import import_columns
+
+                summary = await import_columns(
+                    store, job, roster, reading, mapping, report, at=at, progress=progress
+                )
+            else:
+                importer = Importer(store, job, at=at, report=report)
+                await importer.run(roster.records(reading, mapping), progress or _no_progress)
+                summary = importer.summary
     except BaseException:
         if report is not None:
             report.abort()
@@ -357,7 +379,11 @@ async def import_file(
             report.commit()
         except AuditError as exc:
             raise ImportFailed(str(exc)) from exc
-    return importer.summary
+    return summary
+
+
+def _no_progress(_: int) -> None:
+    pass
 
 
 def run_import(

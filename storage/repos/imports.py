@@ -7,6 +7,7 @@ What to write is decided by ``bot.importer``; this module only reads and writes 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,6 +202,20 @@ class ImportRepo:
         )
         await bulk.copy("person_phones", _PHONE_COLUMNS, phones)
 
+    async def new_person_ids(self, count: int) -> list[int]:
+        """PostgreSQL: ids for ``count`` new people, drawn from the table's own sequence."""
+        return await (await self._bulk()).new_ids(count) if count else []
+
+    async def copy_people_csv(self, data: bytes) -> None:
+        """PostgreSQL: new people as CSV text (columns ``PEOPLE_CSV_COLUMNS``, ids from
+        ``new_person_ids``, ``values`` as JSON text) in one ``COPY``: for a caller that has
+        whole columns, not a Python object per person."""
+        await (await self._bulk()).copy_csv("people", PEOPLE_CSV_COLUMNS, data)
+
+    async def copy_phones_csv(self, data: bytes) -> None:
+        """PostgreSQL: their phones as CSV text (columns ``PHONE_CSV_COLUMNS``) in one ``COPY``."""
+        await (await self._bulk()).copy_csv("person_phones", PHONE_CSV_COLUMNS, data)
+
     async def update_people(self, updates: Sequence[PersonUpdate], *, at: datetime) -> None:
         """New values from the source: one source version more, answers left as they are."""
         if not updates:
@@ -282,6 +297,9 @@ _INSERT_PHONE = (
 )
 _PEOPLE_COLUMNS_PG = ("id", *_PEOPLE_COLUMNS)
 _PHONE_COLUMNS = ("person_id", "phone", "role")
+#: The columns of ``copy_people_csv``'s and ``copy_phones_csv``'s text, in this order.
+PEOPLE_CSV_COLUMNS = _PEOPLE_COLUMNS_PG
+PHONE_CSV_COLUMNS = _PHONE_COLUMNS
 # The sequence is named once (materialized), not resolved again for each of the ids.
 _NEW_IDS_PG = (
     "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('people', 'id')::regclass AS seq)"
@@ -344,6 +362,13 @@ class _Bulk:
         """PostgreSQL ``COPY`` (asyncpg, binary) on this transaction's own connection."""
         driver = await self._driver()
         await driver.copy_records_to_table(table, records=rows, columns=list(columns))
+
+    async def copy_csv(self, table: str, columns: Sequence[str], data: bytes) -> None:
+        """PostgreSQL ``COPY … FROM STDIN (FORMAT csv)`` of ``data`` on this transaction."""
+        if data:
+            driver = await self._driver()
+            source = io.BytesIO(data)
+            await driver.copy_to_table(table, source=source, columns=list(columns), format="csv")
 
     async def new_ids(self, count: int) -> list[int]:
         """PostgreSQL: ``count`` ids of ``people`` from its sequence, as ``DEFAULT`` would take
