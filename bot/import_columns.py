@@ -92,7 +92,9 @@ class ColumnImporter(Importer):
         last, refused = 0, False
         try:
             try:
-                for frame in batches:
+                # the next batch is awaited in a thread, not in the event loop's: the batches
+                # being written go on meanwhile (so through every step below)
+                while (frame := await asyncio.to_thread(next, batches, None)) is not None:
                     size = self._job.batch_size
                     for start in range(0, frame.height, size):
                         part = frame.slice(start, size)
@@ -126,7 +128,7 @@ class ColumnImporter(Importer):
         held: list[Rejection] = []
         token = _HELD.set(held)
         try:
-            ready, odd = self._checked(part, frames)
+            ready, odd = await asyncio.to_thread(self._checked, part, frames)
             if ready.height or odd:
                 units = await self._units_of(ready, odd)
                 if self._job.known_schools_only:
@@ -215,8 +217,10 @@ class ColumnImporter(Importer):
                 odd.append(item)
         if ready.height:
             ids = await uow.imports.new_person_ids(ready.height)
-            await uow.imports.copy_people_csv(people_csv(ready, ids, units, frames.kind, self._at))
-            phones = phones_csv(ready, ids, frames.phone_columns(), frames.role)
+            people = await asyncio.to_thread(people_csv, ready, ids, units, frames.kind, self._at)
+            await uow.imports.copy_people_csv(people)
+            phone_columns = frames.phone_columns()
+            phones = await asyncio.to_thread(phones_csv, ready, ids, phone_columns, frames.role)
             await uow.imports.copy_phones_csv(phones)
             self.summary.inserted += ready.height
         if odd:

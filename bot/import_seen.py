@@ -22,7 +22,9 @@ class SeenKeys:
     def _open(self) -> sqlite3.Connection:
         if self._db is None:
             self._dir = tempfile.TemporaryDirectory(prefix="hoso-import-")
-            self._db = sqlite3.connect(Path(self._dir.name) / "seen.sqlite")
+            # one caller at a time, but maybe from a worker thread (``asyncio.to_thread``)
+            path = Path(self._dir.name) / "seen.sqlite"
+            self._db = sqlite3.connect(path, check_same_thread=False)
             self._db.executescript(
                 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                 "CREATE TABLE seen (k TEXT PRIMARY KEY, call INTEGER) WITHOUT ROWID"
