@@ -32,6 +32,8 @@ from bot.import_frames import (
     FrameMapper,
     first_occurrences,
     people_csv,
+    people_rows,
+    phone_rows,
     phones_csv,
     to_rows,
     unit_rows,
@@ -46,6 +48,7 @@ from bot.importer import (
     database_errors,
     unit_row,
 )
+from bot.malloc import map_large_buffers
 from bot.roster import Roster, match_columns
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
 from flows.catalogue import Catalogue
@@ -72,6 +75,8 @@ class ColumnImporter(Importer):
     ) -> None:
         super().__init__(store, job, at=at, report=report)
         self._writing: deque[asyncio.Task[list[Rejection]]] = deque()
+        # SQLite has one writer: one batch is written while the next is read and checked
+        self._in_flight = IN_FLIGHT if self._background else 1
 
     def reject(self, rejection: Rejection) -> None:
         held = _HELD.get()
@@ -129,6 +134,7 @@ class ColumnImporter(Importer):
         token = _HELD.set(held)
         try:
             ready, odd = await asyncio.to_thread(self._checked, part, frames)
+            await self._written(self._in_flight - 1)
             if ready.height or odd:
                 units = await self._units_of(ready, odd)
                 if self._job.known_schools_only:
@@ -136,7 +142,6 @@ class ColumnImporter(Importer):
                     odd = self._known_units(odd, units)
         finally:
             _HELD.reset(token)
-        await self._written(IN_FLIGHT - 1)
         for rejection in sorted(held, key=lambda r: r.row):  # the report in the file's order
             super().reject(rejection)
         if ready.height or odd:
@@ -209,25 +214,46 @@ class ColumnImporter(Importer):
         keys = ready.get_column(KEY).to_list()
         stored = await uow.imports.existing([*keys, *(i.ma_dinh_danh for i in odd)])
         if stored:  # a re-import: those rows are compared row by row
-            known = pl.col(KEY).is_in(pl.Series(list(stored), dtype=pl.String))
+            known = pl.col(KEY).is_in(pl.Series(list(stored), dtype=pl.String).implode())
             again, ready = ready.filter(known), ready.filter(~known)
-            for row, cells in to_rows(again, frames.keys):
-                item = self._mapper.map(row, cells)
-                assert isinstance(item, Incoming)  # the batch checks passed it
-                odd.append(item)
+            odd += await asyncio.to_thread(self._incoming, again, frames)
         if ready.height:
-            ids = await uow.imports.new_person_ids(ready.height)
-            people = await asyncio.to_thread(people_csv, ready, ids, units, frames.kind, self._at)
-            await uow.imports.copy_people_csv(people)
-            phone_columns = frames.phone_columns()
-            phones = await asyncio.to_thread(phones_csv, ready, ids, phone_columns, frames.role)
-            await uow.imports.copy_phones_csv(phones)
+            await (self._copy if self._background else self._insert)(uow, ready, frames, units)
             self.summary.inserted += ready.height
         if odd:
             await self._write(uow, odd, units, stored)
 
+    async def _copy(
+        self, uow: UnitOfWork, ready: pl.DataFrame, frames: FrameMapper, units: dict[str, int]
+    ) -> None:
+        """PostgreSQL: ids from the sequence, then people and phones as CSV by ``COPY``."""
+        ids = await uow.imports.new_person_ids(ready.height)
+        people = await asyncio.to_thread(people_csv, ready, ids, units, frames.kind, self._at)
+        await uow.imports.copy_people_csv(people)
+        columns = frames.phone_columns()
+        phones = await asyncio.to_thread(phones_csv, ready, ids, columns, frames.role)
+        await uow.imports.copy_phones_csv(phones)
+
+    async def _insert(
+        self, uow: UnitOfWork, ready: pl.DataFrame, frames: FrameMapper, units: dict[str, int]
+    ) -> None:
+        """SQLite: people and phones as rows made from the columns, by ``executemany``."""
+        when = await uow.imports.stored_time(self._at)
+        people = await asyncio.to_thread(people_rows, ready, units, frames.kind, when)
+        columns = frames.phone_columns()
+        phones = await asyncio.to_thread(phone_rows, ready, columns, frames.role)
+        await uow.imports.insert_people_rows(people, phones)
+
+    def _incoming(self, ready: pl.DataFrame, frames: FrameMapper) -> list[Incoming]:
+        items = []
+        for row, cells in to_rows(ready, frames.keys):
+            item = self._mapper.map(row, cells)
+            assert isinstance(item, Incoming)  # the batch checks passed it
+            items.append(item)
+        return items
+
     def _known_unit_columns(self, ready: pl.DataFrame, units: dict[str, int]) -> pl.DataFrame:
-        known = pl.col(UNIT).is_in(pl.Series(list(units), dtype=pl.String))
+        known = pl.col(UNIT).is_in(pl.Series(list(units), dtype=pl.String).implode())
         for row, key, school in ready.filter(~known).select(ROW, KEY, SCHOOL).iter_rows():
             params = (("school", school), ("expected", ""))
             self.reject(Rejection(row, key, RejectCode.UNKNOWN_UNIT, params))
@@ -247,6 +273,7 @@ async def import_columns(
 ) -> ImportSummary:
     """Import the CSV ``roster`` (open, its header read) a batch of columns at a time."""
     assert roster.delimiter is not None
+    map_large_buffers()
     columns = match_columns(roster.headers, reading, mapping)
     frames = FrameMapper(job.kind, list(columns.values()), school=job.school)
     batches = frame_batches(

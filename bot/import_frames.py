@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 import polars as pl
 
@@ -127,7 +128,7 @@ class FrameMapper:
             others = ready.get_column(key).drop_nulls().unique()
             others = others.filter(~others.str.contains(_STORED_MOBILE))
             parsed = {value: phone_key(value) for value in others.to_list()}
-            stored = pl.when(text.str.slice(0, 4).is_in(prefixes)).then(text)
+            stored = pl.when(text.str.slice(0, 4).is_in(prefixes.implode())).then(text)
             phone = (
                 pl.when(text.str.contains(_STORED_MOBILE))
                 .then(stored)
@@ -161,7 +162,7 @@ def first_occurrences(ready: pl.DataFrame, earlier: set[str]) -> tuple[pl.DataFr
     is a repeat."""
     repeat = ~pl.col(KEY).is_first_distinct()
     if earlier:
-        repeat |= pl.col(KEY).is_in(pl.Series(sorted(earlier), dtype=pl.String))
+        repeat |= pl.col(KEY).is_in(pl.Series(sorted(earlier), dtype=pl.String).implode())
     marked = ready.with_columns(repeat.alias("__repeat"))
     return (
         marked.filter(~pl.col("__repeat")).drop("__repeat"),
@@ -183,12 +184,11 @@ def people_csv(
 ) -> bytes:
     """The batch's people as ``ImportRepo.copy_people_csv`` takes them (source version 1)."""
     when = at.astimezone(UTC).isoformat()
-    unit_ids = {code: units[code] for code in ready.get_column(UNIT).unique().to_list()}
     out = ready.select(
         pl.Series("id", ids, dtype=pl.Int64),
         pl.lit(kind).alias("kind"),
         pl.col(KEY).alias("ma_dinh_danh"),
-        pl.col(UNIT).replace_strict(unit_ids, return_dtype=pl.Int64).alias("unit_id"),
+        _unit_ids(ready, units),
         pl.col(JSON).alias("values"),
         pl.lit(1).alias("source_version"),
         pl.lit(when).alias("created_at"),
@@ -210,6 +210,37 @@ def phones_csv(
     ]
     phones = pl.concat(parts).with_columns(pl.lit(role).alias("role"))
     return _csv(phones.select(PHONE_CSV_COLUMNS))
+
+
+def people_rows(
+    ready: pl.DataFrame, units: Mapping[str, int], kind: str, when: object
+) -> list[tuple[Any, ...]]:
+    """The batch's people as ``ImportRepo.insert_people_rows`` takes them (SQLite)."""
+    return ready.select(
+        pl.lit(kind).alias("kind"),
+        pl.col(KEY),
+        _unit_ids(ready, units),
+        pl.col(JSON),
+        pl.lit(1).alias("source_version"),
+        pl.lit(when).alias("created_at"),
+        pl.lit(when).alias("updated_at"),
+    ).rows()
+
+
+def phone_rows(
+    ready: pl.DataFrame, phone_columns: Sequence[str], role: str
+) -> list[tuple[str, str, str]]:
+    """Their phones as ``ImportRepo.insert_people_rows`` takes them: (phone, role, key)."""
+    parts = [
+        ready.select(pl.col(c).alias("phone"), pl.lit(role).alias("role"), pl.col(KEY))
+        for c in phone_columns
+    ]
+    return pl.concat(parts).drop_nulls("phone").rows() if parts else []
+
+
+def _unit_ids(ready: pl.DataFrame, units: Mapping[str, int]) -> pl.Expr:
+    unit_ids = {code: units[code] for code in ready.get_column(UNIT).unique().to_list()}
+    return pl.col(UNIT).replace_strict(unit_ids, return_dtype=pl.Int64).alias("unit_id")
 
 
 def _csv(frame: pl.DataFrame) -> bytes:

@@ -7,6 +7,9 @@ row gets the new values and one more ``source_version``. Answers people gave in 
 touched, but an answer to a field the source changed meanwhile is flagged as a conflict for the
 school's reviewer (``changes.conflict``), with the new source value beside it.
 
+A CSV roster imported into PostgreSQL takes ``bot.import_columns`` instead: the same rules, the
+file read as columns and new people written by ``COPY`` with no Python object per row.
+
 The terminal gets counts only; the rows that could not be imported go to a report file with the
 row number, the record's key and the reason in Vietnamese.
 """
@@ -359,7 +362,7 @@ async def import_file(
         with open_roster(job.file) as roster:
             mapping = column_mapping(job.columns, catalogue)
             reading = reading_catalogue(catalogue)
-            if roster.delimiter is not None and store.engine.dialect.name == "postgresql":
+            if roster.delimiter is not None:
                 # a module of its own: it extends Importer (and needs polars)
                 from bot.import_columns import import_columns
 

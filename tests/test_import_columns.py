@@ -1,4 +1,4 @@
-"""The column-wise import of a CSV roster into PostgreSQL (``bot.import_columns``) stores, reports
+"""The column-wise import of a CSV roster (``bot.import_columns``) stores, reports
 and counts what the row-by-row import stores, reports and counts, on rosters full of the cases
 the two ways could disagree on; and a roster the column reader refuses part way is finished row
 by row."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import random
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -14,17 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import bot.import_columns
 from bot.audit import TableWriter
 from bot.config import Settings
 from bot.import_columns import ColumnImporter
-from bot.importer import REPORT_COLUMNS, Importer, ImportJob, ImportSummary, import_file
+from bot.importer import (
+    REPORT_COLUMNS,
+    Importer,
+    ImportFailed,
+    ImportJob,
+    ImportSummary,
+    import_file,
+)
 from bot.reference import load_reference
 from bot.roster import open_roster
 from bot.sample_data import STAFF_KEYS, STUDENT_KEYS, generate_school
 from storage.db import make_engine
+from storage.migrate import upgrade
 from storage.models import Person, PersonPhone, Unit
 from storage.uow import Store
 from tests.conftest import _truncate_postgres
@@ -41,12 +50,42 @@ ODD_PHONES = (
 )  # fmt: skip
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest) -> str | None:
+    """The session's PostgreSQL database, or None for SQLite files."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-async def pg(postgres_url: str) -> AsyncIterator[Callable[[], Any]]:
-    """A function that empties the session's PostgreSQL database and opens a store on it."""
+async def fresh(server: str | None, tmp_path: Path) -> AsyncIterator[Callable[[], Any]]:
+    """A function that opens a store on an empty database (a new SQLite file, or the session's
+    PostgreSQL database emptied)."""
     stores: list[Store] = []
 
-    async def fresh() -> Store:
+    async def opened() -> Store:
+        for store in stores:
+            await store.close()
+        stores.clear()
+        if server is None:
+            url = f"sqlite+aiosqlite:///{tmp_path / f'hoso-{uuid.uuid4().hex}.db'}"
+            await upgrade(url)
+        else:
+            url = server
+            await _truncate_postgres(url)
+        stores.append(Store(make_engine(url)))
+        return stores[0]
+
+    yield opened
+    for store in stores:
+        await store.close()
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Callable[[], Any]]:
+    """``fresh`` on PostgreSQL only."""
+    stores: list[Store] = []
+
+    async def opened() -> Store:
         for store in stores:
             await store.close()
         stores.clear()
@@ -54,7 +93,7 @@ async def pg(postgres_url: str) -> AsyncIterator[Callable[[], Any]]:
         stores.append(Store(make_engine(postgres_url)))
         return stores[0]
 
-    yield fresh
+    yield opened
     for store in stores:
         await store.close()
 
@@ -153,11 +192,11 @@ async def stored(store: Store) -> dict[str, Any]:
     ],
 )
 async def test_the_column_import_stores_reports_and_counts_what_the_row_import_does(
-    pg: Callable[[], Any], tmp_path: Path, kind: str, options: dict[str, Any]
+    fresh: Callable[[], Any], tmp_path: Path, kind: str, options: dict[str, Any]
 ) -> None:
     results = []
     for way in ("rows", "columns"):
-        store: Store = await pg()
+        store: Store = await fresh()
         if options.get("known_schools_only"):  # one school known beforehand
             known = write_roster(tmp_path / "known.csv", kind, tricky_rows(kind, 1)[1:4])
             await import_rows(store, ImportJob(file=known, kind=kind), AT)
@@ -191,7 +230,7 @@ async def test_the_column_import_stores_reports_and_counts_what_the_row_import_d
 
 
 async def test_a_roster_refused_part_way_is_finished_row_by_row(
-    pg: Callable[[], Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: Callable[[], Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = tricky_rows("student", 5)
     file = write_roster(tmp_path / "hs.csv", "student", rows)
@@ -219,7 +258,7 @@ async def test_a_roster_refused_part_way_is_finished_row_by_row(
     monkeypatch.setattr(Importer, "run", count_rows)
     results = []
     for way in ("rows", "columns"):
-        store: Store = await pg()
+        store: Store = await fresh()
         job = ImportJob(file=file, kind="student", report=tmp_path / f"{way}.csv", batch_size=4)
         run = (
             import_rows(store, job, AT)
@@ -235,3 +274,36 @@ async def test_a_roster_refused_part_way_is_finished_row_by_row(
     # both ways ran: batches of columns first, then rows after the last of them
     assert 0 < written[0] < len(rows) / 4
     assert written[1] > 0
+
+
+async def test_a_batch_the_database_refuses_fails_the_import_and_a_rerun_finishes_it(
+    pg: Callable[[], Any], postgres_url: str, tmp_path: Path
+) -> None:
+    """Two batches are written at once: when one fails, the import fails with the Vietnamese
+    message, the batches committed stay, and running it again imports the rest once."""
+    rows = [{k: v or "" for k, v in p.values.items()} for p in SCHOOL.students]
+    file = write_roster(tmp_path / "hs.csv", "student", rows)
+    bad = rows[25]["ma_dinh_danh"]
+    store: Store = await pg()
+    engine = make_engine(postgres_url)
+    try:
+        async with engine.begin() as conn:  # the database refuses one row of the sixth batch
+            await conn.execute(
+                text(f"ALTER TABLE people ADD CONSTRAINT no_row CHECK (ma_dinh_danh <> '{bad}')")
+            )
+        job = ImportJob(file=file, kind="student", batch_size=5)
+        with pytest.raises(ImportFailed, match="chạy lại lệnh để tiếp tục"):
+            await import_file(store, job, REFERENCE, at=AT)
+        kept = set((await stored(store))["people"])
+        assert bad not in kept
+        assert {r["ma_dinh_danh"] for r in rows[:25]} <= kept  # the batches before it
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE people DROP CONSTRAINT no_row"))
+        again = await import_file(store, job, REFERENCE, at=AT)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE people DROP CONSTRAINT IF EXISTS no_row"))
+        await engine.dispose()
+    assert again.inserted == len(rows) - len(kept)
+    assert again.unchanged == len(kept)
+    assert len((await stored(store))["people"]) == len(rows)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -206,6 +208,20 @@ class ImportRepo:
         """PostgreSQL: ids for ``count`` new people, drawn from the table's own sequence."""
         return await (await self._bulk()).new_ids(count) if count else []
 
+    async def stored_time(self, at: datetime) -> Any:
+        """``at`` as ``insert_people_rows`` takes it (the column type's own conversion)."""
+        return (await self._bulk()).bind(Person.created_at, at)
+
+    async def insert_people_rows(
+        self, people: list[tuple[Any, ...]], phones: list[tuple[str, str, str]]
+    ) -> None:
+        """SQLite: new people as rows (kind, ma_dinh_danh, unit id, values as JSON text, source
+        version, created, updated: times from ``stored_time``) and their phones as (phone, role,
+        ma_dinh_danh), for a caller that builds the rows from whole columns."""
+        bulk = await self._bulk()
+        await bulk.many(_INSERT_PEOPLE, people)
+        await bulk.many(_INSERT_PHONE, phones)
+
     async def copy_people_csv(self, data: bytes) -> None:
         """PostgreSQL: new people as CSV text (columns ``PEOPLE_CSV_COLUMNS``, ids from
         ``new_person_ids``, ``values`` as JSON text) in one ``COPY``: for a caller that has
@@ -320,6 +336,19 @@ def _encoded(person: NewPerson, as_json: Callable[[Any], Any]) -> Any:
     return as_json(person.values) if person.encoded is None else person.encoded
 
 
+class DriverError(SQLAlchemyError):
+    """What asyncpg raised in a call made past SQLAlchemy (``COPY``), which SQLAlchemy would
+    have wrapped: callers catch ``DatabaseError`` for both."""
+
+
+@contextmanager
+def _driver_errors() -> Iterator[None]:
+    try:
+        yield
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DriverError(type(exc).__name__) from exc
+
+
 def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -362,20 +391,25 @@ class _Bulk:
     ) -> None:
         """PostgreSQL ``COPY`` (asyncpg, binary) on this transaction's own connection."""
         driver = await self._driver()
-        await driver.copy_records_to_table(table, records=rows, columns=list(columns))
+        with _driver_errors():
+            await driver.copy_records_to_table(table, records=rows, columns=list(columns))
 
     async def copy_csv(self, table: str, columns: Sequence[str], data: bytes) -> None:
         """PostgreSQL ``COPY … FROM STDIN (FORMAT csv)`` of ``data`` on this transaction."""
         if data:
             driver = await self._driver()
             source = io.BytesIO(data)
-            await driver.copy_to_table(table, source=source, columns=list(columns), format="csv")
+            with _driver_errors():
+                await driver.copy_to_table(
+                    table, source=source, columns=list(columns), format="csv"
+                )
 
     async def new_ids(self, count: int) -> list[int]:
         """PostgreSQL: ``count`` ids of ``people`` from its sequence, as ``DEFAULT`` would take
         them (other writers meanwhile get other ids; a rollback only leaves a gap)."""
         driver = await self._driver()
-        ids: list[int] = await driver.fetchval(_NEW_IDS_PG, count)
+        with _driver_errors():
+            ids: list[int] = await driver.fetchval(_NEW_IDS_PG, count)
         return ids
 
     async def rows(self, statement: str, values: Sequence[Any]) -> Sequence[Any]:
