@@ -27,7 +27,6 @@ from bot.audit_columns import BatchVerdict, ColumnJudge
 from bot.audit_duplicates import DuplicateIndex
 from bot.audit_summary import AuditSummary, Tally
 from bot.config import Settings
-from bot.malloc import map_large_buffers
 from bot.reference import Reference
 from bot.roster import Roster, guess_kind, match_columns, open_roster
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
@@ -324,7 +323,6 @@ def _audit_columns(
 ) -> AuditSummary:
     columns = match_columns(roster.headers, catalogue)
     assert roster.delimiter is not None
-    map_large_buffers()
     judge = ColumnJudge(auditor.judge_for(catalogue))
     rows = 0
     for batch in frame_batches(

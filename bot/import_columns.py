@@ -1,16 +1,20 @@
-"""``hoso import`` of a CSV roster into PostgreSQL, a batch of columns at a time.
+"""``hoso import`` of a CSV roster, a batch of columns at a time.
 
 A first import is mostly new people, and the row-by-row way spends ~40 µs of Python on each
-(the reader's dict, the mapping, JSON, the driver's encoding): as much as the server's own work
-for it. Here ``bot.roster_frame`` reads the file as columns, ``bot.import_frames`` checks and
-converts whole batches, and the new people and their phones go to the server as CSV text in two
-``COPY``s, with no Python object per row. Every other row (refused, repeated, already stored,
-or of a kind the batch checks do not cover) goes through ``Importer``'s own row-by-row way, so
-the people, phones, report and counts are those of a row-by-row import
-(``tests/test_import_columns.py`` checks it).
+(the reader's dict, the mapping, JSON, the driver's encoding): as much as the database's own
+work for it. Here ``bot.roster_frame`` reads the file as columns and ``bot.import_frames`` checks
+and converts whole batches; the new people and their phones go to PostgreSQL as CSV text in two
+``COPY``s, with no Python object per row, and to SQLite as rows polars makes, in two
+``executemany``. Every other row (refused, repeated, already stored, or one the batch checks and
+the row mapper judge differently) goes through ``Importer``'s own row-by-row way, so the people,
+phones, report and counts are those of a row-by-row import (``tests/test_import_columns.py``).
 
-Where the column reader refuses the file part way (``FrameUnavailable``: a stray quote, a bare
-carriage return ...), the rows after the last batch written are read again row by row.
+PostgreSQL writes two batches at once, each in its own transaction; a batch's new schools and
+classes are created just before it, in a short transaction of their own, so two batches never
+create the same unit (a batch that then fails leaves them, and a rerun uses them). SQLite writes
+one batch while the next is read. Where the column reader refuses the file part way
+(``FrameUnavailable``: a stray quote, a bare carriage return ...), the rows after the last batch
+are read again row by row.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ _HELD: ContextVar[list[Rejection] | None] = ContextVar("held_rejections", defaul
 
 
 class ColumnImporter(Importer):
-    """``Importer`` fed with batches of columns (PostgreSQL)."""
+    """``Importer`` fed with batches of columns."""
 
     def __init__(
         self, store: Store, job: ImportJob, *, at: datetime, report: TableWriter | None

@@ -1,13 +1,13 @@
 """A batch of roster rows as columns, for writing new people without a Python object per row.
 
 The row-by-row importer (``bot.import_rows``) turns each row into a dict, an ``Incoming`` and a
-tuple for the driver: ~40 µs of Python per row, as much as PostgreSQL's own work for it. A CSV
+tuple for the driver: ~40 µs of Python per row, as much as the database's own work for it. A CSV
 roster read by ``bot.roster_frame`` arrives in batches of columns; this module gives such a
-batch the same checks and the same stored form, column-wise, and writes the rows that become
-new people (most rows of a first import) as CSV text for PostgreSQL's ``COPY``. Every other row
-(a rejection, a person already stored) is handed back as the row reader's dict and goes the
-row-by-row way, so both ways give the same people, phones, reports and counts
-(``tests/test_import_frames.py`` checks this).
+batch the same checks and the same stored form, column-wise, and turns the rows that become new
+people (most rows of a first import) into CSV text for PostgreSQL's ``COPY`` or into rows for
+SQLite's ``executemany``. Every other row (a rejection, a person already stored) is handed back
+as the row reader's dict and goes the row-by-row way (``bot.import_columns``).
+``tests/test_import_frames.py`` checks each row comes out as ``RowMapper`` maps it.
 
 Pure: no database, no file.
 """
