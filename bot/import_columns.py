@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import suppress
+from contextlib import closing, suppress
 from contextvars import ContextVar
 from datetime import datetime
 
@@ -288,10 +288,11 @@ async def import_columns(
         chunk_bytes=CHUNK_BYTES,
     )
     importer = ColumnImporter(store, job, at=at, report=report)
-    await importer.run_columns(
-        batches,
-        frames,
-        lambda: roster.records(reading, mapping),
-        progress or (lambda _: None),
-    )
+    with closing(batches):  # a failed import stops the reader's thread now, not at collection
+        await importer.run_columns(
+            batches,
+            frames,
+            lambda: roster.records(reading, mapping),
+            progress or (lambda _: None),
+        )
     return importer.summary

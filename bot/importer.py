@@ -7,8 +7,9 @@ row gets the new values and one more ``source_version``. Answers people gave in 
 touched, but an answer to a field the source changed meanwhile is flagged as a conflict for the
 school's reviewer (``changes.conflict``), with the new source value beside it.
 
-A CSV roster imported into PostgreSQL takes ``bot.import_columns`` instead: the same rules, the
-file read as columns and new people written by ``COPY`` with no Python object per row.
+A CSV roster takes ``bot.import_columns`` (a subclass of ``Importer``): the same rules, the file
+read as columns and new people written with no Python object per row; a workbook, and the rows
+the column way hands back, go row by row here.
 
 The terminal gets counts only; the rows that could not be imported go to a report file with the
 row number, the record's key and the reason in Vietnamese.

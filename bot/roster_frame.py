@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -141,7 +141,7 @@ def frame_batches(
     delimiter: str,
     columns: Mapping[int, str],
     chunk_bytes: int = 8 << 20,
-) -> Iterator[pl.DataFrame]:
+) -> Generator[pl.DataFrame, None, None]:
     """The data rows of ``path`` (header ``width`` cells wide) in batches, as ``bot.roster``
     would yield them: ``ROW`` and the field key of each matched column index.
 
