@@ -80,24 +80,6 @@ async def fresh(server: str | None, tmp_path: Path) -> AsyncIterator[Callable[[]
         await store.close()
 
 
-@pytest.fixture
-async def pg(postgres_url: str) -> AsyncIterator[Callable[[], Any]]:
-    """``fresh`` on PostgreSQL only."""
-    stores: list[Store] = []
-
-    async def opened() -> Store:
-        for store in stores:
-            await store.close()
-        stores.clear()
-        await _truncate_postgres(postgres_url)
-        stores.append(Store(make_engine(postgres_url)))
-        return stores[0]
-
-    yield opened
-    for store in stores:
-        await store.close()
-
-
 def tricky_rows(kind: str, seed: int) -> list[dict[str, str]]:
     """The sample school's people, a third of them bent into a case the checks treat apart."""
     rng = random.Random(seed)
@@ -276,34 +258,41 @@ async def test_a_roster_refused_part_way_is_finished_row_by_row(
     assert written[1] > 0
 
 
+#: SQL that makes the database refuse one record key, and SQL that lifts it again
+REFUSE = {
+    "postgresql": "ALTER TABLE people ADD CONSTRAINT no_row CHECK (ma_dinh_danh <> '{key}')",
+    "sqlite": "CREATE TRIGGER no_row BEFORE INSERT ON people WHEN NEW.ma_dinh_danh = '{key}'"
+    " BEGIN SELECT RAISE(ABORT, 'no_row'); END",
+}
+ALLOW = {
+    "postgresql": "ALTER TABLE people DROP CONSTRAINT IF EXISTS no_row",
+    "sqlite": "DROP TRIGGER IF EXISTS no_row",
+}
+
+
 async def test_a_batch_the_database_refuses_fails_the_import_and_a_rerun_finishes_it(
-    pg: Callable[[], Any], postgres_url: str, tmp_path: Path
+    fresh: Callable[[], Any], tmp_path: Path
 ) -> None:
-    """Two batches are written at once: when one fails, the import fails with the Vietnamese
-    message, the batches committed stay, and running it again imports the rest once."""
+    """When a batch fails (PostgreSQL: one of two written at once), the import fails with the
+    Vietnamese message, the batches committed stay, and running it again imports the rest once."""
     rows = [{k: v or "" for k, v in p.values.items()} for p in SCHOOL.students]
     file = write_roster(tmp_path / "hs.csv", "student", rows)
-    bad = rows[25]["ma_dinh_danh"]
-    store: Store = await pg()
-    engine = make_engine(postgres_url)
+    bad = rows[25]["ma_dinh_danh"]  # in the sixth batch of five
+    store: Store = await fresh()
+    dialect = store.engine.dialect.name
     try:
-        async with engine.begin() as conn:  # the database refuses one row of the sixth batch
-            await conn.execute(
-                text(f"ALTER TABLE people ADD CONSTRAINT no_row CHECK (ma_dinh_danh <> '{bad}')")
-            )
+        async with store.engine.begin() as conn:
+            await conn.execute(text(REFUSE[dialect].format(key=bad)))
         job = ImportJob(file=file, kind="student", batch_size=5)
         with pytest.raises(ImportFailed, match="chạy lại lệnh để tiếp tục"):
             await import_file(store, job, REFERENCE, at=AT)
         kept = set((await stored(store))["people"])
         assert bad not in kept
         assert {r["ma_dinh_danh"] for r in rows[:25]} <= kept  # the batches before it
-        async with engine.begin() as conn:
-            await conn.execute(text("ALTER TABLE people DROP CONSTRAINT no_row"))
-        again = await import_file(store, job, REFERENCE, at=AT)
     finally:
-        async with engine.begin() as conn:
-            await conn.execute(text("ALTER TABLE people DROP CONSTRAINT IF EXISTS no_row"))
-        await engine.dispose()
+        async with store.engine.begin() as conn:
+            await conn.execute(text(ALLOW[dialect]))
+    again = await import_file(store, job, REFERENCE, at=AT)
     assert again.inserted == len(rows) - len(kept)
     assert again.unchanged == len(kept)
     assert len((await stored(store))["people"]) == len(rows)
