@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditError, AuditJob, run_audit
 from bot.engine import Engine, utc_now
-from bot.importer import ImportFailed, ImportJob, ImportSummary, import_file
+from bot.import_run import import_file
+from bot.importer import ImportFailed, ImportJob, ImportSummary
 from bot.report import ReportError, build_report
 from bot.roster import RosterError, guess_kind, open_roster
 from bot.topics import ADMIN_JOB_TOPIC, REPLY_TOPIC

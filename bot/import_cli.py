@@ -25,13 +25,8 @@ from rich.table import Table
 
 from bot.cli_common import ConfigOption, cli_settings, fail
 from bot.import_rows import LABELS, RejectCode
-from bot.importer import (
-    ImportFailed,
-    ImportJob,
-    ImportSummary,
-    Progress,
-    run_import,
-)
+from bot.import_run import run_import
+from bot.importer import ImportFailed, ImportJob, ImportSummary, Progress
 from bot.reference import KINDS, load_reference
 from bot.roster import RosterError
 

@@ -9,7 +9,7 @@ school's reviewer (``changes.conflict``), with the new source value beside it.
 
 A CSV roster takes ``bot.import_columns`` (a subclass of ``Importer``): the same rules, the file
 read as columns and new people written with no Python object per row; a workbook, and the rows
-the column way hands back, go row by row here.
+the column way hands back, go row by row here. ``bot.import_run`` chooses.
 
 The terminal gets counts only; the rows that could not be imported go to a report file with the
 row number, the record's key and the reason in Vietnamese.
@@ -24,23 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot.audit import AuditError, TableWriter
-from bot.config import Settings
+from bot.audit import TableWriter
 from bot.import_rows import (
     Incoming,
     RejectCode,
     Rejection,
     RowMapper,
-    column_mapping,
-    reading_catalogue,
     record_phones,
     rejected,
     wrong_kind,
 )
 from bot.import_seen import SeenKeys
-from bot.reference import Reference
-from bot.roster import open_roster
-from storage.db import make_engine
 from storage.repos.imports import (
     DatabaseError,
     NewPerson,
@@ -343,69 +337,3 @@ def _compare(plan: _Batch, item: Incoming, before: StoredPerson, unit_id: int) -
     phones = None if same_phones else item.phones
     plan.updates.append(PersonUpdate(before.id, unit_id, {**old, **item.values}, phones))
     plan.changed[before.id] = changed
-
-
-async def import_file(
-    store: Store,
-    job: ImportJob,
-    reference: Reference,
-    *,
-    at: datetime,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """Import ``job.file``; the report of rejected rows is published only if the run finished."""
-    catalogue = reference.catalogues[job.kind]
-    try:
-        report = TableWriter(job.report, REPORT_COLUMNS) if job.report is not None else None
-    except AuditError as exc:
-        raise ImportFailed(str(exc)) from exc
-    try:
-        with open_roster(job.file) as roster:
-            mapping = column_mapping(job.columns, catalogue)
-            reading = reading_catalogue(catalogue)
-            if roster.delimiter is not None:
-                # a module of its own: it extends Importer (and needs polars)
-                from bot.import_columns import import_columns
-
-                summary = await import_columns(
-                    store, job, roster, reading, mapping, report, at=at, progress=progress
-                )
-            else:
-                importer = Importer(store, job, at=at, report=report)
-                await importer.run(roster.records(reading, mapping), progress or _no_progress)
-                summary = importer.summary
-    except BaseException:
-        if report is not None:
-            report.abort()
-        raise
-    if report is not None:
-        try:
-            report.commit()
-        except AuditError as exc:
-            raise ImportFailed(str(exc)) from exc
-    return summary
-
-
-def _no_progress(_: int) -> None:
-    pass
-
-
-def run_import(
-    job: ImportJob,
-    settings: Settings,
-    reference: Reference,
-    *,
-    at: datetime,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """``import_file`` against the configured database."""
-
-    async def main() -> ImportSummary:
-        db = settings.database
-        store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
-        try:
-            return await import_file(store, job, reference, at=at, progress=progress)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())

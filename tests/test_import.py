@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.import_rows import RejectCode, phone_key
-from bot.importer import ImportJob, ImportSummary, import_file
+from bot.import_run import import_file
+from bot.importer import ImportJob, ImportSummary
 from bot.reference import load_reference
 from bot.roster import RosterError
 from bot.sample_data import STAFF_KEYS, STUDENT_KEYS, SamplePerson, generate_school

@@ -21,14 +21,8 @@ import bot.import_columns
 from bot.audit import TableWriter
 from bot.config import Settings
 from bot.import_columns import ColumnImporter
-from bot.importer import (
-    REPORT_COLUMNS,
-    Importer,
-    ImportFailed,
-    ImportJob,
-    ImportSummary,
-    import_file,
-)
+from bot.import_run import import_file
+from bot.importer import REPORT_COLUMNS, Importer, ImportFailed, ImportJob, ImportSummary
 from bot.reference import load_reference
 from bot.roster import open_roster
 from bot.sample_data import STAFF_KEYS, STUDENT_KEYS, generate_school
@@ -120,7 +114,7 @@ def write_roster(path: Path, kind: str, rows: Sequence[Mapping[str, str]]) -> Pa
 
 
 async def import_rows(store: Store, job: ImportJob, at: datetime) -> ImportSummary:
-    """The row-by-row import, as ``import_file`` runs it for a workbook or on SQLite."""
+    """The row-by-row import, as ``import_file`` runs it for a workbook."""
     from bot.import_rows import column_mapping, reading_catalogue
 
     catalogue = REFERENCE.catalogues[job.kind]

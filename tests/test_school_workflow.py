@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.engine import utc_now
-from bot.importer import ImportJob, import_file
+from bot.import_run import import_file
+from bot.importer import ImportJob
 from bot.report import build_report
 from bot.sample_data import STAFF_KEYS
 from bot.verification import VerificationWorker, make_verifier

@@ -2,27 +2,25 @@
 
 A city roster has millions of rows, so nothing here works one person at a time: each method takes
 a whole batch (a few thousand rows) and issues one statement, or one ``executemany``, for it.
-What to write is decided by ``bot.importer``; this module only reads and writes what it is told.
+What to write is decided by ``bot.importer`` and ``bot.import_columns``; this module only reads
+and writes what it is told.
 """
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage.models import Change, ChangeSet, Person, Unit
+from storage.repos.bulk import Bulk, binder
 
 #: Change sets whose answers are still on their way to the central database: a source change to
 #: a field answered in one of them is a conflict for the reviewer (approved sets are already
@@ -88,12 +86,7 @@ class OpenAnswer:
 def values_encoder(engine: AsyncEngine) -> Callable[[Mapping[str, str | None]], Any]:
     """``people.values`` as this engine's driver takes it (the column type's own conversion:
     JSON text), for a caller that converts rows before the transaction that writes them."""
-    return _binder(Person.values, engine.dialect)
-
-
-def _binder(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
-    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return processor if processor is not None else (lambda value: value)
+    return binder(Person.values, engine.dialect)
 
 
 class ImportRepo:
@@ -156,7 +149,9 @@ class ImportRepo:
         found: dict[str, StoredPerson] = {}
         size = IN_CHUNK if bulk.postgres else _SQLITE_PARAMS
         for chunk in _chunks(keys, size):
-            for key, pid, kind, unit_id, values, version in await bulk.rows(_EXISTING, chunk):
+            for key, pid, kind, unit_id, values, version in await bulk.rows(
+                _EXISTING, _EXISTING_PG, chunk
+            ):
                 if not isinstance(values, dict):  # SQLite hands back the JSON text
                     values = json.loads(values)
                 found[key] = StoredPerson(int(pid), kind, int(unit_id), values, int(version))
@@ -184,12 +179,12 @@ class ImportRepo:
 
     @staticmethod
     async def _copy_people(
-        bulk: _Bulk, people: Sequence[NewPerson], when: Any, as_json: Callable[[Any], Any]
+        bulk: Bulk, people: Sequence[NewPerson], when: Any, as_json: Callable[[Any], Any]
     ) -> None:
         """PostgreSQL: two ``COPY``s. The ids are drawn from the table's own sequence first (one
         statement), so each phone row carries its person's id: no look-up by key per phone, and
         no ``INSERT`` executor per row (a phone cost ~15 µs that way, ~10 µs by ``COPY``)."""
-        ids = await bulk.new_ids(len(people))
+        ids = await bulk.array(_NEW_IDS_PG, len(people))
         # Generators, not lists: asyncpg sends the rows in chunks as it encodes them, so the
         # server stores the first rows while the client still turns the last ones into JSON.
         rows = (
@@ -206,7 +201,7 @@ class ImportRepo:
 
     async def new_person_ids(self, count: int) -> list[int]:
         """PostgreSQL: ids for ``count`` new people, drawn from the table's own sequence."""
-        return await (await self._bulk()).new_ids(count) if count else []
+        return await (await self._bulk()).array(_NEW_IDS_PG, count) if count else []
 
     async def stored_time(self, at: datetime) -> Any:
         """``at`` as ``insert_people_rows`` takes it (the column type's own conversion)."""
@@ -248,8 +243,8 @@ class ImportRepo:
                 [(u.id, phone, role) for u in moved for phone, role in u.phones or ()],
             )
 
-    async def _bulk(self) -> _Bulk:
-        return _Bulk(await self._conn())
+    async def _bulk(self) -> Bulk:
+        return Bulk(await self._conn())
 
     async def open_answers(self, person_ids: Sequence[int]) -> list[OpenAnswer]:
         """Answers of these people in change sets not yet approved or exported.
@@ -328,7 +323,6 @@ _UPDATE_PERSON = (
     'UPDATE people SET "values" = ?, unit_id = ?, source_version = source_version + 1,'
     " updated_at = ? WHERE id = ?"
 )
-_PG = {_EXISTING: _EXISTING_PG}
 _FLAG_CONFLICT = "UPDATE changes SET conflict = true, conflict_value = ? WHERE id = ?"
 
 
@@ -336,89 +330,6 @@ def _encoded(person: NewPerson, as_json: Callable[[Any], Any]) -> Any:
     return as_json(person.values) if person.encoded is None else person.encoded
 
 
-class DriverError(SQLAlchemyError):
-    """What asyncpg raised in a call made past SQLAlchemy (``COPY``), which SQLAlchemy would
-    have wrapped: callers catch ``DatabaseError`` for both."""
-
-
-@contextmanager
-def _driver_errors() -> Iterator[None]:
-    try:
-        yield
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DriverError(type(exc).__name__) from exc
-
-
 def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-class _Bulk:
-    """``executemany`` in the driver's own terms, past SQLAlchemy's per-row parameter handling
-    (which costs more than SQLite's insert itself). Statements are written with ``?`` and turned
-    into asyncpg's ``$1, $2 …``; values are converted by the columns' own SQLAlchemy types, so
-    what is stored reads back exactly as if the ORM had written it."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-        self._dialect = conn.dialect
-        self.postgres = conn.dialect.name == "postgresql"
-
-    def binder(self, column: Any) -> Callable[[Any], Any]:
-        """The column type's conversion of a Python value to what the driver takes."""
-        return _binder(column, self._dialect)
-
-    def bind(self, column: Any, value: Any) -> Any:
-        return self.binder(column)(value)
-
-    def _native(self, statement: str) -> str:
-        if self._dialect.name != "postgresql":
-            return statement
-        parts = statement.split("?")
-        return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-
-    async def many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
-        if rows:
-            await self._conn.exec_driver_sql(self._native(statement), rows)
-
-    async def _driver(self) -> Any:
-        raw = await self._conn.get_raw_connection()
-        return raw.driver_connection
-
-    async def copy(
-        self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
-    ) -> None:
-        """PostgreSQL ``COPY`` (asyncpg, binary) on this transaction's own connection."""
-        driver = await self._driver()
-        with _driver_errors():
-            await driver.copy_records_to_table(table, records=rows, columns=list(columns))
-
-    async def copy_csv(self, table: str, columns: Sequence[str], data: bytes) -> None:
-        """PostgreSQL ``COPY … FROM STDIN (FORMAT csv)`` of ``data`` on this transaction."""
-        if data:
-            driver = await self._driver()
-            source = io.BytesIO(data)
-            with _driver_errors():
-                await driver.copy_to_table(
-                    table, source=source, columns=list(columns), format="csv"
-                )
-
-    async def new_ids(self, count: int) -> list[int]:
-        """PostgreSQL: ``count`` ids of ``people`` from its sequence, as ``DEFAULT`` would take
-        them (other writers meanwhile get other ids; a rollback only leaves a gap)."""
-        driver = await self._driver()
-        with _driver_errors():
-            ids: list[int] = await driver.fetchval(_NEW_IDS_PG, count)
-        return ids
-
-    async def rows(self, statement: str, values: Sequence[Any]) -> Sequence[Any]:
-        """The rows of ``statement`` (SQLite: its ``IN (?…)`` gets one ``?`` per value) or of
-        ``_PG[statement]`` (PostgreSQL: the values as one array)."""
-        if self.postgres:
-            statement, params = _PG[statement], (list(values),)
-        else:
-            statement = statement.replace("?…", ", ".join("?" * len(values)))
-            params = tuple(values)
-        result = await self._conn.exec_driver_sql(self._native(statement), params)
-        return result.all()
