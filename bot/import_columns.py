@@ -42,7 +42,7 @@ from bot.import_frames import (
     to_rows,
     unit_rows,
 )
-from bot.import_rows import Incoming, RejectCode, Rejection
+from bot.import_rows import Incoming, RejectCode, Rejection, rejected_row
 from bot.importer import (
     Importer,
     ImportFailed,
@@ -165,7 +165,7 @@ class ColumnImporter(Importer):
                 self.reject(item)
             else:
                 odd.append(item)
-        ready = self._first_columns(split.ready, odd)
+        ready = self._first_columns(split.ready)
         if odd:
             odd = self._first_occurrences(odd)
         return ready, odd
@@ -183,16 +183,15 @@ class ColumnImporter(Importer):
         self._committed(units, created)
         return units
 
-    def _first_columns(self, ready: pl.DataFrame, odd: list[Incoming]) -> pl.DataFrame:
-        """Refuse a key met earlier in the file, as ``_first_occurrences`` does; the rare rows
-        in ``odd`` are checked after the batch's columns (a key in both: the column's row is
-        kept), and against them."""
+    def _first_columns(self, ready: pl.DataFrame) -> pl.DataFrame:
+        """Refuse a key met earlier in the file, as ``_first_occurrences`` does (the rare rows
+        the row mapper takes are checked after the batch's columns: a key in both keeps the
+        column's row)."""
         keys = ready.get_column(KEY).unique(maintain_order=True).to_list()
         earlier = self._seen.repeated(keys)
         kept, repeated = first_occurrences(ready, earlier)
         for row, key, school in repeated.select(ROW, KEY, SCHOOL).iter_rows():
-            params = (("school", school), ("expected", ""))
-            self.reject(Rejection(row, key, RejectCode.DUPLICATE_IN_FILE, params))
+            self.reject(rejected_row(row, key, school, RejectCode.DUPLICATE_IN_FILE))
         return kept
 
     async def _write_columns(
@@ -259,8 +258,7 @@ class ColumnImporter(Importer):
     def _known_unit_columns(self, ready: pl.DataFrame, units: dict[str, int]) -> pl.DataFrame:
         known = pl.col(UNIT).is_in(pl.Series(list(units), dtype=pl.String).implode())
         for row, key, school in ready.filter(~known).select(ROW, KEY, SCHOOL).iter_rows():
-            params = (("school", school), ("expected", ""))
-            self.reject(Rejection(row, key, RejectCode.UNKNOWN_UNIT, params))
+            self.reject(rejected_row(row, key, school, RejectCode.UNKNOWN_UNIT))
         return ready.filter(known)
 
 

@@ -195,5 +195,9 @@ def wrong_kind(incoming: Incoming, stored_kind: str) -> Rejection:
 
 
 def rejected(incoming: Incoming, code: RejectCode) -> Rejection:
-    params = (("school", incoming.school), ("expected", ""))
-    return Rejection(incoming.row, incoming.ma_dinh_danh, code, params)
+    return rejected_row(incoming.row, incoming.ma_dinh_danh, incoming.school, code)
+
+
+def rejected_row(row: int, ma_dinh_danh: str, school: str, code: RejectCode) -> Rejection:
+    """``rejected`` for a row known only by its number, key and school (a batch's columns)."""
+    return Rejection(row, ma_dinh_danh, code, (("school", school), ("expected", "")))
