@@ -49,6 +49,9 @@ class FieldSpec:
     min_age: int | None = None
     max_age: int | None = None
     length: int | None = None
+    #: What "Chưa có" means for this field, when a person may declare that they honestly do not
+    #: have the value (no CCCD issued yet, no email): empty means the field cannot be declared.
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ _SCALARS: dict[str, type] = {
     "key": str, "header": str, "label": str, "kind": str, "required": bool,
     "required_from_age": int, "editable": bool, "masked": bool, "sensitive": bool,
     "example": str, "help": str, "codelist": str, "depends_on": str,
-    "min_age": int, "max_age": int, "length": int,
+    "min_age": int, "max_age": int, "length": int, "unavailable": str,
 }  # fmt: skip
 
 
