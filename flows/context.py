@@ -14,7 +14,6 @@ from flows.catalogue import Catalogue
 from flows.codelists import CodeList
 from flows.rules.crossref import CrossRef
 
-
 #: ``Answer.how`` of a declaration that the person does not have the value ([Chưa có]): ``new`` is
 #: None, the field counts as answered, and reports, the audit and the export show it apart from a
 #: value and from a missing field (the catalogue's ``unavailable`` says what it means).

@@ -25,7 +25,9 @@ from flows.state import State
 from flows.texts import RETURNED_LINE
 from flows.turn import button
 
-ACTIVE = frozenset({"field", "edit", "confirm_value", "conflict", "summary", "pick"})
+ACTIVE = frozenset(
+    {"field", "edit", "confirm_value", "propose", "declare", "conflict", "summary", "pick"}
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
             "field": self.on_field,
             "edit": self.on_edit,
             "confirm_value": self.on_confirm_value,
+            "propose": self.on_propose,
+            "declare": self.on_propose,
             "conflict": self.on_conflict,
             "summary": self.on_summary,
             "pick": self.on_pick,

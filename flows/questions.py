@@ -12,10 +12,12 @@ from flows.effects import Button, SaveAnswer
 from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Tap, Text
 from flows.record import RecordView, display
+from flows.replies import Reply, classify
 from flows.rules.base import Invalid, Ok, fold
 from flows.state import State
 from flows.texts import HINT_BUTTONS, HINT_EXAMPLE, HINT_TYPE, NEXT_PAGE, PREVIOUS_PAGE
-from flows.turn import TurnBase, button
+from flows.turn import button
+from flows.typed import TypedReplies
 
 PAGE_SIZE = 8
 
@@ -45,7 +47,7 @@ def paged(options: tuple[str, ...], page: int) -> tuple[Button, ...]:
     return shown
 
 
-class Questions(TurnBase):
+class Questions(TypedReplies):
     def next_question(self, state: State, subject: Subject) -> State:
         view = self.view(subject)
         remaining = view.to_ask()
@@ -92,6 +94,8 @@ class Questions(TurnBase):
         buttons = tuple(Button(v, f"value:{v}") for v in values)
         if not values:
             buttons = paged(view.options(spec), page)
+        if spec.unavailable:
+            buttons += (button("unavailable"),)
         if view.value(spec.key) is None and not self.required(view, spec):
             buttons += (button("skip"),)
         help_text = f" {spec.help}" if spec.help else ""
@@ -125,20 +129,12 @@ class Questions(TurnBase):
             return self.begin(State())
         subject, view, spec = found
         if isinstance(inp, Tap) and inp.payload == "ok":
-            value = view.value(spec.key)
-            parsed = view.parse(spec, value or "")
-            if value is None or isinstance(parsed, Invalid):
-                return self.ask(state, view, spec)
-            # Confirming a value read with an assumption (an old province's successor) changes it.
-            converted = parsed.notice is not None and parsed.value != value
-            how = "corrected" if converted else "confirmed"
-            self.save(subject, spec, parsed.value, how)
-            return self.advance(state, subject, spec.key)
+            return self.confirm_stored(state, subject, view, spec)
         if isinstance(inp, Tap) and inp.payload == "edit":
             return self.prompt(state, view, spec)
         typed = _typed(inp)
         if typed is not None:
-            return self.accept(state, subject, view, spec, typed)
+            return self.typed_at_confirm(state, subject, view, spec, typed)
         self.say("use_buttons")
         return self.ask(state, view, spec)
 
@@ -147,12 +143,15 @@ class Questions(TurnBase):
         if found is None:
             return self.begin(State())
         subject, view, spec = found
-        typed = _typed(inp)
-        if typed is not None:
-            return self.accept(state, subject, view, spec, typed)
+        if isinstance(inp, Tap) and inp.payload.startswith("value:"):
+            return self.accept(state, subject, view, spec, inp.payload.removeprefix("value:"))
+        if isinstance(inp, Text):
+            return self.typed_at_prompt(state, subject, view, spec, inp.text)
         if isinstance(inp, Tap) and inp.payload.startswith("page:"):
             page = inp.payload.removeprefix("page:")
             return self.prompt(state, view, spec, page=int(page) if page.isdigit() else 1)
+        if isinstance(inp, Tap) and inp.payload == "unavailable" and spec.unavailable:
+            return self.declare(state, subject, spec)
         skippable = view.value(spec.key) is None and not self.required(view, spec)
         if isinstance(inp, Tap) and inp.payload == "skip" and skippable:
             self.save(subject, spec, None, "skipped")
@@ -160,18 +159,24 @@ class Questions(TurnBase):
         return self.prompt(state, view, spec)
 
     def on_confirm_value(self, state: State, inp: Input) -> State:
-        """The person was shown how their answer was read; [Đúng] keeps it, [Sửa] asks again."""
+        """The person was shown how their answer was read; [Đúng] keeps it, [Sửa] asks again;
+        a yes or no word acts as the buttons, another value is shown back in its turn."""
         found = self.current(state)
         if found is None or state.pending is None:
             return self.begin(State())
         subject, view, spec = found
-        if isinstance(inp, Tap) and inp.payload == "ok":
+        reply = classify(inp.text) if isinstance(inp, Text) else None
+        if (isinstance(inp, Tap) and inp.payload == "ok") or reply is Reply.YES:
             self.save(subject, spec, state.pending, self.how(subject, view, spec, state.pending))
             return self.advance(state.but(pending=None), subject, spec.key)
-        typed = _typed(inp)
-        if typed is not None:
-            return self.accept(state, subject, view, spec, typed)
-        return self.prompt(state, view, spec)
+        if reply is Reply.NO:
+            return self.prompt(state.but(pending=None), view, spec)
+        if isinstance(inp, Text):
+            parsed = view.parse(spec, inp.text)
+            if reply is None and isinstance(parsed, Ok) and parsed.value != state.pending:
+                return self.propose(state, spec, parsed)
+            return self.typed_at_prompt(state, subject, view, spec, inp.text)
+        return self.prompt(state.but(pending=None), view, spec)
 
     def accept(
         self, state: State, subject: Subject, view: RecordView, spec: FieldSpec, text: str

@@ -6,15 +6,16 @@ before the summary, so a conflict is shown next to the answer that caused it.
 
 from __future__ import annotations
 
-from flows.context import Subject
+from flows.context import UNAVAILABLE, Subject
 from flows.effects import Button, Submit
 from flows.errors import render_problem
 from flows.inputs import Input, Tap
-from flows.record import RecordView, display
+from flows.record import RecordView
 from flows.rules.base import Problem
 from flows.rules.cross import RULES, CrossRule
 from flows.state import State
-from flows.texts import CHANGE_LINE, CHANGES_HEADER, EMPTY_VALUE, SKIPPED_LINE, TEXTS
+from flows.summary_lines import change_line
+from flows.texts import CHANGES_HEADER, SKIPPED_LINE, TEXTS
 from flows.turn import TurnBase, button
 
 
@@ -80,21 +81,24 @@ class Review(TurnBase):
     def summary(self, state: State, subject: Subject) -> State:
         view = self.view(subject)
         lines: list[str] = []
+        skipped: list[str] = []
         confirmed = 0
         for spec in view.catalogue.editable:
             answer = view.answers.get(spec.key)
             if answer is None:
                 continue
             if answer.how == "skipped":
-                lines.append(SKIPPED_LINE.format(label=spec.label))
-            elif answer.new == answer.old:
+                skipped.append(spec.label)  # nothing was stored: not a change
+                continue
+            if answer.new == answer.old and answer.how != UNAVAILABLE:
                 confirmed += 1
-            else:
-                old = display(spec, answer.old) if answer.old else EMPTY_VALUE
-                lines.append(
-                    CHANGE_LINE.format(label=spec.label, old=old, new=display(spec, answer.new))
-                )
+                continue
+            if answer.how == "confirmed":
+                confirmed += 1
+            lines.append(change_line(spec, answer))
         changes = "\n".join([CHANGES_HEADER, *lines]) if lines else TEXTS["no_changes"]
+        if skipped:
+            changes += "\n" + SKIPPED_LINE.format(labels=", ".join(skipped))
         buttons = (button("submit"), button("pick"))
         self.say("summary", buttons, name=subject.name, confirmed=confirmed, changes=changes)
         return state.but(phase="summary", field=None, return_to=None, conflict=())

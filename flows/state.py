@@ -14,7 +14,7 @@ STATE_VERSION = 1
 
 PHASES = frozenset(
     {"new", "consent", "refused", "choose", "field", "edit", "confirm_value", "conflict"}
-    | {"summary", "pick", "identify", "prove", "locked", "rights"}
+    | {"propose", "declare", "summary", "pick", "identify", "prove", "locked", "rights"}
     | {"submitted", "no_record", "admin_review", "admin_field", "admin_reason"}
 )
 

@@ -101,6 +101,16 @@ TEXTS: Mapping[str, str] = {
     "ask_new_value": "Hãy nhập {label_lc} đúng.{help}\n{hint}",
     "stored_invalid": "{label} trong hồ sơ là «{value}», nhưng chưa hợp lệ: {message}",
     "invalid": "{message}",
+    "propose": "{note}Sửa {label_lc} thành «{value}»?",
+    "propose_unavailable": "Ghi nhận {label_lc}: chưa có ({meaning})?",
+    "confirm_unclear": (
+        "Mình chưa hiểu câu trả lời. Nếu {label_lc} đúng, bấm «Đúng»; "
+        "nếu cần sửa, bấm «Sửa» hoặc gõ thông tin đúng."
+    ),
+    "value_expected": (
+        "Mình cần {label_lc} mới. Hãy gõ thông tin đúng, hoặc chọn một nút bên dưới."
+    ),
+    "required_value": "{label} là thông tin bắt buộc nên không bỏ qua được. Hãy nhập {label_lc}.",
     "use_buttons": "Vui lòng bấm một nút bên dưới để tiếp tục.",
     "conflict": "{message}\nBạn muốn sửa mục nào?",
     "summary": (
@@ -175,6 +185,8 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "consent:no": "Không đồng ý",
     "ok": "Đúng",
     "edit": "Sửa",
+    "no": "Không",
+    "unavailable": "Chưa có",
     "skip": "Bỏ qua",
     "submit": "Gửi",
     "pick": "Sửa một mục",
@@ -204,7 +216,11 @@ HINT_TYPE = "Hãy gõ câu trả lời."
 PREVIOUS_PAGE = "‹ Trang trước"
 NEXT_PAGE = "Trang sau › ({page}/{pages})"
 CHANGE_LINE = "• {label}: {old} → {new}"
-SKIPPED_LINE = "• {label}: bỏ qua"
+SKIPPED_LINE = "Bỏ qua (không bắt buộc): {labels}."
+TIDIED_LINE = "• {label}: {new} (chuẩn hoá: {reason})"
+TIDIED_ARROW_LINE = "• {label}: {old} → {new} (chuẩn hoá: {reason})"
+UNTIDY_REASON = "cách viết"
+UNAVAILABLE_LINE = "• {label}: {old} → chưa có ({meaning})"
 EMPTY_VALUE = "(trống)"
 CHANGES_HEADER = "Các thay đổi:"
 RETURNED_LINE = "• {label}: {reason}"
