@@ -172,10 +172,7 @@ class Questions(TypedReplies):
         if reply is Reply.NO:
             return self.prompt(state.but(pending=None), view, spec)
         if isinstance(inp, Text):
-            parsed = view.parse(spec, inp.text)
-            if reply is None and isinstance(parsed, Ok) and parsed.value != state.pending:
-                return self.propose(state, spec, parsed)
-            return self.typed_at_prompt(state, subject, view, spec, inp.text)
+            return self.typed_again(state, subject, view, spec, inp.text)
         return self.prompt(state.but(pending=None), view, spec)
 
     def accept(

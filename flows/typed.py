@@ -9,6 +9,7 @@ never read as a name or an address.
 
 from __future__ import annotations
 
+import unicodedata
 from abc import abstractmethod
 
 from flows.catalogue import FieldSpec
@@ -17,14 +18,24 @@ from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Tap, Text
 from flows.record import RecordView, display
 from flows.replies import Reply, classify
-from flows.rules.base import Invalid, Ok, fold
+from flows.rules.base import Invalid, Ok, Parsed, fold
 from flows.state import State
 from flows.texts import BUTTON_TEXTS
 from flows.turn import TurnBase, button
 
-#: Kinds whose allowed values include words that are also replies ("Có", "Không", "Chưa"): there
-#: a word is first read as the value it names.
-VALUE_WORDS = frozenset({"choice", "yesno"})
+
+def names_value(spec: FieldSpec, text: str, parsed: Parsed) -> bool:
+    """Whether a reply word is also a value of this field: a yes/no field reads "không" as
+    "Chưa"; a list counts only a word that is one of its values ("Không" among the religions),
+    not the start of one ("dạ" is not "Dao"), with its diacritics when typed with them."""
+    if not isinstance(parsed, Ok) or spec.kind not in ("yesno", "choice"):
+        return False
+    if spec.kind == "yesno":
+        return True
+    typed = " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    if typed.isascii():  # typed without diacritics: "khong" names "Không"
+        return fold(typed) == fold(parsed.value)
+    return typed == parsed.value.casefold()  # "có" is not the Co people
 
 
 def typed_text(inp: Input) -> str | None:
@@ -71,8 +82,15 @@ class TypedReplies(TurnBase):
         """Text sent where the bot asked whether a stored value is right."""
         reply = classify(text)
         parsed = view.parse(spec, text)
-        if reply is not None and spec.kind in VALUE_WORDS and isinstance(parsed, Ok):
-            reply = None  # "Không" under a religion, "Chưa" under VNeID: a value, shown back
+        if reply is not None and names_value(spec, text, parsed):
+            # "Không" under a religion, "Chưa" under VNeID: the word names a value. Where it
+            # names the value shown, "có" agrees with it but "không" may mean "wrong": ask.
+            current = view.parse(spec, view.value(spec.key) or "")
+            same = isinstance(current, Ok) and current.value == parsed.value
+            if same and reply is not Reply.YES:
+                self.say("confirm_unclear", label_lc=lower_first(spec.label))
+                return self.ask(state, view, spec)
+            reply = Reply.YES if same else None
         if reply is Reply.YES:
             return self.confirm_stored(state, subject, view, spec)
         if reply is Reply.NO:
@@ -135,8 +153,21 @@ class TypedReplies(TurnBase):
                 return self.ask(back, view, spec)
             return self.prompt(back, view, spec)
         if text is not None:
-            return self.typed_at_prompt(state, subject, view, spec, text)
+            return self.typed_again(state, subject, view, spec, text)
         return self.prompt(state.but(pending=None), view, spec)
+
+    def typed_again(
+        self, state: State, subject: Subject, view: RecordView, spec: FieldSpec, text: str
+    ) -> State:
+        """Text sent where a value waits for [Đúng]: the same value typed again is as good as the
+        tap; another value is shown back in its turn, never saved at once."""
+        parsed = view.parse(spec, text)
+        if isinstance(parsed, Ok) and (classify(text) is None or names_value(spec, text, parsed)):
+            if state.phase != "declare" and parsed.value == state.pending:
+                self.save(subject, spec, parsed.value, self.how(subject, view, spec, parsed.value))
+                return self.advance(state.but(pending=None), subject, spec.key)
+            return self.propose(state, spec, parsed)
+        return self.typed_at_prompt(state.but(pending=None), subject, view, spec, text)
 
     def declare(self, state: State, subject: Subject, spec: FieldSpec) -> State:
         """[Chưa có]: stored as a declaration (no value), distinct from a value and from a gap."""
@@ -148,7 +179,7 @@ class TypedReplies(TurnBase):
     ) -> State:
         """Text sent where the bot asked for a value: a value, or one of the reply words."""
         reply = classify(text)
-        if reply is None or (spec.kind in VALUE_WORDS and isinstance(view.parse(spec, text), Ok)):
+        if reply is None or names_value(spec, text, view.parse(spec, text)):
             return self.accept(state, subject, view, spec, text)
         if reply in (Reply.UNAVAILABLE, Reply.SKIP) and spec.unavailable:
             if fold(text) == fold(BUTTON_TEXTS["unavailable"]):
