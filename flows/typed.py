@@ -82,7 +82,7 @@ class TypedReplies(TurnBase):
         """Text sent where the bot asked whether a stored value is right."""
         reply = classify(text)
         parsed = view.parse(spec, text)
-        if reply is not None and names_value(spec, text, parsed):
+        if reply is not None and isinstance(parsed, Ok) and names_value(spec, text, parsed):
             # "Không" under a religion, "Chưa" under VNeID: the word names a value. Where it
             # names the value shown, "có" agrees with it but "không" may mean "wrong": ask.
             current = view.parse(spec, view.value(spec.key) or "")
