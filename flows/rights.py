@@ -4,12 +4,13 @@ request is tracked to its legal deadline."""
 
 from __future__ import annotations
 
+from flows.context import UNAVAILABLE
 from flows.deadlines import request_deadlines
 from flows.effects import OpenRequest, RecordConsent, Unlink, Viewed
 from flows.inputs import Input, Tap
-from flows.record import display
+from flows.record import RecordView, display
 from flows.state import State
-from flows.texts import EMPTY_VALUE, REQUEST_NAMES
+from flows.texts import EMPTY_VALUE, REQUEST_NAMES, UNAVAILABLE_VALUE
 from flows.turn import TurnBase, button
 
 RIGHTS = ("rights:unlink", "rights:withdraw", "rights:delete", "rights:correct", "rights:back")
@@ -24,12 +25,21 @@ class Rights(TurnBase):
         for subject in self.subjects:
             view = self.view(subject)
             lines = [
-                f"• {spec.label}: {display(spec, view.value(spec.key)) or EMPTY_VALUE}"
+                f"• {spec.label}: {self.shown(view, spec.key) or EMPTY_VALUE}"
                 for spec in view.catalogue.fields
             ]
             self.say("my_data", name=subject.name, lines="\n".join(lines))
         self.effects.append(Viewed(tuple(s.person_id for s in self.subjects)))
         return state
+
+    @staticmethod
+    def shown(view: RecordView, key: str) -> str:
+        """A value as /hoso lists it: a [Chưa có] declaration says so instead of a blank."""
+        spec = view.catalogue.field(key)
+        answer = view.answers.get(key)
+        if answer is not None and answer.how == UNAVAILABLE:
+            return UNAVAILABLE_VALUE.format(meaning=spec.unavailable or "chưa có")
+        return display(spec, view.value(key))
 
     def rights_menu(self, state: State) -> State:
         self.say("rights_menu", tuple(button(p) for p in RIGHTS))
