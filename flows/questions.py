@@ -12,6 +12,7 @@ from flows.effects import Button, SaveAnswer
 from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Tap, Text
 from flows.record import RecordView, display
+from flows.rendering import small_number
 from flows.replies import Reply, classify
 from flows.rules.base import Invalid, Ok, fold
 from flows.state import State
@@ -148,8 +149,8 @@ class Questions(TypedReplies):
         if isinstance(inp, Text):
             return self.typed_at_prompt(state, subject, view, spec, inp.text)
         if isinstance(inp, Tap) and inp.payload.startswith("page:"):
-            page = inp.payload.removeprefix("page:")
-            return self.prompt(state, view, spec, page=int(page) if page.isdigit() else 1)
+            page = small_number(inp.payload.removeprefix("page:"))
+            return self.prompt(state, view, spec, page=page or 1)
         if isinstance(inp, Tap) and inp.payload == "unavailable" and spec.unavailable:
             return self.declare(state, subject, spec)
         skippable = view.value(spec.key) is None and not self.required(view, spec)

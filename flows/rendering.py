@@ -91,12 +91,27 @@ def split(text: str, limit: int | None) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
+def small_number(text: str, *, digits: int = 6) -> int | None:
+    """``text`` as a number of at most ``digits`` ASCII digits, else None: total, where
+    ``str.isdigit`` then ``int`` is not ("²" and "①" are digits that ``int`` refuses, and a
+    number of 4,301 digits or more raises).
+
+    >>> small_number(" 12 "), small_number("²"), small_number("①"), small_number("9" * 5000)
+    (12, None, None, None)
+    """
+    typed = text.strip()
+    if not typed or len(typed) > digits or not (typed.isascii() and typed.isdigit()):
+        return None
+    return int(typed)
+
+
 def menu_payload(text: str, menu: tuple[Button, ...], *, numbered: bool) -> str | None:
     """The payload of the button ``text`` names (its label, or its number in a numbered list);
     None when it names none, so it is an ordinary answer."""
     typed = text.strip()
-    if numbered and typed.isdigit() and 1 <= int(typed) <= len(menu):
-        return menu[int(typed) - 1].payload
+    number = small_number(typed)
+    if numbered and number is not None and 1 <= number <= len(menu):
+        return menu[number - 1].payload
     for button in menu:
         if fold(button.label) == fold(typed):
             return button.payload

@@ -13,6 +13,7 @@ from typing import TextIO
 from flows.channel import Inbound, Outbound
 from flows.effects import Button
 from flows.inputs import Input, Start, Tap, Text
+from flows.rendering import small_number
 from flows.rules.base import fold
 
 CHANNEL = "console"
@@ -31,8 +32,9 @@ def to_input(line: str, buttons: tuple[Button, ...]) -> Input:
     if text.split(" ", 1)[0] in ("/start", "/capnhat"):
         payload = text.split(" ", 1)[1].strip() if " " in text else None
         return Start(payload or None)
-    if text.isdigit() and 1 <= int(text) <= len(buttons):
-        return Tap(buttons[int(text) - 1].payload)
+    number = small_number(text)
+    if number is not None and 1 <= number <= len(buttons):
+        return Tap(buttons[number - 1].payload)
     for button in buttons:
         if fold(button.label) == fold(text):
             return Tap(button.payload)

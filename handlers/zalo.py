@@ -83,7 +83,9 @@ def _text(value: Any) -> str:
 
 
 def _at(timestamp: str) -> datetime | None:
-    if not timestamp.isdigit():
+    """Zalo's milliseconds since 1970; None for anything else ("²" is a digit int() refuses, and a
+    far future is out of datetime's range)."""
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 14:
         return None
     return datetime.fromtimestamp(int(timestamp) / 1000, tz=UTC)
 
