@@ -66,7 +66,9 @@ def natural_key(code: str) -> tuple[tuple[int, int, str], ...]:
     parts = re.split(r"(\d+)", code)
     # isdecimal, not isdigit: "²" is a digit that int() refuses; a run of 4,300 digits or more
     # makes int() raise, so a long one sorts as text.
-    return tuple((0, int(p), "") if p.isdecimal() and len(p) < 20 else (1, 0, p) for p in parts if p)
+    return tuple(
+        (0, int(p), "") if p.isdecimal() and len(p) < 20 else (1, 0, p) for p in parts if p
+    )
 
 
 def _path(unit: UnitLike, by_id: Mapping[int, UnitLike], roots: Collection[int]) -> list[UnitLike]:
