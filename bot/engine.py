@@ -27,6 +27,7 @@ from flows.channel import (
     input_from_json,
     input_to_json,
     outbound_to_json,
+    sanitised,
 )
 from flows.effects import Say
 from flows.inputs import Start
@@ -72,12 +73,12 @@ class Engine:
 
         ``durable``: also queue the replies in the outbox in the same transaction, for a sender
         that delivers them with retries (chat channels); the console prints them directly."""
-        return await self._run(message, durable=durable, inbox_id=None)
+        return await self._run(sanitised(message), durable=durable, inbox_id=None)
 
     async def accept(self, message: Inbound) -> bool:
         """Webhook ingress: store the update and commit, nothing else (fast, so the channel gets
         its 200 at once); ``process_pending`` runs it. False for a duplicate delivery."""
-        now = self.clock()
+        message, now = sanitised(message), self.clock()
         async with self.store.unit_of_work() as uow:
             added = await uow.inbox.add(
                 message.channel, message.update_id, at=now,

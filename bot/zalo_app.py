@@ -30,7 +30,7 @@ from bot.sender import Sender
 from bot.workers import start_back_office
 from bot.zalo_contacts import DbContactBook, as_tap
 from bot.zalo_tokens import TokenKeeper
-from flows.channel import Capabilities, Inbound, input_to_json
+from flows.channel import Capabilities, Inbound, input_to_json, sanitised, storable
 from handlers.zalo import (
     CAPABILITIES,
     CHANNEL,
@@ -163,15 +163,16 @@ class ZaloApp:
         if now - at > self.max_age:  # its inbox row may be purged: a replay, not a retry
             return False
         added = None
+        user_id = storable(event.user_id, 200)  # a NUL would fail the store on every retry
         async with self.engine.store.unit_of_work() as uow:
-            await uow.zalo_users.touch(event.user_id, at=at)
+            await uow.zalo_users.touch(user_id, at=at)
             if event.input is not None and event.key is not None:
                 inbound = await as_tap(
-                    uow, Inbound(CHANNEL, event.user_id, event.key, event.input)
+                    uow, sanitised(Inbound(CHANNEL, user_id, event.key, event.input))
                 )
                 added = await uow.inbox.add(
-                    CHANNEL, event.key, at=now,
-                    external_id=event.user_id, payload=input_to_json(inbound.input),
+                    CHANNEL, inbound.update_id, at=now,
+                    external_id=user_id, payload=input_to_json(inbound.input),
                 )  # fmt: skip
             await uow.commit()
         if added is None:

@@ -22,6 +22,12 @@ KINDS = frozenset(
 )
 
 
+#: Kinds whose value is what the person typed, so the catalogue must bound its length.
+FREE_TEXT_KINDS = frozenset({"name", "text", "email"})
+#: No free-text field may hold more: a summary of a whole record must fit a chat message.
+MAX_FREE_TEXT = 254
+
+
 @dataclass(frozen=True)
 class Condition:
     field: str
@@ -49,6 +55,9 @@ class FieldSpec:
     min_age: int | None = None
     max_age: int | None = None
     length: int | None = None
+    #: The longest value of a free-text field (name, text, e-mail): required for those kinds, so
+    #: no value can outgrow a chat message or a report cell.
+    max_length: int | None = None
     #: What "Chưa có" means for this field, when a person may declare that they honestly do not
     #: have the value (no CCCD issued yet, no email): empty means the field cannot be declared.
     unavailable: str = ""
@@ -83,7 +92,7 @@ _SCALARS: dict[str, type] = {
     "key": str, "header": str, "label": str, "kind": str, "required": bool,
     "required_from_age": int, "editable": bool, "masked": bool, "sensitive": bool,
     "example": str, "help": str, "codelist": str, "depends_on": str,
-    "min_age": int, "max_age": int, "length": int, "unavailable": str,
+    "min_age": int, "max_age": int, "length": int, "unavailable": str, "max_length": int,
 }  # fmt: skip
 
 
@@ -130,6 +139,10 @@ def _field(index: int, raw: Mapping[str, Any]) -> FieldSpec:
             raise CatalogueError(f"{where}: missing {name!r}")
     if args["kind"] not in KINDS:
         raise CatalogueError(f"{where}: unknown kind {args['kind']!r}")
+    if args["kind"] in FREE_TEXT_KINDS and not 0 < args.get("max_length", 0) <= MAX_FREE_TEXT:
+        raise CatalogueError(
+            f"{where}: a {args['kind']} field needs 'max_length' from 1 to {MAX_FREE_TEXT}"
+        )
     return FieldSpec(**args)
 
 
@@ -177,4 +190,5 @@ def rule_context(
         min_age=spec.min_age,
         max_age=spec.max_age,
         length=spec.length,
+        max_length=spec.max_length,
     )

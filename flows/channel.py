@@ -6,7 +6,8 @@ it never decides anything about a record.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -46,6 +47,42 @@ class Outbound:
     attachment: Attachment | None = None
 
 
+#: The longest text a person's message may bring in: more than any channel sends (Telegram 4,096,
+#: Zalo 2,000), so only a pasted console line or a forged update is cut; the rules then refuse it
+#: as too long (no field takes more than 254 characters), the cut is never stored.
+MAX_INPUT = 4200
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str, limit: int = MAX_INPUT) -> str:
+    """``text`` as every store can hold it: NUL and lone surrogates (PostgreSQL refuses both, so
+    the turn would fail on every retry) become U+FFFD, which the rules refuse by name, and the
+    length is bounded.
+
+    >>> storable("a\x00b"), len(storable("x" * 10_000))
+    ('a\ufffdb', 4200)
+    """
+    return _UNSTORABLE.sub("\ufffd", text[:limit])
+
+
+def sanitised(message: Inbound) -> Inbound:
+    """An inbound update every later step can store and parse: each text field ``storable``.
+
+    Applied once where updates enter the engine, so no channel adapter has to remember it."""
+    inp: Any = message.input  # any of the Input dataclasses: ``replace`` keeps its type
+    changes = {
+        f.name: storable(value)
+        for f in fields(inp)
+        if isinstance(value := getattr(inp, f.name), str) and storable(value) != value
+    }
+    if changes:
+        inp = replace(inp, **changes)
+    ids = storable(message.external_id, 200), storable(message.update_id, 200)
+    if inp is message.input and ids == (message.external_id, message.update_id):
+        return message
+    return Inbound(message.channel, *ids, inp)
+
+
 def input_to_json(inp: Input) -> dict[str, Any]:
     """An input as JSON, so an update accepted now can be processed later (webhooks)."""
     return {"type": type(inp).__name__, **asdict(inp)}
@@ -81,7 +118,8 @@ def outbound_from_json(data: dict[str, Any]) -> Outbound:
 class Capabilities:
     """What one message of a channel can carry; ``flows.rendering.fit`` adapts a reply to it.
 
-    ``None`` means no limit worth planning for (Telegram's 4096 characters are never reached)."""
+    ``None`` means no limit the reply must be fitted to (Telegram's transport splits a text over
+    its 4,096 characters itself)."""
 
     buttons: int | None = None  # most buttons in one message; more become a numbered list
     text: int | None = None  # longest text of one message, in characters

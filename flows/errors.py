@@ -24,6 +24,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
     {
         Code.EMPTY: "Bạn chưa nhập {label_lc}. Hãy nhập lại, ví dụ: {example}.",
         Code.TOO_LONG: "{label} quá dài (tối đa {max} ký tự). Hãy nhập ngắn gọn hơn.",
+        Code.HIDDEN_CHARACTERS: (
+            "{label} có {what}, thường do sao chép từ nơi khác. "
+            "Hãy gõ lại trực tiếp, ví dụ: {example}."
+        ),
         Code.DATE_FORMAT: (
             "{label} chưa đúng dạng. Hãy nhập theo dạng ngày/tháng/năm, ví dụ: {example}."
         ),
@@ -53,7 +57,11 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
         ),
         Code.NAME_BAD_CHARACTERS: (
             "{label} chỉ được có chữ cái, dấu cách, dấu nháy (') và dấu gạch nối (-). "
-            "Hãy bỏ các ký tự: {chars}. Ví dụ: {example}."
+            "Hãy bỏ: {chars}. Ví dụ: {example}."
+        ),
+        Code.NAME_MIXED_SCRIPT: (
+            "{label} có chữ của bảng chữ cái khác trông giống chữ Việt: {chars}. "
+            "Hãy gõ lại bằng bàn phím tiếng Việt, ví dụ: {example}."
         ),
         Code.NAME_TOO_SHORT: (
             "{label} quá ngắn. Hãy nhập đầy đủ họ và tên, có dấu, ví dụ: {example}."

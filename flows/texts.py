@@ -21,6 +21,10 @@ TEXTS: Mapping[str, str] = {
         "Liên hệ: {contact}.\n"
         "Bạn có đồng ý để tiếp tục không?"
     ),
+    "reply_failed": (
+        "Xin lỗi, tin trả lời vừa rồi không gửi được. Gõ /hoso để xem thông tin của bạn, "
+        "hoặc trả lời lại để tiếp tục."
+    ),
     "consent_again": "Vui lòng bấm «Đồng ý» hoặc «Không đồng ý» để tiếp tục.",
     "consent_refused": (
         "Bạn đã không đồng ý nên hoso-bot sẽ không xử lý dữ liệu của bạn. "

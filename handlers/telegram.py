@@ -38,12 +38,16 @@ from aiogram.types import (
 from flows.channel import Inbound, Outbound, SendResult, SendStatus
 from flows.effects import Button
 from flows.inputs import Contact, Document, Input, Start, Tap, Text
+from flows.rendering import split
+from flows.texts import TEXTS
 
 log = logging.getLogger("hoso.telegram")
 CHANNEL = "telegram"
 CONTACT_PAYLOAD = "contact:request"
 CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
 CAPTION_LIMIT = 1024  # characters of a file's caption
+TEXT_LIMIT = 4096  # characters of one message's text
+REPLY_FAILED = TEXTS["reply_failed"]
 LONG_PAYLOAD = "~"  # marks a payload too long for callback_data: the tap means the label
 COMMANDS = (
     ("start", "Bắt đầu hoặc tiếp tục"),
@@ -158,6 +162,10 @@ class TelegramTransport:
         except (TelegramServerError, TelegramNetworkError) as exc:
             return SendResult(SendStatus.RETRY, retry_after=2.0, reason=type(exc).__name__)
         except TelegramBadRequest:
+            # The reply can never be sent as it is; a short line tells the person, so the chat
+            # does not go silent where they wait for an answer.
+            log.warning("reply not sent: refused by Telegram (400) key=%s", message.key)
+            await self._say_failed(message)
             return SendResult(SendStatus.FAILED, reason="400")
         except (TelegramAPIError, ClientDecodeError) as exc:
             # 401/404/409, or a proxy's HTML error page: not this reply's fault, try again later.
@@ -168,7 +176,10 @@ class TelegramTransport:
         chat_id, markup = int(message.external_id), reply_markup(message.buttons)
         attachment = message.attachment
         if attachment is None:
-            await self.bot.send_message(chat_id=chat_id, text=message.text, reply_markup=markup)
+            *parts, last = split(message.text, TEXT_LIMIT) or ("",)
+            for part in parts:  # a long summary: in pieces at line breaks, buttons on the last
+                await self.bot.send_message(chat_id=chat_id, text=part)
+            await self.bot.send_message(chat_id=chat_id, text=last, reply_markup=markup)
             return
         upload = FSInputFile(attachment.path, filename=attachment.filename)
         caption = message.text if len(message.text) <= CAPTION_LIMIT else None
@@ -178,6 +189,14 @@ class TelegramTransport:
             await self.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
         else:
             await self.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+
+    async def _say_failed(self, message: Outbound) -> None:
+        """Best effort: the short apology for a reply Telegram refused; nothing else to do if
+        that fails too."""
+        try:
+            await self.bot.send_message(chat_id=int(message.external_id), text=REPLY_FAILED)
+        except (TelegramAPIError, ClientDecodeError, ValueError) as exc:
+            log.warning("apology not sent: %s", type(exc).__name__)
 
     async def fetch(self, file_id: str, destination: str) -> None:
         """Download a file a person sent (Bot API getFile, then the file URL)."""

@@ -18,6 +18,8 @@ class Code(StrEnum):
 
     EMPTY = "EMPTY"
     TOO_LONG = "TOO_LONG"
+    #: Control characters, unreadable ones (a lone surrogate, U+FFFD) in free text.
+    HIDDEN_CHARACTERS = "HIDDEN_CHARACTERS"
     # dates
     DATE_FORMAT = "DATE_FORMAT"
     DATE_IMPOSSIBLE = "DATE_IMPOSSIBLE"
@@ -31,6 +33,7 @@ class Code(StrEnum):
     # names
     NAME_BAD_CHARACTERS = "NAME_BAD_CHARACTERS"
     NAME_TOO_SHORT = "NAME_TOO_SHORT"
+    NAME_MIXED_SCRIPT = "NAME_MIXED_SCRIPT"
     # phones
     PHONE_FORMAT = "PHONE_FORMAT"
     PHONE_OLD_11_DIGITS = "PHONE_OLD_11_DIGITS"
@@ -107,6 +110,8 @@ class RuleContext:
     min_age: int | None = None
     max_age: int | None = None
     length: int | None = None
+    #: The longest value a free-text field (name, text, e-mail) may hold, from the catalogue.
+    max_length: int | None = None
 
 
 Parser = Callable[[str, RuleContext], Parsed]
@@ -117,12 +122,76 @@ def invalid(code: Code, /, **params: str | int) -> Invalid:
     return Invalid(Problem(code, params))
 
 
-def clean_text(text: str) -> str:
-    """NFC, Đ look-alikes fixed, runs of white space collapsed: what every parser starts from."""
-    text = (
-        unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+#: Characters that show nothing and mean nothing in a Vietnamese record, pasted from Word, a web
+#: page or a chat: zero-width spaces and joiners, the word joiner, byte-order marks, soft hyphens,
+#: bidirectional marks and overrides (an RLO shows "nêiN" for "Niên"), the Mongolian vowel
+#: separator. They are removed, never stored: the logical order of the letters is what the
+#: person typed, and every accepted value is shown back to them.
+_FORMAT_REMOVED = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+        "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff",
     )
+)
+#: Letters that look blank (Hangul fillers, the braille blank): read as a space, so a value made
+#: of them alone is empty.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_BLANKS = dict.fromkeys(map(ord, BLANK_LETTERS), " ")
+_TIDY = str.maketrans({**_FORMAT_REMOVED, **_BLANKS, 0xD0: "\u0110", 0xF0: "\u0111"})
+
+
+def clean_text(text: str) -> str:
+    """NFC, Đ look-alikes fixed, invisible format characters removed, runs of white space
+    collapsed: what every parser starts from."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text.translate(_TIDY))
+        if any(unicodedata.category(ch) == "Cf" for ch in text):
+            text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return " ".join(text.split())
+
+
+#: How a message names a character nobody can see, instead of printing it.
+HIDDEN_NAMES = {
+    "Cc": "ký tự điều khiển không nhìn thấy",
+    "Cs": "ký tự hỏng không đọc được",
+    "Co": "ký tự riêng không đọc được",
+    "Cn": "ký tự không đọc được",
+}
+
+
+def hidden_characters(text: str) -> str:
+    """Names of the characters in ``text`` a free-text value may not hold, "" when none.
+
+    After ``clean_text`` these are the control characters (NUL, ESC: they never come from a
+    keyboard, and removing ESC would leave "[31m" as if typed), broken or private ones and the
+    replacement character that stands for bytes a channel could not read. They are refused, not
+    removed, because what is left would not be what the person meant."""
+    if text.isascii() and text.isprintable():
+        return ""
+    names: list[str] = []
+    for ch in text:
+        category = "Cn" if ch == "\ufffd" else unicodedata.category(ch)
+        name = HIDDEN_NAMES.get(category, "")
+        if name and name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def shown_character(ch: str) -> str:
+    """A character as a message may show it: itself in «», or its name when nobody could see it.
+
+    >>> shown_character("@"), shown_character("\u00a0")
+    ('«@»', 'dấu cách không nhìn thấy')
+    """
+    if ch.isspace() or unicodedata.category(ch) == "Zs":
+        return "dấu cách không nhìn thấy" if ch != " " else "dấu cách"
+    category = unicodedata.category(ch)
+    if category in HIDDEN_NAMES or category == "Cf":
+        return HIDDEN_NAMES.get(category, "ký tự không nhìn thấy")
+    if category.startswith("M"):
+        return "dấu đứng riêng"
+    return f"«{ch}»"
 
 
 def fold(text: str) -> str:

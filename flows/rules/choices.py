@@ -26,6 +26,7 @@ from flows.rules.base import (
     RuleContext,
     clean_text,
     fold,
+    hidden_characters,
     invalid,
 )
 from flows.rules.crossref import province_key
@@ -197,6 +198,9 @@ def parse_choice(text: str, ctx: RuleContext) -> Parsed:
         found = strategy(cleaned, table, key)
         if found is not None:
             return found
+    hidden = hidden_characters(cleaned)
+    if hidden:  # the message would print them back
+        return invalid(Code.HIDDEN_CHARACTERS, what=hidden)
     return invalid(Code.CHOICE_UNKNOWN, text=cleaned[:50])
 
 

@@ -7,9 +7,8 @@ part is kept as typed because, strictly, it is case-sensitive.
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from flows.rules.base import Code, Ok, Parsed, RuleContext, invalid
+from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, invalid
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*", re.ASCII)
@@ -20,13 +19,15 @@ _MAX_LENGTH = 254
 
 def parse_email(text: str, ctx: RuleContext) -> Parsed:
     """Accept ``local@domain.tld`` with no spaces; store it with the domain in lower case."""
-    cleaned = unicodedata.normalize("NFC", text).strip()
+    cleaned = clean_text(text)
     if not cleaned:
         return invalid(Code.EMPTY)
+    limit = min(ctx.max_length or _MAX_LENGTH, _MAX_LENGTH)
+    if len(cleaned) > limit:
+        return invalid(Code.TOO_LONG, max=limit)
     local, at, domain = cleaned.rpartition("@")
     valid = (
         bool(at)
-        and len(cleaned) <= _MAX_LENGTH
         and len(local) <= 64
         and _LOCAL.fullmatch(local) is not None
         and _DOMAIN.fullmatch(domain) is not None

@@ -12,7 +12,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flows.rules.base import Code, Ok, Parsed, RuleContext, clean_text, invalid
+from flows.rules.base import (
+    BLANK_LETTERS,
+    Code,
+    Ok,
+    Parsed,
+    RuleContext,
+    clean_text,
+    hidden_characters,
+    invalid,
+    shown_character,
+)
+
+#: The longest name a field holds unless its catalogue entry says otherwise: the longest names
+#: of ethnic-minority students run to about 50 characters; 100 leaves room and bounds the
+#: summary a channel must carry.
+MAX_NAME = 100
 
 _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc`\u00b4", "'"))
 _HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2013\u2212", "-"))
@@ -36,9 +51,9 @@ def _bad_characters(text: str) -> str:
     seen: list[str] = []
     for ch in text:
         allowed = _is_letter(ch) or _is_mark(ch) or ch in _JOINERS
-        if not allowed and ch not in seen:
-            seen.append(ch)
-    return " ".join(seen)
+        if not allowed and shown_character(ch) not in seen:
+            seen.append(shown_character(ch))
+    return ", ".join(seen)
 
 
 def _single(mapped: str, original: str) -> str:
@@ -118,29 +133,74 @@ def _plain_words(text: str) -> bool:
         and _APOSTROPHE_LIKE.isdisjoint(text)
         and _ETH_LIKE.isdisjoint(text)
         and "\u03a3" not in text
+        and BLANK_LETTERS.isdisjoint(text)
     )
 
 
 def parse_name(text: str, ctx: RuleContext) -> Parsed:
     """Accept a full name and store it NFC, each part capitalised: "h'hen niê" -> "H'Hen Niê"."""
-    if _plain_words(text):
+    limit = ctx.max_length or MAX_NAME
+    if _plain_words(text) and len(text) <= limit and not _mixed_script(text):
         words = (_capitalise_word(word) for word in text.split(" "))
         return Ok(unicodedata.normalize("NFC", " ".join(words)))
-    return _parse_any_name(text)
+    return _parse_any_name(text, limit)
 
 
-def _parse_any_name(text: str) -> Parsed:
+def _parse_any_name(text: str, limit: int = MAX_NAME) -> Parsed:
     """``parse_name`` for any text: cleaned, then checked and capitalised character by
     character where needed."""
     cleaned = _prepare(text)
     if not cleaned:
         return invalid(Code.EMPTY)
+    if len(cleaned) > limit:
+        return invalid(Code.TOO_LONG, max=limit)
+    hidden = hidden_characters(cleaned)
+    if hidden:
+        return invalid(Code.HIDDEN_CHARACTERS, what=hidden)
     bad = _bad_characters(cleaned)
     if bad:
         return invalid(Code.NAME_BAD_CHARACTERS, chars=bad)
+    mixed = _mixed_script(cleaned)
+    if mixed:
+        return invalid(Code.NAME_MIXED_SCRIPT, chars=mixed)
     if _letters(cleaned) < 2:
         return invalid(Code.NAME_TOO_SHORT)
     return Ok(_capitalise(cleaned))
+
+
+def _script(ch: str) -> str:
+    """The writing system of a letter, from its Unicode name: "LATIN", "CYRILLIC", "GREEK"...
+
+    Full- and half-width forms count as their own script: "Ｎ" is a look-alike of "N" too."""
+    if ch.isascii():
+        return "LATIN"
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def _mixed_script(text: str) -> str:
+    """The letters of a name written in another script than most of its letters, shown for the
+    message ("«Т»"), or "" when all letters share one script.
+
+    A Cyrillic "Т" or Greek "ο" in "Тrần" looks Vietnamese but makes a different name to every
+    search and every comparison with the population database; a name wholly in one script
+    (a foreign student's) is accepted."""
+    if text.isascii():
+        return ""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            script = _script(ch)
+            counts[script] = counts.get(script, 0) + 1
+    if len(counts) <= 1:
+        return ""
+    # The script of most letters is the name's; on a tie the Latin letters are.
+    main = max(counts, key=lambda s: (counts[s], s == "LATIN"))
+    odd: list[str] = []
+    for ch in text:
+        if ch.isalpha() and _script(ch) != main and f"«{ch}»" not in odd:
+            odd.append(f"«{ch}»")
+    return ", ".join(odd)
 
 
 #: The five tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters after NFD.
