@@ -13,10 +13,16 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import Update
 from aiohttp import web
 
@@ -27,6 +33,7 @@ from bot.lifecycle import finish, serve_until_stopped
 from bot.processor import TurnProcessor, worker_name
 from bot.roles import ALL_ROLES, Role, chosen_roles
 from bot.sender import Sender
+from bot.telegram_polling import Poller
 from bot.workers import start_back_office
 from handlers.telegram import (
     GROUP_NOTICE,
@@ -76,7 +83,6 @@ class TelegramApp:
             engine, worker=worker_name("turns"), on_done=self.sender.notify
         )
         self.bot_id = bot.id  # from the token: no call needed, so an outage cannot change it
-        self.dispatcher: Dispatcher | None = None
         self.cosmetic: set[asyncio.Task[None]] = set()  # tap spinners and keyboards to settle
 
     async def on_update(self, update: Update) -> None:
@@ -123,7 +129,9 @@ class TelegramApp:
     async def start(self) -> list[asyncio.Task[Any]]:
         tasks: list[asyncio.Task[Any]] = []
         if Role.INGRESS in self.roles:  # in the background: updates are taken in meanwhile
-            register = self.reachable("setMyCommands", lambda: register_commands(self.bot))
+            register = self.reachable(
+                "setMyCommands", lambda: register_commands(self.bot), optional=True
+            )
             tasks.append(asyncio.create_task(register, name="commands"))
         if Role.TURNS in self.roles:
             self.processor.wake.set()  # updates accepted before a restart are processed first
@@ -135,57 +143,51 @@ class TelegramApp:
         )
         return tasks
 
-    async def reachable(self, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
+    async def reachable(
+        self, what: str, call: Callable[[], Awaitable[T]], *, optional: bool = False
+    ) -> T | None:
         """``call`` once Telegram answers: a Bot API that is down while this process starts (a
         restart during an outage) is waited for, 1 s then doubling up to 30 s, instead of
-        ending the process. None when stopped meanwhile."""
-        delay = 1.0
+        ending the process. None when stopped meanwhile.
+
+        ``optional`` (the command menu): any failure, also a refusal or an answer that is not
+        JSON (a Bot API server that lacks the method), is a warning and retried, doubling up to
+        ten minutes: the bot works without it, and it must not end a task unseen."""
+        delay, longest = 1.0, 600.0 if optional else 30.0
+        transient: tuple[type[Exception], ...] = (
+            (TelegramAPIError, ClientDecodeError)
+            if optional
+            else (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
+        )
         while not self.stop.is_set():
             try:
                 return await call()
-            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
-                log.warning("bot api unreachable call=%s error=%s", what, type(exc).__name__)
+            except transient as exc:
+                log.warning("bot api call failed call=%s error=%s", what, type(exc).__name__)
                 metrics.failed("telegram-start", exc)
+                if isinstance(exc, TelegramRetryAfter):
+                    delay = max(delay, float(exc.retry_after))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=delay)
-            delay = min(delay * 2, 30.0)
+            delay = min(delay * 2, longest)
         return None
 
     async def poll(self) -> None:
-        dispatcher = self.dispatcher = Dispatcher()
-        dispatcher.message.register(self._dispatched)
-        dispatcher.callback_query.register(self._dispatched)
+        """Long polling (``bot.telegram_polling``) with the workers of this process's roles."""
         tasks = await self.start()
-        # A signal only sets ``stop``: end the polling then too.
-        tasks.append(asyncio.create_task(self._stop_polling_on_stop(dispatcher), name="poll-stop"))
         try:
             await self.reachable(
                 "deleteWebhook", lambda: self.bot.delete_webhook(drop_pending_updates=False)
             )
-            if self.stop.is_set():  # closed while starting: stop_polling had nothing to stop
+            if self.stop.is_set():  # closed while starting
                 return
-            await dispatcher.start_polling(
-                self.bot, handle_signals=False, handle_as_tasks=False,
-                allowed_updates=["message", "callback_query"],
-            )  # fmt: skip
+            await Poller(self.bot, self.on_update, self.stop).run()
         finally:
             await self.shutdown(tasks)
-
-    async def _stop_polling_on_stop(self, dispatcher: Dispatcher) -> None:
-        await self.stop.wait()
-        with contextlib.suppress(RuntimeError):  # not polling (yet, or any more)
-            await dispatcher.stop_polling()
-
-    async def _dispatched(self, event: object, event_update: Update) -> None:
-        """aiogram hands each message or tap here with the whole update it came in."""
-        await self.on_update(event_update)
 
     async def close(self) -> None:
         """Stop polling (if polling) and the workers; what was accepted stays in the inbox."""
         self.stop.set()
-        if self.dispatcher is not None:
-            with contextlib.suppress(RuntimeError):  # not polling (yet)
-                await self.dispatcher.stop_polling()
 
     async def shutdown(
         self, tasks: list[asyncio.Task[Any]], *, grace: float | None = None

@@ -77,6 +77,8 @@ class FakeBotAPI:
     queue: list[JSON] = field(default_factory=list)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _blocked: set[int | str] = field(default_factory=set)
+    #: Methods whose next calls get a 500 with an HTML body (a proxy, a Bot API without them).
+    _garbled: dict[str, int] = field(default_factory=dict)
     _callbacks: dict[str, int | str] = field(default_factory=dict)
     _next_message: dict[int | str, int] = field(default_factory=dict)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100_000_001))
@@ -126,6 +128,11 @@ class FakeBotAPI:
         if chat_id is None and "callback_query_id" in params:
             chat_id = self._callbacks.get(str(params["callback_query_id"]))
         handler = methods.HANDLERS.get(name.lower())
+        if self._garbled.get(name.lower(), 0) > 0:
+            self._garbled[name.lower()] -= 1
+            self.calls.append(Call(name, params, chat_id, 500))
+            html = "<html>Bad Gateway</html>"
+            return web.Response(status=500, text=html, content_type="text/html")
         try:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -178,6 +185,10 @@ class FakeBotAPI:
         text = description or _DESCRIPTIONS.get(status, f"Error {status}")
         queue = self._faults.setdefault(method.lower(), [])
         queue.extend(Fault(status, text, parameters) for _ in range(times))
+
+    def garble_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get a 500 whose body is HTML, not JSON."""
+        self._garbled[method.lower()] = self._garbled.get(method.lower(), 0) + times
 
     def block(self, chat_id: int | str) -> None:
         """Every later call addressed to ``chat_id`` gets 403 "bot was blocked by the user"."""
