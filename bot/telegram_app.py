@@ -208,9 +208,10 @@ class TelegramApp:
                 return web.Response(status=401)
             try:
                 update = Update.model_validate(await request.json(), context={"bot": self.bot})
-            except ValueError:
+                await self.on_update(update)
+            except (ValueError, RecursionError) as exc:  # not an update; an id no store keeps
+                log.warning("webhook update refused error=%s", type(exc).__name__)
                 return web.Response(status=400)
-            await self.on_update(update)
             return web.json_response({})
 
         app = web.Application()

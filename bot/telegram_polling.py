@@ -26,6 +26,7 @@ from aiogram.types import Update
 from pydantic import ValidationError
 
 from bot import metrics
+from flows.channel import UnstorableId
 
 log = logging.getLogger("hoso.telegram.polling")
 
@@ -98,7 +99,11 @@ class Poller:
                 metrics.UPDATES.labels("telegram", "unreadable").inc()
                 log.warning("update skipped id=%s error=%s", update_id, type(exc).__name__)
             else:
-                await self.on_update(update)
+                try:
+                    await self.on_update(update)
+                except UnstorableId:  # a chat id no store keeps: refused like an unreadable one
+                    metrics.UPDATES.labels("telegram", "unreadable").inc()
+                    log.warning("update skipped id=%s error=UnstorableId", update_id)
             self.offset = max(self.offset or 0, update_id + 1)
 
     async def fetch(self) -> list[Any]:

@@ -30,7 +30,7 @@ from bot.sender import Sender
 from bot.workers import start_back_office
 from bot.zalo_contacts import DbContactBook, as_tap
 from bot.zalo_tokens import TokenKeeper
-from flows.channel import Capabilities, Inbound, input_to_json, sanitised, storable
+from flows.channel import Capabilities, Inbound, input_to_json, sanitised, storable_id
 from handlers.zalo import (
     CAPABILITIES,
     CHANNEL,
@@ -141,13 +141,16 @@ class ZaloApp:
             return web.Response(status=401)
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a 4,301-digit number, 100k-deep
             return web.Response(status=400)
         if not isinstance(data, dict):
             return web.Response(status=400)
         event = read_event(
             data, oa_id=self.settings.oa_id, trust_shared_phone=self.settings.trust_shared_phone
         )
+        if event is not None and not all(storable_id(i) for i in (event.user_id, event.key or "")):
+            log.warning("webhook event refused: id too long or unreadable")
+            return web.Response(status=400)
         if (
             event is not None
             and str(data.get("app_id", self.settings.app_id)) == self.settings.app_id
@@ -163,7 +166,7 @@ class ZaloApp:
         if now - at > self.max_age:  # its inbox row may be purged: a replay, not a retry
             return False
         added = None
-        user_id = storable(event.user_id, 200)  # a NUL would fail the store on every retry
+        user_id = event.user_id  # storable: ``receive`` refused any other
         async with self.engine.store.unit_of_work() as uow:
             await uow.zalo_users.touch(user_id, at=at)
             if event.input is not None and event.key is not None:

@@ -65,22 +65,34 @@ def storable(text: str, limit: int = MAX_INPUT) -> str:
     return _UNSTORABLE.sub("\ufffd", text[:limit])
 
 
+#: The longest chat or update id the stores keep (``String(128)`` columns). Ids are never cut: two
+#: long ids cut alike would merge two people's chats.
+MAX_ID = 128
+
+
+class UnstorableId(ValueError):
+    """An update whose chat or update id no store can keep: refused, never cut or changed."""
+
+
+def storable_id(value: str) -> bool:
+    return len(value) <= MAX_ID and _UNSTORABLE.search(value) is None
+
+
 def sanitised(message: Inbound) -> Inbound:
-    """An inbound update every later step can store and parse: each text field ``storable``.
+    """An inbound update every later step can store and parse: each text field ``storable``;
+    UnstorableId when its ids cannot be kept as they are (a forged update: the ingress answers
+    400).
 
     Applied once where updates enter the engine, so no channel adapter has to remember it."""
+    if not (storable_id(message.external_id) and storable_id(message.update_id)):
+        raise UnstorableId("chat or update id too long or unreadable")
     inp: Any = message.input  # any of the Input dataclasses: ``replace`` keeps its type
     changes = {
         f.name: storable(value)
         for f in fields(inp)
         if isinstance(value := getattr(inp, f.name), str) and storable(value) != value
     }
-    if changes:
-        inp = replace(inp, **changes)
-    ids = storable(message.external_id, 200), storable(message.update_id, 200)
-    if inp is message.input and ids == (message.external_id, message.update_id):
-        return message
-    return Inbound(message.channel, *ids, inp)
+    return replace(message, input=replace(inp, **changes)) if changes else message
 
 
 def input_to_json(inp: Input) -> dict[str, Any]:

@@ -5,6 +5,7 @@ them from the inbox and the sender delivers the replies to the (local) Bot API s
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -103,10 +104,21 @@ async def test_the_same_update_posted_twice_is_applied_once(hook: Hook) -> None:
 async def test_malformed_bodies_get_400(hook: Hook) -> None:
     headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
     async with aiohttp.ClientSession() as session:
-        for body in (b"{not json", b"[]", b'{"update_id": "x"}'):
+        for body in (b"{not json", b"[]", b'{"update_id": "x"}', *hostile(hook)):
             async with session.post(hook.url, data=body, headers=headers) as response:
-                assert response.status == 400, body
+                assert response.status == 400, body[:60]
+                assert "Traceback" not in await response.text()
     assert await inbox_rows(hook.store) == []
+
+
+def hostile(hook: Hook) -> list[bytes]:
+    """Authenticated bodies no update reader should choke on: 100,000 nested arrays, a number of
+    5,000 digits, and an update whose chat id is longer than any store keeps."""
+    deep = b'{"update_id": 1, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    huge = b'{"update_id": 1' + b"1" * 5000 + b"}"
+    update = hook.api.user_sends_text(USER, "/start", enqueue=False)
+    long_id = json.dumps(update).replace(str(USER), "9" * 130).encode()
+    return [deep, huge, long_id]
 
 
 async def test_a_conversation_runs_from_the_webhook_inbox(hook: Hook) -> None:

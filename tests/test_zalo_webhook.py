@@ -107,12 +107,29 @@ async def test_our_own_echoes_and_receipts_are_not_stored(run: ZaloRun) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"timestamp": "1765332000000", not json', b'[{"timestamp": "1765332000000"}]'],
-    ids=["broken json", "not an object"],
+    [
+        b'{"timestamp": "1765332000000", not json',
+        b'[{"timestamp": "1765332000000"}]',
+        b'{"timestamp": "1765332000000", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"timestamp": "1765332000000", "x": 1' + b"1" * 5000 + b"}",
+    ],
+    ids=["broken json", "not an object", "100k deep", "5000 digits"],
 )
 async def test_signed_bodies_that_are_not_events_get_400(run: ZaloRun, raw: bytes) -> None:
     assert await run.zalo.post(run.hook, {"timestamp": "1765332000000"}, body=raw) == 400
     assert await inbox_rows(run.store) == []
+
+
+@pytest.mark.parametrize("where", ["sender", "msg_id"])
+async def test_an_id_longer_than_any_store_keeps_gets_400(run: ZaloRun, where: str) -> None:
+    event = run.zalo.text(USER, "/start")
+    if where == "sender":
+        event["sender"]["id"] = "9" * 130
+    else:
+        event["message"]["msg_id"] = "m" * 130
+    assert await run.zalo.post(run.hook, event) == 400
+    assert await inbox_rows(run.store) == []
+    assert await zalo_users(run) == []
 
 
 async def test_a_body_without_a_signed_timestamp_cannot_be_checked(run: ZaloRun) -> None:
