@@ -69,6 +69,7 @@ async def _declare_and_approve(run: Run) -> None:
         " (duyệt không xoá giá trị đang có)"
     ) in text
     assert "→ (trống)" not in text  # a declaration never reads as a value cleared
+    assert "Kết quả xác minh: khớp." in text  # a declaration is not a wrong value
     approved = await admin(run, button(card, "Duyệt"))
     assert [r.key for r in approved] == ["admin_approved", "admin_empty"]
 
