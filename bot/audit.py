@@ -206,6 +206,8 @@ class Auditor:
         if tally is None:
             tally = self.summary.units[unit] = Tally()
         tally.count(result)
+        if declared and result.declared:
+            self.summary.declared += 1
         if result.cccd is not None:
             self._ids.add(result.cccd, row, ma, unit, result.clean)
         if result.police and self._police is not None:

@@ -127,6 +127,7 @@ async def test_a_declaration_reads_the_same_everywhere(database_url: str, tmp_pa
         assert [(p["ma_dinh_danh"], p["thieu"]) for p in _rows(police_csv)] == [
             ("7910123456", "CCCD (tự khai chưa có); VNeID mức 2 (khai «Chưa»)"),
         ]
+        assert audited.declared == 1
         [tally] = audited.units.values()
         assert (tally.records, tally.complete, tally.police) == (1, 1, 1)
 
