@@ -4,7 +4,9 @@ The chat checks one answer at a time; a school also needs the whole roster check
 how far it is from "đúng, đủ, sạch" before the review starts. This module judges one record with
 the same parsers and cross-field rules the chat uses, so an audit and a conversation never
 disagree. Finding duplicates needs every record and lives with the caller (``bot.audit``); its
-code and wording live here with the rest.
+code and wording live here with the rest. A field the person declared unavailable ([Chưa có],
+known only from the database's answers) is answered, never missing, and is its own police
+reason.
 """
 
 from __future__ import annotations
@@ -92,8 +94,9 @@ _POLICE = frozenset(
         AuditCode.AGE14_DECLARED_NO_VNEID,
     }
 )
-#: What the person declared they do not have, when they gave no meaning for it.
+#: What the person declared they do not have, when the catalogue gives no meaning for it.
 DEFAULT_MEANING = "chưa có"
+_NOTHING: frozenset[str] = frozenset()
 
 
 def audit_message(code: AuditCode, *, label: str = "", **params: str | int) -> str:
@@ -323,7 +326,7 @@ class RecordJudge:
                 invalid.append(key)
             else:
                 record[key] = value
-        empty = self.declared_empty(record, declared) if declared else frozenset()
+        empty = self.declared_empty(record, declared) if declared else _NOTHING
         complete = self.check_presence(record, findings, empty)
         crossed = self.check_cross(record, findings, invalid)
         police = self.police_check(self.aged_14(record), record, findings, declared=empty)
