@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
@@ -32,17 +32,26 @@ from bot.roster import Roster, guess_kind, match_columns, open_roster
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
 from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
+from flows.report import effective_record
 
 if TYPE_CHECKING:  # imported where used: a roster's audit needs neither (start-up time)
     from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the dev extras
 
     from storage.records import PersonRecord
+    from storage.repos.report_queries import ReportAnswer
     from storage.uow import Store
 
 REPORT_COLUMNS = ("row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "message")
 POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
-_MISSING_FOR_POLICE = {AuditCode.AGE14_NO_CCCD: "CCCD", AuditCode.AGE14_NO_VNEID: "VNeID mức 2"}
+#: The police list's reasons, one per code: a CCCD declared unavailable ([Chưa có]) or VNeID
+#: answered "Chưa" is told apart from one missing.
+_MISSING_FOR_POLICE = {
+    AuditCode.AGE14_NO_CCCD: "CCCD",
+    AuditCode.AGE14_NO_VNEID: "VNeID mức 2",
+    AuditCode.AGE14_DECLARED_NO_CCCD: "CCCD (tự khai chưa có)",
+    AuditCode.AGE14_DECLARED_NO_VNEID: "VNeID mức 2 (khai «Chưa»)",
+}
 _FORMULA_START = ("=", "+", "-", "@")
 #: ``ILLEGAL_CHARACTERS_RE`` of openpyxl, for polars: C0 controls but tab, line feed, return.
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
@@ -176,8 +185,16 @@ class Auditor:
             )
         return judge
 
-    def add(self, row: int, catalogue: Catalogue, values: Mapping[str, str | None]) -> None:
-        result = self.judge_for(catalogue).judge(values, self._memo)
+    def add(
+        self,
+        row: int,
+        catalogue: Catalogue,
+        values: Mapping[str, str | None],
+        *,
+        declared: Collection[str] = (),
+    ) -> None:
+        """One record; ``declared``: its fields declared unavailable (the database's answers)."""
+        result = self.judge_for(catalogue).judge(values, self._memo, declared=declared)
         unit = ((values.get("ma_truong") or "").strip(), (values.get("lop") or "").strip())
         ma = (values.get("ma_dinh_danh") or "").strip()
         if result.findings:
@@ -189,6 +206,8 @@ class Auditor:
         if tally is None:
             tally = self.summary.units[unit] = Tally()
         tally.count(result)
+        if declared and result.declared:
+            self.summary.declared += 1
         if result.cccd is not None:
             self._ids.add(result.cccd, row, ma, unit, result.clean)
         if result.police and self._police is not None:
@@ -339,7 +358,11 @@ async def audit_database(
     auditor: Auditor, settings: Settings, reference: Reference, kind: str | None, batch: int = 1000
 ) -> None:
     """Every person in id order (``row`` is the position in that order), one page per transaction
-    so a long audit never holds the database while it checks records."""
+    so a long audit never holds the database while it checks records.
+
+    The stored values are audited as imported, except the fields the person declared
+    unavailable ([Chưa có]) in a change set that counts (``flows.report.effective_record``):
+    those are empty and answered, as the report counts them."""
     db = settings.database
     from storage.db import make_engine
     from storage.uow import Store
@@ -347,11 +370,12 @@ async def audit_database(
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     row, after = 0, 0
     try:
-        while page := await _page(store, kind, after, batch):
+        while found := await _page(store, kind, after, batch):
+            page, answers = found
             for record in page:
                 row += 1
-                values = {**record.values, "ma_dinh_danh": record.ma_dinh_danh}
-                auditor.add(row, reference.catalogues[record.kind], values)
+                values, declared = _declared(record, answers.get(record.id, ()))
+                auditor.add(row, reference.catalogues[record.kind], values, declared=declared)
             after = page[-1].id
     except Exception as exc:  # no driver error may reach the user as a traceback
         raise AuditError(
@@ -362,7 +386,23 @@ async def audit_database(
         await store.close()
 
 
-async def _page(store: Store, kind: str | None, after: int, batch: int) -> list[PersonRecord]:
+def _declared(
+    record: PersonRecord, answers: Sequence[ReportAnswer]
+) -> tuple[dict[str, str | None], frozenset[str]]:
+    """The record's stored values with its declarations laid over them, and which fields."""
+    values = {**record.values, "ma_dinh_danh": record.ma_dinh_danh}
+    if not answers:
+        return values, frozenset()
+    _, declared = effective_record({}, answers)
+    for key in declared:
+        values[key] = None
+    return values, declared
+
+
+async def _page(
+    store: Store, kind: str | None, after: int, batch: int
+) -> tuple[list[PersonRecord], dict[int, list[ReportAnswer]]] | None:
+    """The next page of records and the answers of each, or None after the last."""
     page: list[PersonRecord] = []
     async with (
         store.unit_of_work() as uow,
@@ -372,4 +412,8 @@ async def _page(store: Store, kind: str | None, after: int, batch: int) -> list[
             page.append(record)
             if len(page) == batch:
                 break
-    return page
+        answers: dict[int, list[ReportAnswer]] = {}
+        if page:
+            for answer in await uow.reports.answers([record.id for record in page]):
+                answers.setdefault(answer.person_id, []).append(answer)
+    return (page, answers) if page else None

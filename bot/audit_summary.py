@@ -56,6 +56,8 @@ class AuditSummary:
 
     units: dict[Unit, Tally] = field(default_factory=dict)
     findings: int = 0
+    #: Records with a field declared unavailable ([Chưa có]; only the database holds any).
+    declared: int = 0
 
 
 SUMMARY_TITLE = "Kết quả kiểm tra hồ sơ"
@@ -85,6 +87,11 @@ def print_summary(
         table.add_row(*last, style="bold")
         console.print(table)
     console.print(f"Đã ghi {summary.findings} phát hiện vào {report}.")
+    if summary.declared:
+        console.print(
+            f"{summary.declared} hồ sơ có thông tin người khai báo «Chưa có» "
+            "(tính là đã trả lời, không tính là thiếu)."
+        )
     where = police if police is not None else report
     console.print(
         f"{total.police} người từ 14 tuổi chưa có CCCD hoặc VNeID mức 2 (danh sách: {where})."

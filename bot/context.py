@@ -3,7 +3,7 @@ the records being proved, consent and lockout. Everything the pure ``step`` may 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -85,9 +85,10 @@ async def candidates(uow: UnitOfWork, state: State, now: datetime) -> tuple[Subj
 
 
 async def review_queue(
-    uow: UnitOfWork, unit_ids: set[int], state: State
+    uow: UnitOfWork, unit_ids: set[int], state: State, *, zone: tzinfo = UTC
 ) -> tuple[ReviewCard, ...]:
-    """The next two sets waiting for this admin, after the last one skipped."""
+    """The next two sets waiting for this admin, after the last one skipped; ``zone``: where
+    the day a set was sent is read."""
     cards = []
     for item in await uow.review.queue(unit_ids=unit_ids, after_id=state.review_after, limit=2):
         person = await uow.people.get(item.person_id)
@@ -101,6 +102,9 @@ async def review_queue(
                 changes=tuple(
                     CardChange(c.field, c.old, c.new, c.how, c.conflict) for c in item.changes
                 ),
+                submitted_on=item.submitted_at.astimezone(zone).date()
+                if item.submitted_at
+                else None,
             )
         )
     return tuple(cards)
@@ -139,5 +143,9 @@ async def build_context(
         lock_minutes=identity.lock_minutes,
         locked_until=account.locked_until,
         admin=bool(admin_units),
-        review_queue=await review_queue(uow, admin_units, state) if admin_units else (),
+        review_queue=(
+            await review_queue(uow, admin_units, state, zone=ZoneInfo(settings.review.timezone))
+            if admin_units
+            else ()
+        ),
     )

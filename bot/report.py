@@ -33,7 +33,7 @@ from flows.audit import ChoiceMemo, audit_record
 from flows.report import (
     ReportSummary,
     Tally,
-    effective_values,
+    effective_record,
     field_labels,
     is_confirmed,
     judge,
@@ -144,12 +144,12 @@ class _Run:
         self._memo: ChoiceMemo = {}
 
     def add(self, person: ReportPerson, answers: Sequence[ReportAnswer]) -> None:
-        values = effective_values(person.values, answers)
+        values, declared = effective_record(person.values, answers)
         values["ma_dinh_danh"] = person.ma_dinh_danh
         ref = self._reference
         result = audit_record(
             values, ref.catalogues[person.kind], codelists=ref.codelists,
-            crossref=ref.crossref, today=self._day, memo=self._memo,
+            crossref=ref.crossref, today=self._day, memo=self._memo, declared=declared,
         )  # fmt: skip
         verdict = judge(result, confirmed=is_confirmed(answers))
         line, place = self._plan.line_of[person.unit_id], self._plan.places[person.unit_id]
@@ -277,14 +277,16 @@ def print_report(summary: ReportSummary, console: Console, *, xlsx: Path, png: P
     counts are in the workbook), then the fields missing most and where the files are."""
     table = Table(title=f"Báo cáo hồ sơ: {summary.title} (ngày {summary.day:%d/%m/%Y})")
     table.add_column("Đơn vị")
-    for header in ("Hồ sơ", "Đủ", "Đúng", "Sạch", "Xác nhận", "14+ chưa CCCD/VNeID", "Trùng"):
+    headers = ("Hồ sơ", "Đủ", "Đúng", "Sạch", "Xác nhận", "Khai chưa có", "14+ chưa CCCD/VNeID")
+    for header in (*headers, "Trùng"):
         table.add_column(header, justify="right")
     for row in (*summary.rows, None):
         label, tally = ("Tổng cộng", summary.total) if row is None else (row.label, row.tally)
         shares = (tally.complete, tally.correct, tally.clean, tally.confirmed)
         table.add_row(
             label, str(tally.records), *(percent_text(tally.share(n)) for n in shares),
-            str(tally.police), str(tally.duplicates), style="bold" if row is None else None,
+            str(tally.declared), str(tally.police), str(tally.duplicates),
+            style="bold" if row is None else None,
         )  # fmt: skip
     console.print(table)
     if summary.top_missing:

@@ -31,7 +31,7 @@ SHEETS = (SUMMARY_SHEET, MISSING_SHEET, POLICE_SHEET, DUPLICATE_SHEET)
 
 SUMMARY_HEADERS = (
     "Mã đơn vị", "Đơn vị", "Số hồ sơ", "Đủ", "Tỉ lệ đủ", "Đúng", "Tỉ lệ đúng", "Sạch",
-    "Tỉ lệ sạch", "Đã xác nhận", "Tỉ lệ đã xác nhận", "14+ chưa CCCD/VNeID",
+    "Tỉ lệ sạch", "Đã xác nhận", "Tỉ lệ đã xác nhận", "Khai chưa có", "14+ chưa CCCD/VNeID",
     "Trùng số định danh", "Thiếu nhiều nhất",
 )  # fmt: skip
 MISSING_HEADERS = ("Đơn vị", "Thông tin còn thiếu", "Số hồ sơ thiếu", "Tỉ lệ trên số hồ sơ")
@@ -54,13 +54,16 @@ DEFINITIONS = (
     "danh cá nhân không trùng với hồ sơ khác trong báo cáo.",
     "Đã xác nhận: người có hồ sơ (hoặc phụ huynh) đã gửi cập nhật trong đợt rà soát này và "
     "nhà trường chưa trả lại.",
+    "Khai chưa có: số hồ sơ có ít nhất một thông tin người khai báo là chưa có (bấm [Chưa có]: "
+    "chưa được cấp CCCD, không có email, không nhớ năm sinh của cha mẹ …); thông tin đó được "
+    "tính là đã trả lời, không tính là thiếu.",
     "14+ chưa CCCD/VNeID: người từ 14 tuổi trở lên (tính đến ngày tham chiếu) chưa có số định "
     "danh cá nhân 12 số hoặc chưa có định danh điện tử mức 2; danh sách ở trang “"
     + POLICE_SHEET
-    + "”.",
+    + "”, mỗi người một dòng, cột “Còn thiếu” ghi rõ lý do (thiếu số hay tự khai chưa có).",
 )
 _WIDTHS = {
-    SUMMARY_SHEET: (14, 34, 10, 8, 10, 8, 10, 8, 10, 12, 14, 14, 14, 40),
+    SUMMARY_SHEET: (14, 34, 10, 8, 10, 8, 10, 8, 10, 12, 14, 12, 14, 14, 40),
     MISSING_SHEET: (34, 36, 16, 18),
     POLICE_SHEET: (12, 34, 8, 24, 28, 12, 40),
     DUPLICATE_SHEET: (7, 20, 28, 34, 8, 24, 28, 12),
@@ -168,7 +171,7 @@ class ReportWorkbook:
             tally.correct, self._share(sheet, tally.correct, n),
             tally.clean, self._share(sheet, tally.clean, n),
             tally.confirmed, self._share(sheet, tally.confirmed, n),
-            tally.police, tally.duplicates, missing,
+            tally.declared, tally.police, tally.duplicates, missing,
         ]  # fmt: skip
 
     @staticmethod

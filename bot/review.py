@@ -135,6 +135,7 @@ async def _queue_export(uow: UnitOfWork, item: ReviewItem, now: datetime) -> Non
         "unit": item.unit_code,
         "kind": item.kind,
         "approved_at": now.isoformat(),
+        "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
         "changes": [
             {"field": c.field, "old": c.old, "new": c.new, "how": c.how} for c in item.changes
         ],

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Awaitable, Callable
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -24,6 +26,7 @@ from bot.review import ReviewDesk
 from bot.runtime import open_engine
 from bot.verification import VerificationWorker, make_verifier
 from flows.catalogue import Catalogue
+from flows.context import UNAVAILABLE
 from storage.repos.review import ReviewItem
 from storage.scope import OutOfScopeError
 
@@ -34,7 +37,32 @@ UnitOption = Annotated[
 ]
 T = TypeVar("T")
 OUTCOMES = {"match": "khớp", "mismatch": "không khớp"}
-HOW = {"confirmed": "xác nhận", "corrected": "sửa", "filled": "bổ sung", "skipped": "bỏ qua"}
+HOW = {
+    "confirmed": "xác nhận",
+    "corrected": "sửa",
+    "filled": "bổ sung",
+    "skipped": "bỏ qua",
+    UNAVAILABLE: "khai chưa có",
+}
+
+
+def how_text(how: str, meaning: str, submitted: datetime | None, zone: tzinfo) -> str:
+    """How a field was answered, as the reviewer reads it; a declaration ([Chưa có]) with what
+    it means and the day it was sent, so it never reads as a value cleared.
+
+    >>> from datetime import UTC
+    >>> how_text("unavailable", "Chưa được cấp", datetime(2026, 9, 4, 18, tzinfo=UTC), UTC)
+    'khai chưa có (Chưa được cấp) — khai ngày 04/09/2026'
+    >>> how_text("filled", "", None, UTC)
+    'bổ sung'
+    """
+    text = HOW.get(how, how)
+    if how != UNAVAILABLE:
+        return text
+    text = f"{text} ({meaning or 'chưa có'})"
+    if submitted is not None:
+        text += f" — khai ngày {submitted.astimezone(zone):%d/%m/%Y}"
+    return text
 
 
 def _with_desk(
@@ -122,13 +150,16 @@ def show(
 
     item, catalogue = _with_desk(settings, unit, work)
     labels = {spec.key: spec.label for spec in catalogue.fields}
+    meanings = {spec.key: spec.unavailable for spec in catalogue.fields}
+    zone = ZoneInfo(settings.review.timezone)
     verdicts = dict((item.verification or {}).get("fields", {}))
     table = Table(title=f"Bộ thay đổi {item.id} ({item.unit_code}, trạng thái {item.status})")
     for header in ("Mục", "Cách", "Xác minh", "Xung đột với nguồn"):
         table.add_column(header)
     for c in item.changes:
         table.add_row(
-            labels.get(c.field, c.field), HOW.get(c.how, c.how),
+            labels.get(c.field, c.field),
+            how_text(c.how, meanings.get(c.field, ""), item.submitted_at, zone),
             OUTCOMES.get(str(verdicts.get(c.field, "")), ""), "có" if c.conflict else "",
         )  # fmt: skip
     Console().print(table)

@@ -20,6 +20,7 @@ from bot.engine import utc_now
 from bot.reference import Reference
 from bot.topics import SUBMITTED_TOPIC
 from bot.verify import Candidate, HttpVerifier, OfflineVerifier, Verifier, VerifierUnavailable
+from flows.context import UNAVAILABLE
 from storage.repos.review import ReviewItem
 from storage.uow import Store
 
@@ -36,7 +37,8 @@ def candidate(item: ReviewItem, stored: dict[str, str | None]) -> Candidate:
         if change.how != "skipped":
             values[change.field] = change.new
     changed = tuple(c.field for c in item.changes if c.how in ("corrected", "filled"))
-    return Candidate(kind=item.kind, values=values, changed=changed)
+    declared = tuple(c.field for c in item.changes if c.how == UNAVAILABLE)
+    return Candidate(kind=item.kind, values=values, changed=changed, declared=declared)
 
 
 class VerificationWorker:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from flows.audit import audit_record
+from flows.audit import AuditCode, audit_record
 from flows.catalogue import Catalogue
 from flows.codelists import CodeList
 from flows.rules.cross import RULES
@@ -30,6 +30,8 @@ from flows.rules.crossref import CrossRef
 
 #: What a population-database check compares: identity number, name, birth date, gender.
 IDENTITY_FIELDS = ("so_dinh_danh", "ho_ten", "ngay_sinh", "gioi_tinh")
+#: Findings about a field without a value (missing, or declared unavailable): no value is wrong.
+NO_VALUE = frozenset({AuditCode.MISSING, AuditCode.DECLARED_UNAVAILABLE})
 MATCH, MISMATCH = "match", "mismatch"
 
 
@@ -57,6 +59,8 @@ class Candidate:
     kind: str
     values: Mapping[str, str | None]
     changed: tuple[str, ...]
+    #: Fields declared unavailable ([Chưa có]): answered, judged as the report judges them.
+    declared: tuple[str, ...] = ()
 
 
 class Verifier(Protocol):
@@ -82,8 +86,9 @@ class OfflineVerifier:
             codelists=self.codelists,
             crossref=self.crossref,
             today=self.today,
+            declared=candidate.declared,
         )
-        wrong = {f.field for f in audit.findings if f.code != "MISSING"}
+        wrong = {f.field for f in audit.findings if f.code not in NO_VALUE}
         for rule in RULES:  # a cross-field problem puts every field it involves in doubt
             problem = rule.check(audit.values, self.crossref)
             if problem is not None:

@@ -8,16 +8,44 @@ skipped), so a turn can show the next card at once after a decision.
 
 from __future__ import annotations
 
-from flows.context import ReviewCard
+from flows.catalogue import FieldSpec
+from flows.context import UNAVAILABLE, CardChange, ReviewCard
 from flows.effects import Button, Decide, Job
 from flows.inputs import Document, Input, Tap, Text
 from flows.record import display
 from flows.state import State
-from flows.texts import CARD_CONFIRMED, CARD_CONFLICT, CARD_LINE, EMPTY_VALUE, OUTCOME_NAMES
+from flows.texts import (
+    CARD_CONFIRMED,
+    CARD_CONFLICT,
+    CARD_LINE,
+    CARD_UNAVAILABLE_DAY,
+    CARD_UNAVAILABLE_KEPT,
+    CARD_UNAVAILABLE_LINE,
+    EMPTY_VALUE,
+    OUTCOME_NAMES,
+    SKIPPED_LINE,
+)
 from flows.turn import TurnBase, button
 
 ADMIN_PHASES = frozenset({"admin_review", "admin_field", "admin_reason"})
 ROSTER_SUFFIXES = (".xlsx", ".csv")
+
+
+def card_line(spec: FieldSpec, change: CardChange, card: ReviewCard) -> str:
+    """One changed field on the card; a declaration ([Chưa có]) says what it means and when it
+    was made, never "→ (trống)" as if the value were being cleared."""
+    old = display(spec, change.old) if change.old else EMPTY_VALUE
+    if change.how == UNAVAILABLE:
+        day = card.submitted_on
+        line = CARD_UNAVAILABLE_LINE.format(
+            label=spec.label,
+            old=old,
+            meaning=spec.unavailable or "chưa có",
+            day=CARD_UNAVAILABLE_DAY.format(day=f"{day:%d/%m/%Y}") if day else "",
+        )
+        return line + (CARD_UNAVAILABLE_KEPT if change.old else "")
+    new = display(spec, change.new) if change.new else EMPTY_VALUE
+    return CARD_LINE.format(label=spec.label, old=old, new=new)
 
 
 class AdminReview(TurnBase):
@@ -56,7 +84,7 @@ class AdminReview(TurnBase):
         card = queue[0]
         catalogue = self.ctx.catalogues[card.kind]
         specs = {spec.key: spec for spec in catalogue.fields}
-        lines, confirmed = [], 0
+        lines, confirmed, skipped = [], 0, []
         for change in card.changes:
             spec = specs.get(change.field)
             if spec is None:
@@ -64,11 +92,14 @@ class AdminReview(TurnBase):
             if change.how == "confirmed" and not change.conflict:
                 confirmed += 1
                 continue
-            old = display(spec, change.old) if change.old else EMPTY_VALUE
-            new = display(spec, change.new) if change.new else EMPTY_VALUE
-            line = CARD_LINE.format(label=spec.label, old=old, new=new)
+            if change.how == "skipped" and not change.conflict:  # not a change: no "→"
+                skipped.append(spec.label)
+                continue
+            line = card_line(spec, change, card)
             lines.append(line + (CARD_CONFLICT if change.conflict else ""))
         lines.append(CARD_CONFIRMED.format(count=confirmed))
+        if skipped:
+            lines.append(SKIPPED_LINE.format(labels=", ".join(skipped)))
         buttons = tuple(
             Button(b.label, f"{b.payload}:{card.change_set_id}")
             for b in (button("rv:approve"), button("rv:return"), button("rv:skip"))

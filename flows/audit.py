@@ -4,12 +4,14 @@ The chat checks one answer at a time; a school also needs the whole roster check
 how far it is from "đúng, đủ, sạch" before the review starts. This module judges one record with
 the same parsers and cross-field rules the chat uses, so an audit and a conversation never
 disagree. Finding duplicates needs every record and lives with the caller (``bot.audit``); its
-code and wording live here with the rest.
+code and wording live here with the rest. A field the person declared unavailable ([Chưa có],
+known only from the database's answers) is answered, never missing, and is its own police
+reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Collection, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -32,6 +34,8 @@ Values = Mapping[str, str | None]
 POLICE_AGE = 14
 VIETNAMESE = "Việt Nam"
 VNEID_YES = "Có"
+#: The VNeID answer that says "not yet": a declaration, listed for the police as such.
+VNEID_NOT_YET = "Chưa"
 
 
 class AuditCode(StrEnum):
@@ -42,6 +46,11 @@ class AuditCode(StrEnum):
     DUPLICATE_ID = "DUPLICATE_ID"
     AGE14_NO_CCCD = "AGE14_NO_CCCD"
     AGE14_NO_VNEID = "AGE14_NO_VNEID"
+    #: The person answered [Chưa có] (``flows.context.UNAVAILABLE``): answered, not missing.
+    DECLARED_UNAVAILABLE = "DECLARED_UNAVAILABLE"
+    #: 14+ and declared no CCCD / answered "Chưa" for VNeID level 2: listed for that reason.
+    AGE14_DECLARED_NO_CCCD = "AGE14_DECLARED_NO_CCCD"
+    AGE14_DECLARED_NO_VNEID = "AGE14_DECLARED_NO_VNEID"
 
 
 #: Wording of the audit's own codes. Like flows.errors, never a personal value: the report row
@@ -63,12 +72,31 @@ AUDIT_MESSAGES: Mapping[AuditCode, str] = MappingProxyType(
             "Người từ 14 tuổi trở lên cần có tài khoản định danh điện tử (VNeID) mức 2; "
             "hồ sơ này được đưa vào danh sách gửi công an."
         ),
+        AuditCode.DECLARED_UNAVAILABLE: "{label}: người khai báo chưa có ({meaning}).",
+        AuditCode.AGE14_DECLARED_NO_CCCD: (
+            "Người từ 14 tuổi trở lên tự khai chưa có số định danh cá nhân (CCCD); "
+            "hồ sơ này được đưa vào danh sách gửi công an."
+        ),
+        AuditCode.AGE14_DECLARED_NO_VNEID: (
+            "Người từ 14 tuổi trở lên khai chưa có tài khoản định danh điện tử (VNeID) mức 2; "
+            "hồ sơ này được đưa vào danh sách gửi công an."
+        ),
     }
 )
 
 #: Codes that make a record not "sạch" (clean) rather than not "đúng" (correct).
 _UNCLEAN = frozenset({AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID})
-_POLICE = frozenset({AuditCode.AGE14_NO_CCCD, AuditCode.AGE14_NO_VNEID})
+_POLICE = frozenset(
+    {
+        AuditCode.AGE14_NO_CCCD,
+        AuditCode.AGE14_NO_VNEID,
+        AuditCode.AGE14_DECLARED_NO_CCCD,
+        AuditCode.AGE14_DECLARED_NO_VNEID,
+    }
+)
+#: What the person declared they do not have, when the catalogue gives no meaning for it.
+DEFAULT_MEANING = "chưa có"
+_NOTHING: frozenset[str] = frozenset()
 
 
 def audit_message(code: AuditCode, *, label: str = "", **params: str | int) -> str:
@@ -110,6 +138,11 @@ class RecordAudit:
     @property
     def police_codes(self) -> tuple[str, ...]:
         return tuple(f.code for f in self.findings if f.code in _POLICE)
+
+    @property
+    def declared(self) -> tuple[str, ...]:
+        """Fields the person declared unavailable ([Chưa có]), in the catalogue's order."""
+        return tuple(f.field for f in self.findings if f.code == AuditCode.DECLARED_UNAVAILABLE)
 
 
 def duplicate_finding(rows: str) -> Finding:
@@ -255,9 +288,19 @@ class RecordJudge:
             found.append(problem_finding(spec, field.key, parsed.notice))
         return parsed.value, tuple(found), False
 
-    def judge(self, values: Values, memo: ChoiceMemo | None = None) -> RecordAudit:
+    def judge(
+        self,
+        values: Values,
+        memo: ChoiceMemo | None = None,
+        *,
+        declared: Collection[str] = (),
+    ) -> RecordAudit:
         """Every field against its rule, then presence, the rules across fields and the police
-        list; findings in that order, each group in the catalogue's field order."""
+        list; findings in that order, each group in the catalogue's field order.
+
+        ``declared``: fields the person declared unavailable ([Chưa có]); one that is empty
+        counts as answered (a ``DECLARED_UNAVAILABLE`` finding, never ``MISSING``), and a
+        declared CCCD puts a 14+ person on the police list for that reason."""
         record = dict(values)
         findings: list[Finding] = []
         invalid: list[str] = []
@@ -283,9 +326,10 @@ class RecordJudge:
                 invalid.append(key)
             else:
                 record[key] = value
-        complete = self.check_presence(record, findings)
+        empty = self.declared_empty(record, declared) if declared else _NOTHING
+        complete = self.check_presence(record, findings, empty)
         crossed = self.check_cross(record, findings, invalid)
-        police = self.check_police(record, findings)
+        police = self.police_check(self.aged_14(record), record, findings, declared=empty)
         unclean = any(f.code in _UNCLEAN for f in findings) if findings else False
         return RecordAudit(
             findings=tuple(findings),
@@ -296,12 +340,37 @@ class RecordJudge:
             police=police,
         )
 
-    def check_presence(self, values: dict[str, str | None], findings: list[Finding]) -> bool:
-        """A required field without a value makes the record incomplete (not "đủ")."""
+    def declared_empty(
+        self, values: Mapping[str, str | None], declared: Collection[str]
+    ) -> frozenset[str]:
+        """The declared fields of this catalogue that hold no value (a value wins over an older
+        declaration)."""
+        return frozenset(
+            key for key in declared if key in self._specs and not (values.get(key) or "").strip()
+        )
+
+    def check_presence(
+        self,
+        values: dict[str, str | None],
+        findings: list[Finding],
+        declared: frozenset[str] = frozenset(),
+    ) -> bool:
+        """A required field without a value makes the record incomplete (not "đủ"); a field
+        declared unavailable is answered: listed as such, required or not."""
         complete = True
         today = self.today
+        if declared:
+            for spec in self.catalogue.fields:
+                if spec.key in declared:
+                    meaning = spec.unavailable or DEFAULT_MEANING
+                    message = audit_message(
+                        AuditCode.DECLARED_UNAVAILABLE, label=spec.label, meaning=meaning
+                    )
+                    findings.append(Finding(spec.key, AuditCode.DECLARED_UNAVAILABLE, message))
         for key, required, spec in self._presence:
             value = values.get(key)
+            if key in declared:
+                continue
             if (not value or value.isspace()) and (required or is_required(spec, values, today)):
                 findings.append(audit_finding(spec, AuditCode.MISSING))
                 complete = False
@@ -325,11 +394,18 @@ class RecordJudge:
         return self.police_check(self.aged_14(values), values, findings)
 
     def police_check(
-        self, aged_14: bool, values: Mapping[str, str | None], findings: list[Finding]
+        self,
+        aged_14: bool,
+        values: Mapping[str, str | None],
+        findings: list[Finding],
+        *,
+        declared: Collection[str] = (),
     ) -> bool:
         """``check_police`` for a person whose age is known to be 14 or more (or not).
 
-        Foreign nationals have no CCCD, so a record with another nationality is left out.
+        Foreign nationals have no CCCD, so a record with another nationality is left out. Each
+        of the two reasons is given once, as what it is: a CCCD declared unavailable or missing
+        (or invalid); VNeID level 2 answered "Chưa" or not answered.
         """
         if not aged_14:
             return False
@@ -338,10 +414,21 @@ class RecordJudge:
             return False
         listed = False
         if not is_cccd(values.get("so_dinh_danh") or ""):
-            findings.append(self._police_finding("so_dinh_danh", AuditCode.AGE14_NO_CCCD))
+            code = (
+                AuditCode.AGE14_DECLARED_NO_CCCD
+                if "so_dinh_danh" in declared
+                else AuditCode.AGE14_NO_CCCD
+            )
+            findings.append(self._police_finding("so_dinh_danh", code))
             listed = True
-        if values.get("vneid_muc_2") != VNEID_YES:
-            findings.append(self._police_finding("vneid_muc_2", AuditCode.AGE14_NO_VNEID))
+        vneid = values.get("vneid_muc_2")
+        if vneid != VNEID_YES:
+            code = (
+                AuditCode.AGE14_DECLARED_NO_VNEID
+                if vneid == VNEID_NOT_YET or "vneid_muc_2" in declared
+                else AuditCode.AGE14_NO_VNEID
+            )
+            findings.append(self._police_finding("vneid_muc_2", code))
             listed = True
         return listed
 
@@ -393,10 +480,12 @@ def audit_record(
     crossref: CrossRef,
     today: date,
     memo: ChoiceMemo | None = None,
+    declared: Collection[str] = (),
 ) -> RecordAudit:
     """Check every field of a record against its rule, then the record as a whole.
 
-    ``memo`` (optional, owned by the caller) only saves time over many records.
+    ``memo`` (optional, owned by the caller) only saves time over many records; ``declared``:
+    the fields the person declared unavailable (``RecordJudge.judge``).
     """
     judge = record_judge(catalogue, codelists=codelists, crossref=crossref, today=today)
-    return judge.judge(values, memo)
+    return judge.judge(values, memo, declared=declared)

@@ -63,6 +63,8 @@ class ReviewCard:
     unit: str
     outcome: str
     changes: tuple[CardChange, ...]
+    #: The day the person sent the set (local), the date of its declarations ([Chưa có]).
+    submitted_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ returned field by field, nor a skipped question. Then, per record:
   record, so the caller marks duplicates after the pass (``Tally.mark_duplicate``).
 - **đã xác nhận (confirmed)**: the person sent a change set that the school has not returned
   (submitted, verified, approved or exported); a draft alone does not count.
-- **police list**: 14 or older on the reference day without a valid CCCD or VNeID level 2.
+- **khai chưa có (declared)**: the person answered [Chưa có] for a field (``UNAVAILABLE``): the
+  field counts as answered, never as missing, so a required one does not make the record
+  incomplete; the report counts such records in their own column.
+- **police list**: 14 or older on the reference day without a valid CCCD or VNeID level 2, once
+  per person, each reason as what it is: a CCCD declared unavailable ("tự khai chưa có") apart
+  from a missing or invalid one, a VNeID answered "Chưa" apart from one not answered.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Protocol
 
 from flows.audit import AuditCode, RecordAudit
 from flows.catalogue import Catalogue
+from flows.context import UNAVAILABLE
 from flows.rules.base import Code
 
 #: Change sets whose answers stand in for the stored values.
@@ -43,6 +49,8 @@ NOTICE_CODES = frozenset(
 POLICE_MISSING: Mapping[str, str] = {
     AuditCode.AGE14_NO_CCCD: "Số định danh cá nhân (CCCD)",
     AuditCode.AGE14_NO_VNEID: "Định danh điện tử mức 2",
+    AuditCode.AGE14_DECLARED_NO_CCCD: "Số định danh cá nhân (CCCD) (tự khai chưa có)",
+    AuditCode.AGE14_DECLARED_NO_VNEID: "Định danh điện tử mức 2 (khai «Chưa»)",
 }
 #: Fields the "what is missing most" ranking shows for the whole report, and per unit.
 TOP_OVERALL = 10
@@ -64,19 +72,43 @@ class SetAnswer(Protocol):
     def review_status(self) -> str | None: ...
 
 
-def effective_values(
+def effective_record(
     stored: Mapping[str, str | None], answers: Iterable[SetAnswer]
-) -> dict[str, str | None]:
+) -> tuple[dict[str, str | None], frozenset[str]]:
     """``stored`` overlaid by the answers that count (see the module docstring), in the order
-    given: storage hands them oldest change set first, so the newest answer wins."""
+    given: storage hands them oldest change set first, so the newest answer wins; and the
+    fields whose newest answer is a declaration that the person does not have the value (their
+    value is None: a stored value is not kept as if the person had confirmed it).
+
+    >>> class A:
+    ...     status, field, review_status = "approved", "so_dinh_danh", None
+    ...     def __init__(self, new, how): self.new_value, self.how = new, how
+    >>> effective_record({"so_dinh_danh": ""}, [A(None, "unavailable")])
+    ({'so_dinh_danh': None}, frozenset({'so_dinh_danh'}))
+    >>> effective_record({}, [A(None, "unavailable"), A("079306001234", "filled")])
+    ({'so_dinh_danh': '079306001234'}, frozenset())
+    """
     values = dict(stored)
+    declared: set[str] = set()
     for answer in answers:
         if answer.field is None or answer.status not in OVERLAY_STATUSES:
             continue
         if answer.how == "skipped" or answer.review_status == "returned":
             continue
-        values[answer.field] = answer.new_value
-    return values
+        if answer.how == UNAVAILABLE:
+            values[answer.field] = None
+            declared.add(answer.field)
+        else:
+            values[answer.field] = answer.new_value
+            declared.discard(answer.field)
+    return values, frozenset(declared)
+
+
+def effective_values(
+    stored: Mapping[str, str | None], answers: Iterable[SetAnswer]
+) -> dict[str, str | None]:
+    """The values of ``effective_record``, without which fields were declared."""
+    return effective_record(stored, answers)[0]
 
 
 def is_confirmed(answers: Iterable[SetAnswer]) -> bool:
@@ -85,7 +117,8 @@ def is_confirmed(answers: Iterable[SetAnswer]) -> bool:
 
 @dataclass(frozen=True)
 class Verdict:
-    """How one record counts; ``missing`` are the required fields without a value."""
+    """How one record counts; ``missing`` are the required fields without a value (and
+    without a declaration); ``declared`` the fields declared unavailable."""
 
     complete: bool
     correct: bool
@@ -94,6 +127,7 @@ class Verdict:
     police: bool
     missing: tuple[str, ...]
     police_missing: tuple[str, ...]
+    declared: tuple[str, ...] = ()
 
 
 def judge(result: RecordAudit, *, confirmed: bool) -> Verdict:
@@ -107,12 +141,15 @@ def judge(result: RecordAudit, *, confirmed: bool) -> Verdict:
         police=result.police,
         missing=tuple(f.field for f in result.findings if f.code == AuditCode.MISSING),
         police_missing=tuple(POLICE_MISSING[code] for code in result.police_codes),
+        declared=result.declared,
     )
 
 
 @dataclass
 class Tally:
-    """Counts of one line (or of the whole report); ``missing``: records per missing field."""
+    """Counts of one line (or of the whole report); ``missing``: records per missing field;
+    ``declared``: records with at least one field declared unavailable, ``declared_fields``:
+    records per declared field."""
 
     records: int = 0
     complete: int = 0
@@ -121,7 +158,9 @@ class Tally:
     confirmed: int = 0
     police: int = 0
     duplicates: int = 0
+    declared: int = 0
     missing: Counter[str] = field(default_factory=Counter)
+    declared_fields: Counter[str] = field(default_factory=Counter)
 
     def add(self, verdict: Verdict) -> None:
         self.records += 1
@@ -130,7 +169,9 @@ class Tally:
         self.clean += verdict.clean
         self.confirmed += verdict.confirmed
         self.police += verdict.police
+        self.declared += bool(verdict.declared)
         self.missing.update(verdict.missing)
+        self.declared_fields.update(verdict.declared)
 
     def mark_duplicate(self, *, was_clean: bool) -> None:
         """A record found to share its CCCD: it is no longer clean."""
@@ -139,9 +180,10 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         for spec in fields(self):
-            if spec.name != "missing":
+            if spec.name not in ("missing", "declared_fields"):
                 setattr(self, spec.name, getattr(self, spec.name) + getattr(other, spec.name))
         self.missing.update(other.missing)
+        self.declared_fields.update(other.declared_fields)
 
     def share(self, part: int) -> float:
         """``part`` as a percentage of the records (0 for an empty unit)."""

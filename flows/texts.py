@@ -232,6 +232,11 @@ RETURNED_LINE = "• {label}: {reason}"
 CARD_LINE = "• {label}: {old} → {new}"
 CARD_CONFIRMED = "Xác nhận không đổi: {count} mục."
 CARD_CONFLICT = " (nguồn đã đổi)"
+#: A declaration on the reviewer's card: what it means and when it was made; approving it never
+#: clears a value the record holds (the export carries it as a declaration, not as a blank).
+CARD_UNAVAILABLE_LINE = "• {label}: {old} → chưa có ({meaning}){day}"
+CARD_UNAVAILABLE_DAY = " — khai ngày {day}"
+CARD_UNAVAILABLE_KEPT = " (duyệt không xoá giá trị đang có)"
 OUTCOME_NAMES: Mapping[str, str] = {"match": "khớp", "mismatch": "có mục không khớp"}
 
 #: Kinds of record as an exported batch's message names them.

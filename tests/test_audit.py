@@ -80,7 +80,12 @@ CASES: list[tuple[str, dict[str, str | None], list[tuple[str, str]], tuple[bool,
         [("so_dinh_danh", "MISSING"), ("so_dinh_danh", "AGE14_NO_CCCD")],
         (0, 1, 1, 1),
     ),
-    ("no VNeID", {"vneid_muc_2": "Chưa"}, [("vneid_muc_2", "AGE14_NO_VNEID")], (1, 1, 1, 1)),
+    (
+        "VNeID answered «Chưa»: listed as declared",
+        {"vneid_muc_2": "Chưa"},
+        [("vneid_muc_2", "AGE14_DECLARED_NO_VNEID")],
+        (1, 1, 1, 1),
+    ),
     (
         "birth year vs CCCD",
         {"ngay_sinh": "15/08/1987"},
@@ -102,7 +107,7 @@ CASES: list[tuple[str, dict[str, str | None], list[tuple[str, str]], tuple[bool,
     (
         "no birth date: staff are adults all the same",
         {"ngay_sinh": None, "vneid_muc_2": "Chưa"},
-        [("ngay_sinh", "MISSING"), ("vneid_muc_2", "AGE14_NO_VNEID")],
+        [("ngay_sinh", "MISSING"), ("vneid_muc_2", "AGE14_DECLARED_NO_VNEID")],
         (0, 1, 1, 1),
     ),
     (
@@ -165,8 +170,8 @@ def test_every_audit_code_has_an_nfc_message(code: AuditCode) -> None:
     template = AUDIT_MESSAGES[code]
     assert unicodedata.is_normalized("NFC", template)
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    assert names <= {"label", "label_lc", "rows"}
-    text = audit_message(code, label="Số điện thoại", rows="3, 17")
+    assert names <= {"label", "label_lc", "rows", "meaning"}
+    text = audit_message(code, label="Số điện thoại", rows="3, 17", meaning="Không có email")
     assert "{" not in text
     assert unicodedata.is_normalized("NFC", text)
 

@@ -116,7 +116,7 @@ def test_xlsx_report_and_police_list(tmp_path: Path) -> None:
     assert rows[0] == list(expected[0])
     assert rows[1:] == [list(r.values()) for r in expected]
     police = read_report(tmp_path / "police.csv")
-    assert [(p["row"], p["thieu"]) for p in police] == [("4", "CCCD; VNeID mức 2")]
+    assert [(p["row"], p["thieu"]) for p in police] == [("4", "CCCD; VNeID mức 2 (khai «Chưa»)")]
     assert "1 người từ 14 tuổi" in result.stdout
 
 
@@ -266,7 +266,8 @@ def test_db_audit_agrees_with_the_sample_flaws(tmp_path: Path) -> None:
     assert codes["CCCD_OLD_CMND"] == flaws["old_cmnd"]
     assert codes["CCCD_BIRTH_YEAR_MISMATCH"] == flaws["cccd_year_mismatch"]
     assert codes["NOT_NORMALISED"] == flaws["nfd_name"]
-    assert codes["AGE14_NO_VNEID"] == _listed(people, {"vneid_chua", "missing:vneid_muc_2"})
+    assert codes["AGE14_NO_VNEID"] == _listed(people, {"missing:vneid_muc_2"})
+    assert codes["AGE14_DECLARED_NO_VNEID"] == _listed(people, {"vneid_chua"})
     assert codes["AGE14_NO_CCCD"] == _listed(people, {"old_cmnd", "missing:so_dinh_danh"})
     missing = {(r["ma_dinh_danh"], r["field"]) for r in report if r["code"] == "MISSING"}
     assert missing == _expected_missing(people, today)
@@ -278,7 +279,8 @@ def test_db_audit_agrees_with_the_sample_flaws(tmp_path: Path) -> None:
     assert codes["GUARDIAN_MISSING"] == len(no_guardian)
     assert set(codes) <= {
         "PHONE_OLD_11_DIGITS", "CCCD_OLD_CMND", "CCCD_BIRTH_YEAR_MISMATCH", "NOT_NORMALISED",
-        "AGE14_NO_VNEID", "AGE14_NO_CCCD", "MISSING", "GUARDIAN_MISSING",
+        "AGE14_NO_VNEID", "AGE14_DECLARED_NO_VNEID", "AGE14_NO_CCCD", "MISSING",
+        "GUARDIAN_MISSING",
     }  # fmt: skip
     assert re.search(rf"Tổng\s.*\b{len(people)}\b", result.stdout)
 

@@ -203,19 +203,20 @@ async def test_workbook_holds_the_lists(seeded: Store, tmp_path: Path) -> None:
     assert summary[1][0] == "Ngày tham chiếu: 05/09/2026"
     start = [row[0] if row else None for row in summary].index("Mã đơn vị") + 1
     table = summary[start : start + 4]
-    assert [(r[0], r[1], r[2], r[3], r[5], r[7], r[9], r[11], r[12]) for r in table] == [
+    assert [(r[0], r[1], r[2], r[3], r[5], r[7], r[9], r[12], r[13]) for r in table] == [
         *SCHOOL_LINES,
         (None, "Tổng cộng", 10, 5, 9, 7, 1, 1, 2),
     ]
     assert table[2][4] == pytest.approx(0.5)  # 10A1: 2 of 4 complete
-    assert table[2][13] == "Dân tộc (2)"
+    assert [r[11] for r in table] == [0, 0, 0, 0]  # nobody declared anything unavailable
+    assert table[2][14] == "Dân tộc (2)"
     missing = _sheet(files.xlsx, MISSING_SHEET)
     assert missing[1] == ("Toàn bộ", "Dân tộc", 3, pytest.approx(0.3))
     assert missing[2] == ("Toàn bộ", "Số định danh cá nhân (CCCD)", 2, pytest.approx(0.2))
     police = _sheet(files.xlsx, POLICE_SHEET)
     assert police[2:] == [
         (A, A_NAME, "9A1", "7910000005", "Phạm Minh Khoa", "10/03/2011",
-         "Số định danh cá nhân (CCCD); Định danh điện tử mức 2"),
+         "Số định danh cá nhân (CCCD); Định danh điện tử mức 2 (khai «Chưa»)"),
     ]  # fmt: skip
     shared = _sheet(files.xlsx, DUPLICATE_SHEET)
     assert shared[2:] == [

@@ -8,9 +8,13 @@ Contract (what the receiving service must do):
     Authorization: Bearer <token>                  (when a token is configured)
 
     {"change_set_id": 123, "ma_dinh_danh": "...", "unit": "<unit code>",
-     "kind": "staff"|"student", "approved_at": "<ISO 8601>",
+     "kind": "staff"|"student", "approved_at": "<ISO 8601>", "submitted_at": "<ISO 8601>",
      "changes": [{"field": "<catalogue key>", "old": "..."|null, "new": "..."|null,
-                  "how": "confirmed"|"corrected"|"filled"}]}
+                  "how": "confirmed"|"corrected"|"filled"|"unavailable"}]}
+
+``"how": "unavailable"`` is a declaration that the person does not have the value ([Chưa có]:
+no CCCD yet, no email …), made on ``submitted_at``; its ``new`` is null and must not clear the
+value the receiver holds: store it as a declaration, apart from a value and from a gap.
 
 Answers: 2xx = stored; 409 = "I already have this key" (a retry after a lost answer), counted as
 delivered; 408, 429 (honouring ``Retry-After`` seconds), 5xx, a time-out or a broken connection =

@@ -7,15 +7,21 @@ columns that say what the row means:
 - ``Mã phiếu thay đổi``: the change set's id (also in the manifest and the HTTP key);
 - ``Ngày duyệt``: when the school approved it (ISO 8601, from the approval);
 - ``Các mục thay đổi``: the headers of the fields whose value changed, "; "-separated;
-- ``Các mục đã xác nhận``: the headers of the fields the person confirmed unchanged.
+- ``Các mục đã xác nhận``: the headers of the fields the person confirmed unchanged;
+- ``Các mục khai chưa có``: the headers of the fields the person declared unavailable
+  ([Chưa có]: no CCCD yet, no email, a parent's birth year not known …);
+- ``Ngày khai``: when the person sent those declarations (ISO 8601), blank without any.
 
 The identity columns (``Mã định danh Bộ GD&ĐT``; ``Mã trường``: the school of the person's unit
 when the set was approved; ``Lớp``: the class on a student's record) are always filled. A
 changed field (corrected or filled in) carries its approved new value; every other cell is
 blank, meaning "no change" — so a central database importing the file updates only what changed
 and never overwrites a value it changed itself meanwhile. A field listed in ``Các mục thay đổi``
-with a blank cell was cleared. Columns are matched by header, not position (ROSTER.md), so the
-four extra columns do not disturb an importer that reads only the roster columns.
+with a blank cell was cleared. A declared field's own cell stays blank too and it is never in
+``Các mục thay đổi``: the declaration is not a value and must not clear the one the central
+database holds; it is named in ``Các mục khai chưa có`` instead. Columns are matched by header,
+not position (ROSTER.md), so the extra columns do not disturb an importer that reads only the
+roster columns.
 """
 
 from __future__ import annotations
@@ -25,10 +31,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.catalogue import Catalogue
+from flows.context import UNAVAILABLE
 
-EXTRA_HEADERS = ("Mã phiếu thay đổi", "Ngày duyệt", "Các mục thay đổi", "Các mục đã xác nhận")
+EXTRA_HEADERS = (
+    "Mã phiếu thay đổi", "Ngày duyệt", "Các mục thay đổi", "Các mục đã xác nhận",
+    "Các mục khai chưa có", "Ngày khai",
+)  # fmt: skip
 CHANGED = frozenset({"corrected", "filled"})
 CONFIRMED = "confirmed"
+#: The person declared the value unavailable ([Chưa có]).
+DECLARED = UNAVAILABLE
 #: Filled from the record, never from the answers.
 IDENTITY = ("ma_dinh_danh", "ma_truong", "lop")
 SEPARATOR = "; "
@@ -51,6 +63,8 @@ class ExportItem:
     lop: str | None
     approved_at: str
     changes: tuple[Change, ...]
+    #: When the person sent the set (ISO 8601; "" when the payload predates it).
+    submitted_at: str = ""
 
 
 def problem(payload: Mapping[str, Any], catalogues: Mapping[str, Catalogue]) -> str | None:
@@ -93,6 +107,7 @@ def item_from(payload: Mapping[str, Any], *, school: str | None, lop: str | None
         lop=lop,
         approved_at=str(payload.get("approved_at") or ""),
         changes=changes,
+        submitted_at=str(payload.get("submitted_at") or ""),
     )
 
 
@@ -113,6 +128,7 @@ class Layout:
         cells: list[str | None] = [None] * len(self.headers)
         changed: list[str] = []
         confirmed: list[str] = []
+        declared: list[str] = []
         for change in item.changes:
             at = self._index.get(change.field)
             if at is None or change.field in IDENTITY:
@@ -122,15 +138,19 @@ class Layout:
                 changed.append(self._header[change.field])
             elif change.how == CONFIRMED:
                 confirmed.append(self._header[change.field])
+            elif change.how == DECLARED:
+                declared.append(self._header[change.field])
         self._put(cells, "ma_dinh_danh", item.ma_dinh_danh)
         self._put(cells, "ma_truong", item.school)
         self._put(cells, "lop", item.lop)
         base = len(self._keys)
-        cells[base : base + 4] = [
+        cells[base : base + len(EXTRA_HEADERS)] = [
             str(item.change_set_id),
             item.approved_at,
             SEPARATOR.join(changed),
             SEPARATOR.join(confirmed),
+            SEPARATOR.join(declared),
+            item.submitted_at if declared else "",
         ]
         return cells
 

@@ -46,6 +46,8 @@ class ReviewItem:
     status: str
     verification: Mapping[str, Any] | None
     changes: tuple[ReviewChange, ...]
+    #: When the person sent the set: the date of its declarations ([Chưa có]).
+    submitted_at: datetime | None = None
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -144,6 +146,7 @@ class ReviewRepo:
                 )
                 for c in changes
             ),
+            submitted_at=found.submitted_at,
         )
 
     async def record_verdict(
