@@ -13,6 +13,7 @@ from datetime import datetime
 from flows import remind_texts as t
 from flows.inputs import Resolved
 from storage.records import AccountRecord
+from storage.repos.remind_targets import DueCount
 from storage.repos.roster_queries import RosterUnit
 from storage.uow import UnitOfWork
 
@@ -76,10 +77,8 @@ async def queue_adhoc(
     return found
 
 
-async def count_due(
-    uow: UnitOfWork, scope: RemindScope, channels: Collection[str]
-) -> tuple[int, int]:
-    """(accounts, records) due in the scope now, before caps and quiet hours."""
+async def count_due(uow: UnitOfWork, scope: RemindScope, channels: Collection[str]) -> DueCount:
+    """Records due in the scope now and who of them a chat reminder reaches."""
     units = await uow.remind_targets.subtree(scope.roots)
     return await uow.remind_targets.count_due(channels=channels, units=units)
 
@@ -99,8 +98,11 @@ async def chat_lookup(
         scope = await resolve_scope(uow, codes, class_name or None)
     except ScopeError:
         return Resolved("remind", "unknown_class", role=class_name)
-    accounts, _ = await count_due(uow, scope, channels)
-    return Resolved("remind", "ok", role=class_name, count=accounts)
+    due = await count_due(uow, scope, channels)
+    return Resolved(
+        "remind", "ok", role=class_name, count=due.accounts, records=due.records,
+        reached=due.reached,
+    )  # fmt: skip
 
 
 async def chat_queue(

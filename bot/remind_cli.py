@@ -23,6 +23,7 @@ from bot.runtime import open_engine
 from bot.scheduler import Scheduler
 from flows import remind
 from flows.channel import Transport
+from storage.repos.remind_targets import DueCount
 
 STATUS_NAMES = {
     "sent": "đã gửi",
@@ -50,15 +51,21 @@ def remind_command(
     """Nhắc ngay những người có hồ sơ chưa hoàn tất trong một đơn vị (xem trước mẫu, số người)."""
     settings = cli_settings(config)
     try:
-        scope, accounts, records = asyncio.run(_preview(settings, unit, class_name))
+        scope, due = asyncio.run(_preview(settings, unit, class_name))
     except ScopeError as exc:
         typer.echo(f"Lỗi: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo("Mẫu tin nhắn (mỗi người nhận tin với tên và những mục còn thiếu của mình):")
     typer.echo(remind.preview())
     typer.echo("")
+    typer.echo(f"Phạm vi: {scope.label}. {due.records} hồ sơ chưa gửi nhà trường:")
     typer.echo(
-        f"Phạm vi: {scope.label}. Sẽ nhắc {accounts} tài khoản ({records} hồ sơ chưa hoàn tất)."
+        f"- {due.reached} người đã mở bot: sẽ được nhắc trong chat "
+        f"(sẽ nhắc {due.accounts} tài khoản);"
+    )
+    typer.echo(
+        f"- {due.unreached} người chưa mở bot: không nhận được tin nhắc; hãy phát phiếu mời "
+        f"cho họ (hoso invite --unit {unit} --only-missing --out phieu.pdf)."
     )
     typer.echo(
         "Ai hoàn tất trước lúc gửi, ai đã được nhắc đủ số lần, sẽ không nhận; "
@@ -68,8 +75,12 @@ def remind_command(
     if dry_run:
         typer.echo("Chạy thử: không gửi gì.")
         return
-    if accounts == 0:
-        typer.echo("Không có ai cần nhắc.")
+    if due.accounts == 0:
+        typer.echo(
+            "Không có ai cần nhắc: mọi hồ sơ đã được gửi nhà trường."
+            if due.records == 0
+            else "Chưa ai trong số đó mở bot, nên không có tin nào để gửi."
+        )
         return
     if settings.telegram.token is None:
         typer.echo("Lỗi: chưa có [telegram] token (HOSO_TELEGRAM__TOKEN) để gửi.", err=True)
@@ -83,11 +94,11 @@ def remind_command(
 
 async def _preview(
     settings: Settings, unit: str, class_name: str | None
-) -> tuple[RemindScope, int, int]:
+) -> tuple[RemindScope, DueCount]:
     async with open_engine(settings) as engine, engine.store.unit_of_work() as uow:
         scope = await resolve_scope(uow, [unit], class_name)
-        accounts, records = await count_due(uow, scope, settings.reminders.rate_per_second)
-    return scope, accounts, records
+        due = await count_due(uow, scope, settings.reminders.rate_per_second)
+    return scope, due
 
 
 @asynccontextmanager

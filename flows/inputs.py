@@ -48,6 +48,9 @@ class Resolved:
     invitation_id: int | None = None
     #: For lookups that count (how many accounts a reminder would reach).
     count: int = 0
+    #: A reminder's records: not yet sent to the school, and of them linked to an account.
+    records: int = 0
+    reached: int = 0
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,15 @@ class RemindChat(TurnBase):
         state = self.current_state
         class_name = found.role or None
         scope = _scope(class_name)
+        # Records, not accounts: "everyone has sent" only when no record is left, and the people
+        # who never opened the bot are counted, not invisible.
+        scope_cap = scope[:1].upper() + scope[1:]
         if found.status == "unknown_class":
             self.say("remind_class_unknown", name=found.role)
-        elif found.status != "ok" or found.count == 0:
+        elif found.status != "ok" or found.records == 0:
             self.say("remind_nobody", scope=scope)
+        elif found.count == 0:
+            self.say("remind_unreached", scope_cap=scope_cap, records=found.records)
         else:
             payload = f"{SEND}:{class_name or ALL}"
             buttons = (
@@ -53,8 +58,10 @@ class RemindChat(TurnBase):
                 Button(t.CHAT_BUTTONS[CANCEL], CANCEL),
             )
             self.say(
-                "remind_preview", buttons, accounts=found.count, scope=scope, template=preview()
-            )
+                "remind_preview", buttons, accounts=found.count, scope_cap=scope_cap,
+                records=found.records, reached=found.reached,
+                unreached=found.records - found.reached, template=preview(),
+            )  # fmt: skip
         return state
 
     def on_remind_tap(self, state: State, inp: Input) -> State | None:

@@ -71,11 +71,16 @@ DIGEST_UNIT = "{name} ({code})"
 #: Chat texts of /nhacnho, merged into ``flows.texts.TEXTS``.
 CHAT_TEXTS: Mapping[str, str] = {
     "remind_preview": (
-        "Nhắc nhở sẽ gửi tới {accounts} tài khoản có hồ sơ chưa hoàn tất trong {scope}. "
-        "Ai đã được nhắc đủ số lần sẽ không nhận thêm, và không có tin nào gửi vào giờ nghỉ "
-        "đêm.\nMẫu tin nhắn:\n{template}\nGửi ngay?"
+        "{scope_cap}: còn {records} hồ sơ chưa gửi nhà trường. {reached} người đã mở bot sẽ được "
+        "nhắc trong chat ({accounts} tài khoản); {unreached} người chưa mở bot không nhận được "
+        "tin: hãy phát phiếu mời cho họ. Ai đã được nhắc đủ số lần sẽ không nhận thêm, và không "
+        "có tin nào gửi vào giờ nghỉ đêm.\nMẫu tin nhắn:\n{template}\nGửi ngay?"
     ),
     "remind_nobody": "Không có ai trong {scope} cần nhắc: mọi hồ sơ đã được gửi nhà trường.",
+    "remind_unreached": (
+        "{scope_cap}: còn {records} hồ sơ chưa gửi nhà trường, nhưng chưa ai trong số đó mở bot, "
+        "nên chưa nhắc được trong chat. Hãy phát phiếu mời (mã và mã QR) để họ mở bot."
+    ),
     "remind_queued": (
         "Đã xếp lịch gửi nhắc nhở cho {scope}. Tin sẽ được gửi dần trong ít phút; "
         "những người hoàn tất trước lúc gửi sẽ không nhận."

@@ -100,7 +100,9 @@ async def clean(store: Store) -> None:
         await uow.commit()
 
 
-async def seed(store: Store, *, staff: int = 4, students: int = 8) -> School:
+async def seed(store: Store, *, staff: int = 4, students: int = 8, linked: bool = True) -> School:
+    """A school's records; ``linked``: each record's chat account linked (else only the admin's
+    account exists: nobody has opened the bot yet)."""
     await clean(store)
     sample = generate_school(today=TODAY, staff=staff, students=students)
     at = datetime(2026, 3, 1, tzinfo=UTC)
@@ -115,13 +117,14 @@ async def seed(store: Store, *, staff: int = 4, students: int = 8) -> School:
             await uow.accounts.link(account.id, person, role=role, proof="test", at=at)
             school.accounts[chat] = account.id
 
-        for i in range(staff):
+        for i in range(staff if linked else 0):
             await link(STAFF_CHAT + i, school.person("staff", i), "self")
-        await link(PARENT_CHAT, school.person("student", 0), "guardian")
-        await link(PARENT_CHAT, school.person("student", 1), "guardian")
-        for i in range(2, students):
-            await link(GUARDIAN_CHAT + i, school.person("student", i), "guardian")
-        await link(1, school.person("staff", 0), "self", channel="console")
+        if linked:
+            await link(PARENT_CHAT, school.person("student", 0), "guardian")
+            await link(PARENT_CHAT, school.person("student", 1), "guardian")
+            for i in range(2, students):
+                await link(GUARDIAN_CHAT + i, school.person("student", i), "guardian")
+            await link(1, school.person("staff", 0), "self", channel="console")
         admin = await uow.accounts.get_or_create("telegram", str(ADMIN_CHAT), at=at)
         await uow.scopes.grant(admin.id, SCHOOL_CODE, role="school_admin", at=at)
         school.accounts[ADMIN_CHAT] = admin.id

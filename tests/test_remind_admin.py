@@ -66,8 +66,10 @@ async def test_hoso_remind_previews_counts_and_sends_on_yes(
     assert "Chào «Họ và tên»," in out  # the template, with placeholders ...
     for i in range(len(school.sample.staff)):
         assert school.name("staff", i) not in out  # ... and nobody's data
-    assert f"Sẽ nhắc {due} tài khoản" in out
-    assert out.index("Chào «Họ và tên»") < out.index("Sẽ nhắc")  # preview before the count
+    assert f"sẽ nhắc {due} tài khoản" in out
+    records = len(school.sample.staff) + len(school.sample.students) - 1
+    assert f"{records} hồ sơ chưa gửi nhà trường" in out
+    assert out.index("Chào «Họ và tên»") < out.index("sẽ nhắc")  # preview before the count
     assert "Chạy thử: không gửi gì." in out
     code, out, _ = await _hoso(database_url, "--unit", SCHOOL, "--class", "10A1", "--dry-run")
     assert code == 0
@@ -101,7 +103,7 @@ async def test_nhacnho_in_chat_previews_then_queues(store: Store) -> None:
         engine = Engine(store, h.settings, h.reference, clock=h.clock)
         [(key, text)] = await _say(engine, ADMIN_CHAT, "a1", Text("/nhacnho"))
         assert key == "remind_preview"
-        assert f"gửi tới {len(school.chats())} tài khoản" in text
+        assert f"nhắc trong chat ({len(school.chats())} tài khoản)" in text
         assert "Chào «Họ và tên»," in text
         replies = await engine.handle(Inbound("telegram", str(ADMIN_CHAT), "a2", Text("/nhacnho")))
         assert [(b.label, b.payload) for b in replies[0].buttons] == [
@@ -125,7 +127,8 @@ async def test_nhacnho_for_one_class_and_for_strangers(store: Store) -> None:
         [(key, text)] = await _say(engine, ADMIN_CHAT, "b1", Text("/nhacnho 10a2"))
         in_class = [s for s in school.sample.students if s.unit_code.endswith("-10A2")]
         assert key == "remind_preview"
-        assert f"gửi tới {len(in_class)} tài khoản có hồ sơ chưa hoàn tất trong lớp 10a2" in text
+        assert text.startswith(f"Lớp 10a2: còn {len(in_class)} hồ sơ chưa gửi nhà trường.")
+        assert f"nhắc trong chat ({len(in_class)} tài khoản); 0 người chưa mở bot" in text
         [(key, _)] = await _say(engine, ADMIN_CHAT, "b2", Text("/nhacnho 9Z9"))
         assert key == "remind_class_unknown"
         # a teacher is no admin: neither the command nor a forged button does anything
@@ -138,3 +141,40 @@ async def test_nhacnho_for_one_class_and_for_strangers(store: Store) -> None:
         assert key == "remind_queued"
         await h.scheduler().tick(asyncio.Event())
         assert len(h.reached()) == len(in_class)
+
+
+async def test_people_who_never_opened_the_bot_are_counted_not_hidden(
+    store: Store, database_url: str
+) -> None:
+    """A school at the start of its window: nobody linked, nobody submitted. Neither the chat nor
+    the command line may say that everyone has sent."""
+    school = await seed(store, staff=3, students=6, linked=False)
+    total = len(school.sample.staff) + len(school.sample.students)
+    async with harness(store, now=FIRST) as h:
+        engine = Engine(store, h.settings, h.reference, clock=h.clock)
+        [(key, text)] = await _say(engine, ADMIN_CHAT, "u1", Text("/nhacnho"))
+        assert key == "remind_unreached"
+        assert f"còn {total} hồ sơ chưa gửi nhà trường" in text
+        assert "mọi hồ sơ đã được gửi" not in text
+        # One parent opens the bot: one reached, the rest counted apart.
+        async with store.unit_of_work() as uow:
+            account = await uow.accounts.get_or_create("telegram", "555", at=FIRST)
+            person = school.person("student", 0)
+            await uow.accounts.link(account.id, person, role="guardian", proof="test", at=FIRST)
+            await uow.commit()
+        [(key, text)] = await _say(engine, ADMIN_CHAT, "u2", Text("/nhacnho"))
+        assert key == "remind_preview"
+        assert f"còn {total} hồ sơ chưa gửi nhà trường. 1 người đã mở bot" in text
+        assert f"(1 tài khoản); {total - 1} người chưa mở bot" in text
+    code, out, err = await _hoso(database_url, "--unit", SCHOOL, "--dry-run")
+    assert code == 0, err
+    assert f"{total} hồ sơ chưa gửi nhà trường:" in out
+    assert f"- {total - 1} người chưa mở bot" in out
+    # Everyone submitted: only now is it true that nobody is left.
+    for kind, count in (("staff", 3), ("student", 6)):
+        for i in range(count):
+            await submit(store, school.person(kind, i), at=FIRST)
+    async with harness(store, now=FIRST) as h:
+        engine = Engine(store, h.settings, h.reference, clock=h.clock)
+        [(key, _)] = await _say(engine, ADMIN_CHAT, "u3", Text("/nhacnho"))
+        assert key == "remind_nobody"

@@ -38,6 +38,23 @@ class Head:
 
 
 @dataclass(frozen=True)
+class DueCount:
+    """Who a reminder concerns now: records, not accounts, so nobody is invisible.
+
+    ``records`` not yet sent to the school (or returned); ``reached`` of them linked to an active
+    account on the channels (they will be reminded in chat), through ``accounts`` accounts (a
+    parent with two children is one); the rest never opened the bot."""
+
+    accounts: int
+    reached: int
+    records: int
+
+    @property
+    def unreached(self) -> int:
+        return self.records - self.reached
+
+
+@dataclass(frozen=True)
 class UnitRow:
     id: int
     code: str
@@ -211,8 +228,9 @@ class RemindTargets:
 
     async def count_due(
         self, *, channels: Collection[str], units: Collection[int] | None
-    ) -> tuple[int, int]:
-        """(accounts, records) a reminder would reach now, before caps and quiet hours."""
+    ) -> DueCount:
+        """Records a reminder concerns now, and the accounts it would reach, before caps and
+        quiet hours."""
         query = (
             select(
                 func.count(func.distinct(AccountLink.account_id)),
@@ -226,10 +244,13 @@ class RemindTargets:
                 _still_due(),
             )
         )
+        records = select(func.count(Person.id)).where(_still_due())
         if units is not None:
             query = query.where(Person.unit_id.in_(units))
+            records = records.where(Person.unit_id.in_(units))
         row = (await self._s.execute(query)).one()
-        return int(row[0]), int(row[1])
+        total = int(await self._s.scalar(records) or 0)
+        return DueCount(accounts=int(row[0]), reached=int(row[1]), records=total)
 
     # ---- the digest ----------------------------------------------------------------------
 
