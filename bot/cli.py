@@ -32,6 +32,7 @@ app = typer.Typer(
             "review": ("bot.review_cli", "review_app"),
             "report": ("bot.report_cli", "report_command"),
             "remind": ("bot.remind_cli", "remind_command"),
+            "requests": ("bot.requests_cli", "requests_app"),
         }
     ),
     help="hoso-bot: cập nhật hồ sơ cán bộ, giáo viên, học sinh qua trò chuyện.",

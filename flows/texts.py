@@ -77,6 +77,14 @@ TEXTS: Mapping[str, str] = {
     "request_opened": (
         "Đã ghi nhận yêu cầu {what}. Nhà trường sẽ xác nhận trước {ack} và xử lý xong trước {due}."
     ),
+    "request_done": (
+        "Nhà trường đã thực hiện yêu cầu {what} bạn gửi ngày {created}. "
+        "Gõ /hoso để xem dữ liệu của bạn."
+    ),
+    "request_refused": (
+        "Nhà trường không thực hiện yêu cầu {what} bạn gửi ngày {created}. Lý do: {reason}. "
+        "Nếu cần, bạn có thể liên hệ trực tiếp nhà trường."
+    ),
     "unlinked": (
         "Đã hủy liên kết tài khoản này với mọi hồ sơ. Các câu trả lời đã gửi vẫn được nhà "
         "trường xem xét. Gõ /start nếu muốn liên kết lại."

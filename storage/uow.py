@@ -23,6 +23,7 @@ from storage.repos.exports import ExportRepo
 from storage.repos.identity import (
     InvitationRepo,
     LockoutRepo,
+    RequestQueries,
     RequestRepo,
     ScopeRepo,
     SecretRepo,
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.lockouts = LockoutRepo(s)
         self.scopes = ScopeRepo(s)
         self.requests = RequestRepo(s)
+        self.request_desk = RequestQueries(s)
         self.secrets = SecretRepo(s)
         self.roster = RosterQueries(s)
         self.imports = ImportRepo(s)

@@ -43,7 +43,18 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     listed = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ")}
     # the commands loaded on first use (bot/cli_lazy.py) are listed like the others
-    expected = {"demo", "chat", "db", "audit", "import", "export", "review", "report", "remind"}
+    expected = {
+        "demo",
+        "chat",
+        "db",
+        "audit",
+        "import",
+        "export",
+        "review",
+        "report",
+        "remind",
+        "requests",
+    }
     assert expected <= listed
     run = hoso("run", "--help", cwd=tmp_path)
     assert {"telegram", "zalo", "scheduler"} <= {

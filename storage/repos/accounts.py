@@ -40,6 +40,17 @@ class AccountRepo:
             locked_until=account.locked_until,
         )
 
+    async def active_chat(self, account_id: int) -> tuple[str, str] | None:
+        """(channel, external id) of an account still active; None once blocked or gone."""
+        row = (
+            await self._s.execute(
+                select(Account.channel, Account.external_id).where(
+                    Account.id == account_id, Account.active.is_(True)
+                )
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
     async def record_consent(
         self, account_id: int, *, given: bool, version: str, at: datetime
     ) -> None:

@@ -3,9 +3,12 @@ installation secrets. Repositories never commit; the unit of work does."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -15,6 +18,7 @@ from storage.models import (
     AppSecret,
     DataRequest,
     Invitation,
+    Person,
     Unit,
 )
 from storage.records import InvitationRecord
@@ -209,6 +213,62 @@ class RequestRepo:
             .order_by(DataRequest.id)
         )
         return [(kind, due) for kind, due in rows]
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A data request as the school lists it: ids and dates, the record's code, no names."""
+
+    id: int
+    kind: str
+    status: str
+    created_at: datetime
+    acknowledge_by: datetime
+    complete_by: datetime
+    closed_at: datetime | None
+    person_id: int | None
+    ma_dinh_danh: str | None
+    unit_code: str | None
+    account_id: int | None
+
+
+class RequestQueries:
+    """The school's side of the data requests: list those of its records, close one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    def _select(self) -> Select[*tuple[Any, ...]]:
+        return (
+            select(
+                DataRequest.id, DataRequest.kind, DataRequest.status, DataRequest.created_at,
+                DataRequest.acknowledge_by, DataRequest.complete_by, DataRequest.closed_at,
+                DataRequest.person_id, Person.ma_dinh_danh, Unit.code, DataRequest.account_id,
+            )
+            .join(Person, Person.id == DataRequest.person_id)
+            .join(Unit, Unit.id == Person.unit_id)
+        )  # fmt: skip
+
+    async def in_units(self, units: Collection[int], *, open_only: bool) -> list[RequestRow]:
+        """The requests about records of ``units``, the nearest deadline first."""
+        query = self._select().where(Person.unit_id.in_(units))
+        if open_only:
+            query = query.where(DataRequest.status == "open")
+        query = query.order_by(DataRequest.complete_by, DataRequest.id)
+        return [RequestRow(*row) for row in await self._s.execute(query)]
+
+    async def get(self, request_id: int) -> RequestRow | None:
+        row = (await self._s.execute(self._select().where(DataRequest.id == request_id))).first()
+        return RequestRow(*row) if row is not None else None
+
+    async def close(self, request_id: int, status: str, *, at: datetime) -> bool:
+        """Close an open request as ``status`` ("done", "refused"); False if it was not open."""
+        result = await self._s.execute(
+            update(DataRequest)
+            .where(DataRequest.id == request_id, DataRequest.status == "open")
+            .values(status=status, closed_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SecretRepo:
