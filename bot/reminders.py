@@ -240,11 +240,13 @@ class CampaignRunner:
                     below = await uow.remind_targets.subtree([unit.id])
                     total, done = await uow.remind_targets.progress(below)
                     late = await uow.remind_targets.late(below, limit=limit)
+                    requests = await uow.request_desk.overdue(below, now=self.clock())
                     progress.append(
                         remind.UnitProgress(
-                            unit.code, unit.name, total, done, tuple(late), total - done
+                            unit.code, unit.name, total, done, tuple(late), total - done,
+                            overdue_requests=requests,
                         )
-                    )
+                    )  # fmt: skip
                 if not progress:
                     continue
                 text = remind.digest(progress, phase_name=phase.name, deadline=phase.deadline)

@@ -225,6 +225,8 @@ class UnitProgress:
     done: int
     late: tuple[LateRecord, ...]  # the first few, in the unit's order
     late_total: int
+    #: People's data requests (``/huy``) about the unit's records past their legal deadline.
+    overdue_requests: int = 0
 
 
 def digest(units: Sequence[UnitProgress], *, phase_name: str, deadline: date) -> str:
@@ -254,7 +256,12 @@ def _digest_unit(unit: UnitProgress, phase_name: str, deadline: date, shown: int
     if more > 0:
         lines.append(t.DIGEST_MORE.format(more=more))
     percent = round(100 * unit.done / unit.total) if unit.total else 100
-    return t.DIGEST.format(
+    requests = (
+        t.DIGEST_REQUESTS.format(count=unit.overdue_requests, code=unit.code)
+        if unit.overdue_requests
+        else ""
+    )
+    return requests + t.DIGEST.format(
         phase=phase_name,
         deadline=deadline.strftime("%d/%m/%Y"),
         unit=t.DIGEST_UNIT.format(name=unit.name, code=unit.code),

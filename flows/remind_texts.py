@@ -58,6 +58,10 @@ DIGEST = (
     "Đã hoàn thành {done}/{total} hồ sơ ({percent}%). Còn {late} hồ sơ chưa xong{colon}\n"
     "{lines}"
 )
+DIGEST_REQUESTS = (
+    "⚠ {count} yêu cầu về dữ liệu của người dùng đã quá hạn xử lý theo luật "
+    "(xem: hoso requests list --unit {code}).\n"
+)
 DIGEST_LINE = "• {name}{group}: {reason}"
 DIGEST_GROUP = " ({group})"
 DIGEST_MORE = "… và {more} hồ sơ khác (xem đầy đủ bằng «hoso report»)."

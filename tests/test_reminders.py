@@ -5,7 +5,7 @@ the digest to the unit head. Frozen clock for the plan; the channel's pace is re
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -139,5 +139,24 @@ async def test_the_unit_head_gets_the_digest_after_the_deadline(store: Store) ->
         assert school.name("staff", 1) in text
         assert school.name("staff", 0) not in text
         assert h.reached() == {ADMIN_CHAT: 1}  # the digest is no reminder to anyone else
+        assert "yêu cầu về dữ liệu" not in text  # none is overdue
         await h.scheduler().tick(asyncio.Event())
         assert h.reached() == {ADMIN_CHAT: 1}
+
+
+async def test_the_digest_names_overdue_data_requests_first(store: Store) -> None:
+    """A /huy request past its legal deadline is the head's business: it leads the digest."""
+    school = await seed(store)
+    async with store.unit_of_work() as uow:
+        asked = datetime(2026, 2, 1, tzinfo=UTC)
+        for person, done_by in ((school.person("staff", 1), 15), (school.person("staff", 2), 60)):
+            await uow.requests.add(
+                account_id=school.accounts[STAFF_CHAT + 1], person_id=person, kind="delete",
+                at=asked, acknowledge_by=asked, complete_by=asked + timedelta(days=done_by),
+            )  # fmt: skip
+        await uow.commit()
+    async with harness(store, now=DIGEST) as h:
+        await h.scheduler().tick(asyncio.Event())
+        [text] = h.texts(ADMIN_CHAT)
+    assert text.startswith("⚠ 1 yêu cầu về dữ liệu của người dùng đã quá hạn xử lý theo luật")
+    assert "hoso requests list --unit 79000701" in text

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -256,6 +256,19 @@ class RequestQueries:
             query = query.where(DataRequest.status == "open")
         query = query.order_by(DataRequest.complete_by, DataRequest.id)
         return [RequestRow(*row) for row in await self._s.execute(query)]
+
+    async def overdue(self, units: Collection[int], *, now: datetime) -> int:
+        """How many open requests about records of ``units`` are past their deadline."""
+        query = (
+            select(func.count(DataRequest.id))
+            .join(Person, Person.id == DataRequest.person_id)
+            .where(
+                Person.unit_id.in_(units),
+                DataRequest.status == "open",
+                DataRequest.complete_by <= now,
+            )
+        )
+        return int(await self._s.scalar(query) or 0)
 
     async def get(self, request_id: int) -> RequestRow | None:
         row = (await self._s.execute(self._select().where(DataRequest.id == request_id))).first()
