@@ -261,14 +261,17 @@ def _digest_unit(unit: UnitProgress, phase_name: str, deadline: date, shown: int
         if unit.overdue_requests
         else ""
     )
-    return requests + t.DIGEST.format(
-        phase=phase_name,
-        deadline=deadline.strftime("%d/%m/%Y"),
-        unit=t.DIGEST_UNIT.format(name=unit.name, code=unit.code),
-        done=unit.done,
-        total=unit.total,
-        percent=percent,
-        late=unit.late_total,
-        colon=":" if lines else ".",
-        lines="\n".join(lines),
-    ).rstrip()
+    return (
+        requests
+        + t.DIGEST.format(
+            phase=phase_name,
+            deadline=deadline.strftime("%d/%m/%Y"),
+            unit=t.DIGEST_UNIT.format(name=unit.name, code=unit.code),
+            done=unit.done,
+            total=unit.total,
+            percent=percent,
+            late=unit.late_total,
+            colon=":" if lines else ".",
+            lines="\n".join(lines),
+        ).rstrip()
+    )
