@@ -58,6 +58,11 @@ class ReviewDesk:
         async with self.store.unit_of_work() as uow:
             return await uow.review.queue(unit_ids=self.unit_ids, after_id=after_id, limit=limit)
 
+    async def awaiting_verification(self) -> int:
+        """Sent change sets the verifier has not seen yet: not in ``pending`` until it has."""
+        async with self.store.unit_of_work() as uow:
+            return await uow.review.awaiting_verification(self.unit_ids)
+
     async def item(self, change_set_id: int) -> ReviewItem:
         async with self.store.unit_of_work() as uow:
             return await self._allowed(uow, change_set_id)

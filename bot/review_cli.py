@@ -109,13 +109,18 @@ def list_pending(unit: UnitOption = None, config: ConfigOption = None) -> None:
     """Liệt kê các bộ thay đổi đang chờ duyệt."""
     settings = cli_settings(config)
 
-    async def work(desk: ReviewDesk) -> list[ReviewItem]:
+    async def work(desk: ReviewDesk) -> tuple[list[ReviewItem], int]:
         found: list[ReviewItem] = []
         while batch := await desk.pending(after_id=found[-1].id if found else 0):
             found += batch
-        return found
+        return found, await desk.awaiting_verification()
 
-    items = _with_desk(settings, unit, work)
+    items, unverified = _with_desk(settings, unit, work)
+    if unverified:  # else "0 chờ duyệt" reads as if nobody had sent anything
+        typer.echo(
+            f"{unverified} bộ thay đổi đã gửi đang chờ xác minh, chưa vào hàng chờ duyệt "
+            "(bot đang chạy sẽ xác minh trong ít phút; làm ngay: hoso review verify)."
+        )
     table = Table(title=f"{len(items)} bộ thay đổi chờ duyệt")
     for header in ("Mã", "Đơn vị", "Loại", "Số mục", "Xác minh", "Xung đột", "Duyệt nhanh"):
         table.add_column(header)

@@ -39,11 +39,13 @@ def test_verify_list_show_return_approve(tmp_path: Path) -> None:
     listed = hoso("review", "list", cwd=tmp_path, env=env)
     assert listed.returncode == 0
     assert "0 bộ thay đổi chờ duyệt" in listed.stdout
+    assert "1 bộ thay đổi đã gửi đang chờ xác minh" in listed.stdout  # not silently 0
 
     verified = hoso("review", "verify", cwd=tmp_path, env=env)
     assert "Đã xác minh 1 bộ thay đổi" in verified.stdout
     listed = hoso("review", "list", "--unit", "79000701", cwd=tmp_path, env=env)
     assert "1 bộ thay đổi chờ duyệt" in listed.stdout
+    assert "chờ xác minh" not in listed.stdout
     assert "khớp" in listed.stdout
     elsewhere = hoso("review", "list", "--unit", "nope", cwd=tmp_path, env=env)
     assert elsewhere.returncode == 2

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account, AccountLink, Change, ChangeSet, Person, Unit
@@ -83,6 +83,17 @@ class ReviewRepo:
             frontier = children - units
             units |= frontier
         return units
+
+    async def awaiting_verification(self, unit_ids: set[int] | None) -> int:
+        """Change sets sent but not yet verified (they join the queue once verified)."""
+        query = (
+            select(func.count(ChangeSet.id))
+            .join(Person, Person.id == ChangeSet.person_id)
+            .where(ChangeSet.status == SUBMITTED)
+        )
+        if unit_ids is not None:
+            query = query.where(Person.unit_id.in_(unit_ids))
+        return int(await self._s.scalar(query) or 0)
 
     async def queue(
         self,
