@@ -364,9 +364,11 @@ async def audit_database(
     unavailable ([Chưa có]) in a change set that counts (``flows.report.effective_record``):
     those are empty and answered, as the report counts them."""
     db = settings.database
+    from bot.schema import require_schema
     from storage.db import make_engine
     from storage.uow import Store
 
+    await require_schema(db.url)
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     row, after = 0, 0
     try:

@@ -30,6 +30,7 @@ from typing import Protocol
 from bot.config import ExportSettings, Settings
 from bot.engine import utc_now
 from bot.reference import load_reference
+from bot.schema import require_schema
 from bot.sinks import ExportError, Outcome, Verdict
 from bot.sinks.http import HttpSink
 from bot.topics import EXPORT_TOPIC
@@ -188,6 +189,7 @@ async def open_delivery(
     from bot.sinks.files import FileSink
 
     db, export = settings.database, settings.export
+    await require_schema(db.url)
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     worker = worker_name()
     try:

@@ -21,6 +21,7 @@ from bot.cli_common import ConfigOption, cli_settings, fail
 from bot.config import Settings
 from bot.delivery import APPROVED_TOPIC, Tally, open_delivery, run_forever
 from bot.engine import utc_now
+from bot.schema import require_schema
 from bot.sinks import ExportError
 from storage.db import make_engine
 from storage.repos.exports import DeadLetter
@@ -41,6 +42,7 @@ def _settings(config: Path | None) -> Settings:
 
 @asynccontextmanager
 async def _store(settings: Settings) -> AsyncIterator[Store]:
+    await require_schema(settings.database.url)
     store = Store(make_engine(settings.database.url))
     try:
         yield store

@@ -24,6 +24,7 @@ from bot.importer import (
 )
 from bot.reference import Reference
 from bot.roster import open_roster
+from bot.schema import require_schema
 from storage.db import make_engine
 from storage.uow import Store
 
@@ -82,6 +83,7 @@ def run_import(
 
     async def main() -> ImportSummary:
         db = settings.database
+        await require_schema(db.url)
         store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
         try:
             return await import_file(store, job, reference, at=at, progress=progress)

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.engine import utc_now
 from bot.invitations import code_hash, installation_pepper, new_code, normalise_code
+from bot.schema import require_schema
 from storage.db import make_engine
 from storage.repos.roster_queries import RosterMember, RosterUnit
 from storage.uow import Store, UnitOfWork
@@ -120,6 +121,7 @@ def run_invite(job: InviteJob, settings: Settings) -> InviteSummary:
 
 async def _run(job: InviteJob, settings: Settings) -> InviteSummary:
     db = settings.database
+    await require_schema(db.url)
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     try:
         return await issue_invitations(store, job, settings, at=utc_now())

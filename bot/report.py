@@ -29,6 +29,7 @@ from bot.config import CatalogueSettings, Settings
 from bot.reference import Reference, load_reference
 from bot.report_dups import SharedIdRecord, SharedIds
 from bot.report_xlsx import ReportWorkbook
+from bot.schema import require_schema
 from flows.audit import ChoiceMemo, audit_record
 from flows.report import (
     ReportSummary,
@@ -256,6 +257,7 @@ async def run_report(
     """``hoso report`` against the configured database; any database failure becomes one
     Vietnamese sentence (never a driver's message, which could quote a value)."""
     db = settings.database
+    await require_schema(db.url)
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     try:
         plan = await plan_for(store, unit)

@@ -13,6 +13,7 @@ from bot.purge import Purged, purge
 from bot.reference import load_reference
 from bot.roles import ALL_ROLES, Role
 from bot.sample_data import demo_parent_phone, generate_school
+from bot.schema import require_schema
 from bot.seed import seed_school
 from flows.inputs import Contact, Input, Start
 from flows.rules.phones import canonical_phone
@@ -29,6 +30,7 @@ async def upgrade_database(settings: Settings) -> None:
 @asynccontextmanager
 async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     db = settings.database
+    await require_schema(db.url)
     store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
     try:
         yield Engine(store, settings, load_reference(settings.catalogue))

@@ -118,7 +118,7 @@ def test_chat_answers_by_number_or_label_and_refuses_bad_input(tmp_path: Path) -
     # "Sửa" by label opens the name; "123" gets the rule's message and the same question again.
     assert out.count("Hãy nhập họ và tên đúng.") == 2
     assert "Họ và tên chỉ được có chữ cái" in out
-    assert "Hãy bỏ các ký tự: 1 2 3" in out
+    assert "Hãy bỏ: «1», «2», «3»" in out
 
 
 def test_chat_with_unknown_person_fails_clearly(tmp_path: Path) -> None:
