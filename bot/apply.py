@@ -90,10 +90,15 @@ class Applier:
                 resolved = await self.resolve(effect)
             elif isinstance(effect, RecordConsent):
                 await self.uow.accounts.record_consent(
-                    self.account.id, given=effect.given, version=effect.version, at=self.now
-                )
+                    self.account.id, given=effect.given, version=effect.version, at=self.now,
+                    short_version=effect.short_version or None,
+                    full_version=effect.full_version or None,
+                )  # fmt: skip
                 action = "consent" if effect.given else "consent_refused"
-                self.audit(action, "account", self.account.id, version=effect.version)
+                self.audit(
+                    action, "account", self.account.id, version=effect.version,
+                    short=effect.short_version, full=effect.full_version,
+                )  # fmt: skip
             elif isinstance(effect, SaveAnswer):
                 await self.save(effect)
             elif isinstance(effect, Submit):
@@ -186,8 +191,10 @@ class Applier:
 
     # -- identity -------------------------------------------------------------------------
     async def resolve(self, lookup: Lookup) -> Resolved:
-        """Who a code or a vouched phone belongs to. Unknown, expired and used codes get the same
-        answer, so a guess learns nothing; a code with too many failures is locked."""
+        """Who a code or a vouched phone belongs to. A code this account spent on a record it is
+        still linked to is "linked" (its owner opened the slip again); unknown, expired, spent by
+        another account and locked codes (too many failed proofs) all get the same "unknown", so
+        a guess learns nothing about a code."""
         if lookup.kind == "remind":  # an admin's /nhacnho: how many would be reminded
             rates = self.settings.reminders.rate_per_second
             return await chat_lookup(self.uow, self.account, lookup.key, rates.keys())
@@ -199,9 +206,15 @@ class Applier:
             pepper = await installation_pepper(self.uow, at=self.now)
             found = await self.uow.invitations.by_hash(code_hash(code, pepper))
         limit = self.settings.identity.max_failed_proofs
-        if found is not None and found.failed_attempts >= limit:
-            outcome = Resolved("code", "locked", invitation_id=found.id)
-        elif found is None or found.used_at is not None or found.expires_at <= self.now:
+        linked = {s.person_id for s in self.ctx.subjects}
+        if found is not None and found.used_by == self.account.id and found.person_id in linked:
+            outcome = Resolved("code", "linked", (found.person_id,), found.role, found.id)
+        elif (
+            found is None
+            or found.used_at is not None
+            or found.expires_at <= self.now
+            or found.failed_attempts >= limit
+        ):
             outcome = Resolved("code", "unknown", invitation_id=found.id if found else None)
         else:
             outcome = Resolved("code", "ok", (found.person_id,), found.role, found.id)

@@ -34,8 +34,13 @@ class SaveAnswer:
 
 @dataclass(frozen=True)
 class RecordConsent:
+    """The person's answer to the notice ``version``; the ids of its short first screen and its
+    full text (``flows.consent.notice_id``) are stored with it."""
+
     given: bool
     version: str
+    short_version: str = ""
+    full_version: str = ""
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ class Contact:
 class Resolved:
     """The host's answer to a ``Lookup`` effect, fed back within the same turn.
 
-    ``status``: "ok", "unknown" (no such code or phone, or expired or used: people must not learn
-    which) or "locked" (too many failures with this code).
+    ``status``: "ok", "linked" (a code this account already spent on a record it is linked to) or
+    "unknown" (no such code or phone, or expired, used by another account or locked after too
+    many failed proofs: people must not learn which).
     """
 
     kind: str

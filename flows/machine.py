@@ -3,8 +3,9 @@
 A turn is a pure function. It reads the record and the answers saved so far from the context and
 returns what to say and what to save; the host stores the effects in one transaction and only then
 sends the messages. The next question is derived from the saved answers, so a conversation resumed
-after a crash asks exactly where it stopped. This module holds the dispatch, consent and the
-choice of a record; ``questions`` asks fields, ``review`` checks the whole record and submits.
+after a crash asks exactly where it stopped. This module holds the dispatch and the choice of a
+record; ``consent`` shows the notice, ``identity`` checks codes and proofs, ``questions`` asks
+fields, ``review`` checks the whole record and submits.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flows.admin import ADMIN_PHASES, AdminReview
+from flows.consent import Consent
 from flows.context import Subject, TurnContext
-from flows.effects import Effect, RecordConsent
-from flows.identity import Identity
-from flows.inputs import Contact, Document, Input, Resolved, Start, Tap, Text
+from flows.effects import Effect
+from flows.identity import Identity, code_shaped
+from flows.inputs import Document, Input, Resolved, Start, Tap, Text
 from flows.questions import Questions
 from flows.remind_chat import LOOKUP as REMIND_LOOKUP
 from flows.remind_chat import RemindChat
@@ -23,7 +25,6 @@ from flows.review import Review
 from flows.rights import Rights
 from flows.state import State
 from flows.texts import RETURNED_LINE
-from flows.turn import button
 
 ACTIVE = frozenset(
     {"field", "edit", "confirm_value", "propose", "declare", "conflict", "summary", "pick"}
@@ -42,12 +43,12 @@ def step(state: State, inp: Input, ctx: TurnContext) -> Step:
     return Step(new_state, tuple(turn.effects))
 
 
-class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
+class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindChat):
     def run(self, state: State, inp: Input) -> State:
         if isinstance(inp, Resolved) and inp.kind == REMIND_LOOKUP:
             return self.on_remind_count(inp)
         if isinstance(inp, Resolved):  # the host's answer to this turn's own lookup
-            return self.on_resolved(inp)
+            return self.on_resolved(state, inp)
         if isinstance(inp, Document):
             return self.on_document(state, inp)
         if isinstance(inp, Text) and inp.text.strip().startswith("/"):
@@ -64,6 +65,8 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
         if state.phase in ADMIN_PHASES:  # acting for the school, not on one's own record
             return self.on_admin(state, inp)
         if self.consent is not True:
+            if state.phase == "identify" and isinstance(inp, Text):  # a code before the notice
+                return self.on_identify(state, inp)
             return self.on_consent(state, inp)
         proved = self.identify_input(state, inp)
         if proved is not None:
@@ -73,7 +76,7 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
         handler = {
             "identify": self.on_identify,
             "prove": self.on_prove,
-            "locked": lambda s, i: self.ask_identify(),
+            "locked": lambda s, i: self.resume(s) if self.settled() else self.ask_identify(),
             "rights": self.on_rights,
             "choose": self.on_choose,
             "field": self.on_field,
@@ -117,10 +120,10 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
 
     def start(self, state: State, inp: Input) -> State:
         payload = inp.payload if isinstance(inp, Start) else None
-        if self.consent is not True:
-            return self.ask_consent(code=payload)
-        if payload:
+        if payload and code_shaped(payload):  # checked before the notice: a bad one is told now
             return self.lookup("code", payload, state)
+        if self.consent is not True:
+            return self.ask_consent()
         if state.phase in ACTIVE and self.subject(state) is not None:
             self.say("welcome_back")
             return self.reask(state)
@@ -140,33 +143,6 @@ class _Turn(Identity, Rights, Questions, Review, AdminReview, RemindChat):
         if state.phase == "edit" and state.field is not None:
             return self.prompt(state, view, view.catalogue.field(state.field))
         return self.next_question(state, subject)
-
-    def ask_consent(self, *, code: str | None = None) -> State:
-        """The notice comes before any personal data; a deep-link code waits for the answer."""
-        buttons = (button("consent:yes"), button("consent:no"))
-        self.say("consent", buttons, **self.ctx.consent_params)
-        return State(phase="consent", code=code)
-
-    def on_consent(self, state: State, inp: Input) -> State:
-        if isinstance(inp, Tap) and inp.payload in ("consent:yes", "consent:no"):
-            given = inp.payload == "consent:yes"
-            self.effects.append(RecordConsent(given=given, version=self.ctx.consent_version))
-            self.consent = given
-            if given and state.code:
-                return self.lookup("code", state.code, State())
-            if given and state.phone:
-                return self.lookup("phone", state.phone, State())
-            if given:
-                return self.begin(State())
-            self.say("consent_refused", contact=self.ctx.consent_params.get("contact", ""))
-            return State(phase="refused")
-        if state.phase == "refused":
-            self.say("consent_refused", contact=self.ctx.consent_params.get("contact", ""))
-            return state
-        self.say("consent_again", (button("consent:yes"), button("consent:no")))
-        # A vouched phone shared before consent waits for it, like a deep-link code.
-        phone = inp.phone if isinstance(inp, Contact) and inp.verified else state.phone
-        return State(phase="consent", code=state.code, phone=phone)
 
     def begin(self, state: State) -> State:
         subjects = self.subjects

@@ -12,8 +12,14 @@ from flows.effects import Say
 from flows.remind_texts import CHAT_BUTTONS, CHAT_TEXTS
 
 TEXTS: Mapping[str, str] = {
+    # The first screen of the notice, kept under ~350 characters; the full text is one tap away.
     "consent": (
-        "Chào bạn! Đây là hoso-bot của {controller}.\n"
+        "Chào bạn! {controller} (bên kiểm soát dữ liệu) dùng hoso-bot để {purpose}. "
+        "Dân tộc và tôn giáo là dữ liệu nhạy cảm.\n"
+        "Quyền của bạn: biết, đồng ý, rút lại, xem, sửa, xóa, hạn chế, phản đối, khiếu nại.\n"
+        "Bạn có đồng ý không?"
+    ),
+    "consent_full": (
         "{controller} (bên kiểm soát dữ liệu) thu thập {data_kinds} để {purpose}. "
         "Dân tộc và tôn giáo là dữ liệu cá nhân nhạy cảm.\n"
         "Bạn có quyền được biết, đồng ý hoặc không đồng ý, rút lại đồng ý, xem, sửa, yêu cầu "
@@ -25,7 +31,9 @@ TEXTS: Mapping[str, str] = {
         "Xin lỗi, tin trả lời vừa rồi không gửi được. Gõ /hoso để xem thông tin của bạn, "
         "hoặc trả lời lại để tiếp tục."
     ),
-    "consent_again": "Vui lòng bấm «Đồng ý» hoặc «Không đồng ý» để tiếp tục.",
+    "consent_again": (
+        "Vui lòng bấm «Đồng ý» hoặc «Không đồng ý» để tiếp tục, hoặc «Xem chi tiết» để đọc đầy đủ."
+    ),
     "consent_refused": (
         "Bạn đã không đồng ý nên hoso-bot sẽ không xử lý dữ liệu của bạn. "
         "Nếu đổi ý, gõ /start. Cần hỗ trợ, liên hệ {contact}."
@@ -41,6 +49,14 @@ TEXTS: Mapping[str, str] = {
     "code_unknown": (
         "Mã này không dùng được: có thể gõ nhầm, mã đã dùng hoặc đã hết hạn. "
         "Hãy kiểm tra lại, hoặc liên hệ văn thư nhà trường để nhận mã mới."
+    ),
+    "code_hint": (
+        "Đây chưa phải mã mời. Mã mời gồm 10 chữ và số in trên phiếu nhà trường phát, "
+        "ví dụ: K7QX2-MZ9PD. Hãy gõ lại mã."
+    ),
+    "already_linked": (
+        "Tài khoản này đã liên kết với hồ sơ của {names}, không cần nhập lại mã. "
+        "Mình tiếp tục từ chỗ đang dở nhé."
     ),
     "phone_unknown": (
         "Số điện thoại này chưa có trong hồ sơ nào của nhà trường. "
@@ -61,6 +77,10 @@ TEXTS: Mapping[str, str] = {
         "Cần hỗ trợ, liên hệ văn thư nhà trường."
     ),
     "linked": "Đã xác minh. Bạn có thể cập nhật hồ sơ của: {names}.",
+    "linked_another": (
+        "Đã xác minh và thêm hồ sơ của {names}. Tài khoản này giờ cập nhật được hồ sơ của: {all}."
+    ),
+    "proof_confirm_year": "{message}",
     "help": (
         "Các lệnh:\n"
         "/capnhat: tiếp tục cập nhật hồ sơ\n"
@@ -195,6 +215,7 @@ TEXTS: Mapping[str, str] = {
 BUTTON_TEXTS: Mapping[str, str] = {
     "consent:yes": "Đồng ý",
     "consent:no": "Không đồng ý",
+    "consent:more": "Xem chi tiết",
     "ok": "Đúng",
     "edit": "Sửa",
     "no": "Không",

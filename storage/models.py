@@ -104,6 +104,10 @@ class Account(Base):
     consent_given: Mapped[bool | None] = mapped_column(Boolean)
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[datetime | None]
+    #: Identifiers of the notice the person answered: its short first screen and its full text
+    #: (one tap away), so the exact wording consented to can be shown later.
+    consent_short_version: Mapped[str | None] = mapped_column(String(40))
+    consent_full_version: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_proofs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]

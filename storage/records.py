@@ -31,6 +31,15 @@ class AccountRecord:
 
 
 @dataclass(frozen=True)
+class ConsentNotice:
+    """Which notice an account's consent answered: the version and its two layers' ids."""
+
+    version: str | None
+    short_version: str | None
+    full_version: str | None
+
+
+@dataclass(frozen=True)
 class LinkRecord:
     person_id: int
     role: str
@@ -78,6 +87,8 @@ class InvitationRecord:
     expires_at: datetime
     used_at: datetime | None
     failed_attempts: int
+    #: The account that spent the code, if one did.
+    used_by: int | None = None
 
 
 @dataclass(frozen=True)

@@ -307,7 +307,7 @@ class Person:
 
 def _asks(text: str) -> bool:
     return (
-        text.endswith("Bạn có đồng ý để tiếp tục không?")
+        text.endswith("Bạn có đồng ý không?")
         or "Thông tin này đúng không?" in text
         or "Bấm «Đúng» để lưu" in text
         or text.startswith("Hãy nhập")

@@ -18,8 +18,11 @@ A scenario file:
     buttons = ["Đồng ý", "Không đồng ý"]  # the buttons of its last reply, when given
     codes = ["CCCD_LENGTH"]               # codes of its "invalid"/"conflict" replies, when given
     field = "so_dien_thoai"               # the field the conversation is on afterwards
+    [[invite]] person = "teacher"; code = "K7QX2-MZ9PD"; days = 30; used = false; failed = 0
     [end]
     change_sets = ["submitted"]; outbox = 1
+    consent = "given"                     # or "refused" or "none": the account's stored consent
+                                          # ("given" also needs both notice versions stored)
     [end.answers] so_dien_thoai = { new = "0912345678", how = "corrected" }
 Leftover or unexpected replies fail the test: every turn states its replies.
 """
@@ -81,6 +84,8 @@ class Run:
     last: Inbound | None = None
     person_ids: dict[str, int] = field(default_factory=dict)
     now: datetime = NOW
+    #: The (channel, external id) of the scenario's account, as the channel runner names it.
+    account: tuple[str, str] = ("console", EXTERNAL_ID)
 
     async def boot(self) -> ConsoleSession:
         if self.store is not None:
@@ -138,7 +143,8 @@ async def seed(run: Run, script: dict[str, Any]) -> None:
 
 
 async def invite(uow: UnitOfWork, run: Run, invitations: list[dict[str, Any]]) -> None:
-    """``[[invite]] person = "teacher", code = "K7QX2-MZ9PD", days = 30, used = false``."""
+    """``[[invite]] person = "teacher", code = "K7QX2-MZ9PD", days = 30, used = false, failed = 0``
+    (``failed``: wrong proofs already counted against the code)."""
     pepper = await installation_pepper(uow, at=NOW)
     for spec in invitations:
         invitation_id = await uow.invitations.create(
@@ -150,6 +156,8 @@ async def invite(uow: UnitOfWork, run: Run, invitations: list[dict[str, Any]]) -
         )
         if spec.get("used"):
             await uow.invitations.use(invitation_id, None, at=NOW)
+        for _ in range(int(spec.get("failed", 0))):
+            await uow.invitations.record_failure(invitation_id)
 
 
 async def send(run: Run, turn: dict[str, Any]) -> list[Outbound]:
@@ -253,6 +261,22 @@ async def check_end(run: Run, script: dict[str, Any]) -> None:
         assert await linked_names(run) == sorted(end["linked"])
     if "requests" in end:
         assert await request_kinds(run) == end["requests"]
+    if "consent" in end:
+        await check_consent(run, end["consent"])
     if "confirmed" in end:
         confirmed = [a.field for a in sets[-1].changes if a.how == "confirmed"]
         assert len(confirmed) == end["confirmed"], f"confirmed {len(confirmed)}"
+
+
+async def check_consent(run: Run, wanted: str) -> None:
+    """The account's stored consent: "given", "refused" or "none" (never answered)."""
+    assert run.store is not None
+    channel, external_id = run.account
+    async with run.store.unit_of_work() as uow:
+        account = await uow.accounts.get_or_create(channel, external_id, at=NOW)
+        notice = await uow.accounts.consent_notice(account.id)
+    got = {None: "none", True: "given", False: "refused"}[account.consent_given]
+    assert got == wanted, f"consent {got}, expected {wanted}"
+    if wanted == "given":
+        assert notice.short_version, f"notice versions {notice}"
+        assert notice.full_version, f"notice versions {notice}"

@@ -293,6 +293,7 @@ class TelegramRun:
         requests = end.pop("requests", None)
         run = Run(url=self.url, settings=self.settings, store=self.store)
         run.person_ids = self.person_ids
+        run.account = ("telegram", str(USER))
         await check_end(run, {**script, "end": end})
         rows = await outbox_rows(self.store)
         if outbox is not None:

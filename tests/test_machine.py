@@ -91,7 +91,11 @@ def test_consent_comes_before_any_personal_data() -> None:
     assert [e.key for e in result.effects if isinstance(e, Say)] == ["consent"]
     text = render(result.effects[0])  # type: ignore[arg-type]
     assert "Nguyễn Thị Mai" not in text
-    assert [b.payload for b in result.effects[0].buttons] == ["consent:yes", "consent:no"]  # type: ignore[union-attr]
+    assert [b.payload for b in result.effects[0].buttons] == [
+        "consent:yes",
+        "consent:no",
+        "consent:more",
+    ]  # type: ignore[union-attr]
 
 
 def test_a_tap_for_an_unlinked_person_opens_nothing() -> None:

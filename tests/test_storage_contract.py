@@ -326,6 +326,29 @@ async def test_record_consent_is_stored(store: Store) -> None:
         assert (seen.id, seen.consent_given, seen.consent_version) == (acc.id, True, "v1")
 
 
+async def test_consent_keeps_the_ids_of_both_notice_layers(store: Store) -> None:
+    """Issue 15: the short first screen and the full text a consent answered are both stored; a
+    later answer replaces them."""
+    acc = await run(store, lambda u: u.accounts.get_or_create("zalo", "7", at=NOW))
+    answers = [
+        ("v1.consent.aaa", "v1.consent_full.bbb"),
+        ("v2.consent.ccc", "v2.consent_full.ddd"),
+    ]
+    for short, full in answers:
+        async with store.unit_of_work() as uow:
+            await uow.accounts.record_consent(
+                acc.id, given=False, version=short[:2], at=NOW,
+                short_version=short, full_version=full,
+            )  # fmt: skip
+            await uow.commit()
+        notice = await run(store, lambda u: u.accounts.consent_notice(acc.id))
+        assert (notice.version, notice.short_version, notice.full_version) == (
+            short[:2],
+            short,
+            full,
+        )
+
+
 async def test_link_twice_is_a_no_op_and_links_carry_the_name(store: Store) -> None:
     pid = await seeded_person(store)
     async with store.unit_of_work() as uow:

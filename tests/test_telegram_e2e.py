@@ -67,10 +67,10 @@ def keys(replies: list[Outbound]) -> list[str]:
 async def test_a_teacher_starts_in_telegram_and_sees_the_consent(live: Live) -> None:
     assert keys(await live.say("/start")) == ["consent"]
     texts = [c.params["text"] for c in bot_messages(live.api)]
-    assert "Bạn có đồng ý để tiếp tục không?" in texts[0]
+    assert texts[0].endswith("Bạn có đồng ý không?")
     markup = bot_messages(live.api)[0].params["reply_markup"]
     labels = [b["text"] for row in markup["inline_keyboard"] for b in row]
-    assert labels == ["Đồng ý", "Không đồng ý"]
+    assert labels == ["Đồng ý", "Không đồng ý", "Xem chi tiết"]
 
 
 async def test_a_whole_conversation_by_taps_retires_each_keyboard(live: Live) -> None:

@@ -18,6 +18,7 @@ from tests.test_privacy import personal_values
 from tests.zalo_runner import play_scenario
 
 SCENARIOS = ["01", "02", "04", "05", "06", "07", "10", "15", "21", "22", "23", "24", "25", "26"]
+SCENARIOS += ["30", "31", "32", "33", "34", "35", "36", "37"]  # issue 15: invitations, consent
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -75,6 +75,7 @@ async def test_a_signed_event_is_answered_at_once_and_the_reply_follows(run: Zal
     assert buttons == [
         {"title": "Đồng ý", "payload": "Đồng ý", "type": "oa.query.show"},
         {"title": "Không đồng ý", "payload": "Không đồng ý", "type": "oa.query.show"},
+        {"title": "Xem chi tiết", "payload": "Xem chi tiết", "type": "oa.query.show"},
     ]
 
 

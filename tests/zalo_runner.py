@@ -215,6 +215,7 @@ class ZaloRun:
         end.pop("requests", None)
         run = Run(url=self.url, settings=self.settings, store=self.store)
         run.person_ids = self.person_ids
+        run.account = (CHANNEL, self.user)
         await check_end(run, {**script, "end": end})
         rows = await outbox_rows(self.store)
         if outbox is not None:

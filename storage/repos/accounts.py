@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account, AccountLink, Person
-from storage.records import AccountRecord, LinkRecord
+from storage.records import AccountRecord, ConsentNotice, LinkRecord
 from storage.repos._upsert import insert_ignore
 
 
@@ -52,13 +52,38 @@ class AccountRepo:
         return (row[0], row[1]) if row is not None else None
 
     async def record_consent(
-        self, account_id: int, *, given: bool, version: str, at: datetime
+        self,
+        account_id: int,
+        *,
+        given: bool,
+        version: str,
+        at: datetime,
+        short_version: str | None = None,
+        full_version: str | None = None,
     ) -> None:
         await self._s.execute(
             update(Account)
             .where(Account.id == account_id)
-            .values(consent_given=given, consent_version=version, consent_at=at)
+            .values(
+                consent_given=given,
+                consent_version=version,
+                consent_at=at,
+                consent_short_version=short_version,
+                consent_full_version=full_version,
+            )
         )
+
+    async def consent_notice(self, account_id: int) -> ConsentNotice:
+        row = (
+            await self._s.execute(
+                select(
+                    Account.consent_version,
+                    Account.consent_short_version,
+                    Account.consent_full_version,
+                ).where(Account.id == account_id)
+            )
+        ).one()
+        return ConsentNotice(*row)
 
     async def deactivate(self, channel: str, external_id: str) -> None:
         """The person blocked the bot: stop sending to this account (reminders check it)."""

@@ -84,6 +84,7 @@ def _invitation(row: Invitation) -> InvitationRecord:
         expires_at=row.expires_at,
         used_at=row.used_at,
         failed_attempts=row.failed_attempts,
+        used_by=row.used_by,
     )
 
 
