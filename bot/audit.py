@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import re
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import polars as pl
 from bot.audit_columns import BatchVerdict, ColumnJudge
 from bot.audit_duplicates import DuplicateIndex
 from bot.audit_summary import AuditSummary, Tally
+from bot.cells import FORMULA_RE, ILLEGAL_XLSX_RE, PLAIN_NUMBER_RE, QUOTE, xlsx_row
 from bot.config import Settings
 from bot.reference import Reference
 from bot.roster import Roster, guess_kind, match_columns, open_roster
@@ -43,12 +43,6 @@ REPORT_COLUMNS = ("row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "m
 POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
 _MISSING_FOR_POLICE = {AuditCode.AGE14_NO_CCCD: "CCCD", AuditCode.AGE14_NO_VNEID: "VNeID mức 2"}
-_FORMULA_START = ("=", "+", "-", "@")
-#: ``ILLEGAL_CHARACTERS_RE`` of openpyxl, for polars: C0 controls but tab, line feed, return.
-_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
-_FORMULA = r"^[=+\-@]"  # _FORMULA_START
-#: The same for Python (``tests/test_audit_writer.py`` checks both against openpyxl's own).
-_ILLEGAL_RE = re.compile(_ILLEGAL)
 UNIT_COLUMNS = ("ma_dinh_danh", "ma_truong", "lop")
 
 
@@ -88,7 +82,8 @@ class TableWriter:
         self.write(self._columns)
 
     def write(self, row: Sequence[object]) -> None:
-        cells = [_safe_cell(cell) for cell in row]
+        # the XLSX form in a CSV too: the report is for Excel, a control character is noise
+        cells = xlsx_row(row)
         if self._book is not None:
             self._sheet.append(cells)
         else:
@@ -129,24 +124,17 @@ class TableWriter:
         self._open()
 
 
-def _safe_cell(cell: object) -> object:
-    """Text that Excel would run as a formula is quoted; characters XLSX forbids are dropped."""
-    if not isinstance(cell, str):
-        return cell
-    text: str = _ILLEGAL_RE.sub("", cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _safe_column(name: str) -> pl.Expr:
-    """``_safe_cell`` of every cell of a text column; "" becomes null (an empty CSV cell)."""
+    """``bot.cells.xlsx_cell`` of every cell of a text column; "" becomes null (an empty CSV
+    cell)."""
     cell = pl.col(name)
     text = (
-        pl.when(cell.str.contains(_ILLEGAL))
-        .then(cell.str.replace_all(_ILLEGAL, ""))
+        pl.when(cell.str.contains(ILLEGAL_XLSX_RE))
+        .then(cell.str.replace_all(ILLEGAL_XLSX_RE, ""))
         .otherwise(cell)
     )
-    formula = text.str.contains(_FORMULA)
-    return pl.when(formula).then(pl.lit("'") + text).when(text != "").then(text).alias(name)
+    formula = text.str.contains(FORMULA_RE) & ~text.str.contains(PLAIN_NUMBER_RE)
+    return pl.when(formula).then(pl.lit(QUOTE) + text).when(text != "").then(text).alias(name)
 
 
 class Auditor:
