@@ -35,6 +35,7 @@ from storage.scope import account_scope
 log = logging.getLogger("hoso.admin_jobs")
 LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
+UPLOAD_FOLDER = "tep-gui"
 
 
 class JobRefused(Exception):
@@ -149,11 +150,14 @@ class AdminJobs:
         if source is None:
             raise JobRefused("kênh này chưa hỗ trợ nhận tệp.")
         folder = self.root / "imports" / str(job_id)
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-        path = folder / safe_name(filename)
+        # the file as sent has a folder of its own: no report the bot writes beside it (below)
+        # can take its name, whatever the admin called it
+        sent = folder / UPLOAD_FOLDER
+        await asyncio.to_thread(sent.mkdir, parents=True, exist_ok=True)
+        path = sent / safe_name(filename)
         await source.fetch(params["file_id"], str(path))
         try:
-            with open_roster(path) as roster:
+            with open_roster(path, limits=self.engine.settings.limits) as roster:
                 kind = guess_kind(roster.headers, self.engine.reference.catalogues)
         except RosterError as exc:
             raise JobRefused(str(exc)) from exc
@@ -169,6 +173,7 @@ class AdminJobs:
                     school=school,
                     columns=settings.import_.columns,
                     batch_size=settings.import_.batch_size,
+                    limits=settings.limits,
                 ),
                 self.engine.reference,
                 at=self.clock(),

@@ -28,8 +28,9 @@ from bot.audit_summary import AuditSummary, Tally
 from bot.cells import FORMULA_RE, ILLEGAL_XLSX_RE, PLAIN_NUMBER_RE, QUOTE, xlsx_row
 from bot.config import Settings
 from bot.reference import Reference
-from bot.roster import Roster, guess_kind, match_columns, open_roster
+from bot.roster import BROKEN, Roster, guess_kind, match_columns, open_roster
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
+from bot.roster_limits import RosterLimits
 from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
 
@@ -44,6 +45,8 @@ POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
 _MISSING_FOR_POLICE = {AuditCode.AGE14_NO_CCCD: "CCCD", AuditCode.AGE14_NO_VNEID: "VNeID mức 2"}
 UNIT_COLUMNS = ("ma_dinh_danh", "ma_truong", "lop")
+#: The finding of a CSV row the reader could not read (``bot.roster.Broken``).
+BROKEN_CODE = "BROKEN_ROW"
 
 
 class AuditError(Exception):
@@ -165,6 +168,11 @@ class Auditor:
         return judge
 
     def add(self, row: int, catalogue: Catalogue, values: Mapping[str, str | None]) -> None:
+        if BROKEN in values:  # a row the reader could not read: listed, never judged
+            why = f"Dòng không đọc được: {values[BROKEN]}."
+            self._report.write((row, "", "", "", "", BROKEN_CODE, why))
+            self.summary.findings += 1
+            return
         result = self.judge_for(catalogue).judge(values, self._memo)
         unit = ((values.get("ma_truong") or "").strip(), (values.get("lop") or "").strip())
         ma = (values.get("ma_dinh_danh") or "").strip()
@@ -260,7 +268,7 @@ def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditS
     writers = [w for w in (report, police) if w is not None]
     try:
         if job.file is not None:
-            summary = _audit_file(job, reference, report, police)
+            summary = _audit_file(job, reference, report, police, settings.limits)
         else:
             auditor = Auditor(reference, job.today, report, police)
             asyncio.run(audit_database(auditor, settings, reference, job.kind))
@@ -275,7 +283,11 @@ def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditS
 
 
 def _audit_file(
-    job: AuditJob, reference: Reference, report: TableWriter, police: TableWriter | None
+    job: AuditJob,
+    reference: Reference,
+    report: TableWriter,
+    police: TableWriter | None,
+    limits: RosterLimits,
 ) -> AuditSummary:
     """A roster file: column-wise where the file allows it, else (or if that fails part way:
     then from the start, with fresh report files) row by row.
@@ -283,7 +295,7 @@ def _audit_file(
     The column-wise reader checks the text is UTF-8 itself, so the file is not read once more
     for that; if it is not, the row-by-row reader names the line."""
     assert job.file is not None
-    with open_roster(job.file, check_encoding=False) as roster:
+    with open_roster(job.file, check_encoding=False, limits=limits) as roster:
         kind = job.kind or guess_kind(roster.headers, reference.catalogues)
         catalogue = reference.catalogues[kind]
         if roster.delimiter is None:  # a workbook
@@ -296,7 +308,7 @@ def _audit_file(
     for writer in (report, police):
         if writer is not None:
             writer.restart()
-    with open_roster(job.file) as roster:
+    with open_roster(job.file, limits=limits) as roster:
         return _audit_rows(roster, catalogue, Auditor(reference, job.today, report, police))
 
 
@@ -314,7 +326,11 @@ def _audit_columns(
     judge = ColumnJudge(auditor.judge_for(catalogue))
     rows = 0
     for batch in frame_batches(
-        path, width=len(roster.headers), delimiter=roster.delimiter, columns=columns
+        path,
+        width=len(roster.headers),
+        delimiter=roster.delimiter,
+        columns=columns,
+        max_rows=roster.limits.max_rows,
     ):
         auditor.add_batch(batch, judge.judge_batch(batch))
         rows += batch.height

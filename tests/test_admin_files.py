@@ -187,3 +187,16 @@ async def test_an_area_admin_cannot_fill_a_school_by_chat(office: Office) -> Non
 )
 def test_file_names_cannot_leave_their_folder(given: str, safe: str) -> None:
     assert safe_name(given) == safe
+
+
+@pytest.mark.parametrize("name", ["dong-bi-tu-choi.csv", "kiem-tra.csv"])
+async def test_a_roster_named_like_a_report_is_imported(office: Office, name: str) -> None:
+    """Issue 17: the bot's own report (rejected rows, check) overwrote the upload of that name,
+    and the admin was told the import failed."""
+    await send_file(office, ADMIN_CHAT, name, roster_csv(4))
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    files = uploads(office, ADMIN_CHAT)
+    assert f"Đã nhập {name}: 4 hồ sơ mới" in files[0][2]
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == 4
