@@ -395,12 +395,25 @@ def _open_csv(path: Path, head: bytes, limits: RosterLimits, check_encoding: boo
     try:
         delimiter = _delimiter(handle.readline(limits.max_cell_chars * limits.max_columns))
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(_lines(path.name, handle, limits), delimiter=delimiter)
         rows = _CheckedCsv(path.name, reader, delimiter, limits).rows()
         return Roster(path.name, rows, handle.close, text=True, delimiter=delimiter, limits=limits)
     except BaseException:
         handle.close()
         raise
+
+
+def _lines(name: str, handle: IO[str], limits: RosterLimits) -> Iterator[str]:
+    """The file's lines, as iterating over it gives them, but never one longer than a row of
+    the limits can be: iterating over the file would read a 150 MB line whole before ``csv``
+    even sees its first cell (and its field limit)."""
+    cap = limits.max_columns * (limits.max_cell_chars * 2 + 3)
+    number = 0
+    while line := handle.readline(cap):
+        number += 1
+        if len(line) >= cap and not line.endswith(("\n", "\r")):
+            raise RosterError(_long_cell(name, number, limits))
+        yield line
 
 
 def _delimiter(header_line: str) -> str:

@@ -43,7 +43,15 @@ class FrameUnavailable(Exception):
     """The file cannot be read column-wise with the same result: read it row by row instead."""
 
 
-def _records(path: Path, chunk_bytes: int, delimiter: bytes) -> Iterator[bytes]:
+def _longest_row(width: int) -> int:
+    """Bytes a row of ``width`` cells can take when no cell is longer than the csv module
+    reads (a character is at most 4 bytes, doubled when it is a quote): past it, no row of the
+    file ends and the row reader refuses the file, so this one must not read further (a 150 MB
+    cell would otherwise be read whole, and parsed)."""
+    return width * (csv.field_size_limit() * 8 + 3)
+
+
+def _records(path: Path, chunk_bytes: int, delimiter: bytes, width: int) -> Iterator[bytes]:
     """The file's data rows in pieces of about ``chunk_bytes``, each ending where a row ends.
 
     Why pieces: polars' streaming reader runs ahead of a slow consumer with no bound, which for
@@ -61,7 +69,7 @@ def _records(path: Path, chunk_bytes: int, delimiter: bytes) -> Iterator[bytes]:
             data = pending + block
             end = _row_end(data, data.rfind(b"\n"), delimiter)
             if end < 0:
-                if len(data) > _MAX_PIECE:
+                if len(data) > min(_MAX_PIECE, chunk_bytes + _longest_row(width)):
                     raise FrameUnavailable("no row ends in a long stretch of the file")
                 pending = data
                 continue
@@ -174,7 +182,7 @@ def frame_batches(
     used some batches must start again with the row reader. ``max_rows``: ``[limits]``, past
     which the row reader refuses the file (so this reader leaves it to that one).
     """
-    pieces = _records(path, chunk_bytes, delimiter.encode())
+    pieces = _records(path, chunk_bytes, delimiter.encode(), width)
     reader = _PieceReader(width, delimiter, columns, max_rows)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-read") as pool:
         ahead = pool.submit(reader.next, pieces)

@@ -52,8 +52,10 @@ class RosterLimits(BaseModel):
     max_columns: int = Field(default=200, ge=1)
     #: Characters in one cell.
     max_cell_chars: int = Field(default=10_000, ge=100)
-    #: Distinct texts of an XLSX file (its shared-string table).
-    max_shared_strings: int = Field(default=2_000_000, ge=1)
+    #: Distinct texts of an XLSX file (its shared-string table), and that table's size in MB:
+    #: openpyxl holds the whole table in memory, even in read-only mode.
+    max_shared_strings: int = Field(default=1_000_000, ge=1)
+    max_shared_strings_mb: int = Field(default=100, ge=1)
     #: An XLSX sheet ends after this many blank rows in a row (Excel often keeps a million
     #: formatted but empty rows after the data).
     blank_rows_end: int = Field(default=10_000, ge=1)
@@ -99,6 +101,13 @@ def _check_sizes(name: str, parts: list[zipfile.ZipInfo], limits: RosterLimits) 
             "trống thừa, hoặc lưu danh sách dưới dạng CSV UTF-8."
         )
     for part in parts:
+        shared = part.filename.lower().endswith("sharedstrings.xml")
+        if shared and part.file_size > limits.max_shared_strings_mb * _MB:
+            raise RosterError(
+                f"Tệp Excel {name} có bảng chuỗi chữ chiếm {_mb(part.file_size)} MB khi giải nén, "
+                f"quá giới hạn {limits.max_shared_strings_mb} MB {SETTING}. Hãy chia danh sách "
+                "thành nhiều tệp nhỏ hơn hoặc lưu dưới dạng CSV UTF-8."
+            )
         if part.filename.lower().startswith("xl/worksheets/"):
             continue  # a sheet is streamed: only its size counts (and empty rows end it)
         big = part.file_size > limits.ratio_from_mb * _MB

@@ -117,13 +117,18 @@ def huge_shared_string(path: Path, rows: list[list[str]], size: int) -> Path:
     return rewrite(path, _shared(strings, rows))
 
 
-def many_shared_strings(path: Path, rows: list[list[str]], count: int) -> Path:
+def many_shared_strings(path: Path, rows: list[list[str]], count: int, *, width: int = 0) -> Path:
+    """A workbook whose shared-string table holds ``count`` texts, each ``width`` bytes or so."""
     workbook(path, rows)
+    pad = "Nguyễn Thị Phương Thảo ".encode() * (width // 25 + 1)
 
     def strings() -> Iterator[bytes]:
         for start in range(0, count, 10_000):
             stop = min(count, start + 10_000)
-            yield b"".join(b"<si><t>s%d</t></si>" % i for i in range(start, stop))
+            yield b"".join(
+                b"<si><t>%d %s</t></si>" % (i, pad[: max(0, width - 8)])
+                for i in range(start, stop)
+            )
 
     return rewrite(path, _shared(strings, rows))
 

@@ -151,6 +151,16 @@ def test_a_cell_longer_than_the_limit_is_refused_in_vietnamese(tmp_path: Path) -
     assert "field" not in message
 
 
+def test_a_line_longer_than_any_row_is_refused_before_it_is_read_whole(tmp_path: Path) -> None:
+    """Iterating over the file would read a 150 MB line at once (bench/hostile_import.py
+    measured 1.5 GB); the reader stops at the longest row the limits allow."""
+    lines = csv_lines(ROWS)
+    lines[2] = lines[2].replace(ROWS[2][2], "x" * 50_000, 1)
+    limits = RosterLimits(max_cell_chars=100, max_columns=25)
+    message = refusal(write_csv(tmp_path / "cb.csv", lines), limits)
+    assert "dòng 3 có một ô dài hơn 100 ký tự" in message
+
+
 def test_an_unclosed_quote_to_the_end_is_refused(tmp_path: Path) -> None:
     plain = [",".join(c.replace(",", " ") for c in row) for row in ROWS]  # no other quote
     lines = plain + plain[1:] * 200
@@ -219,6 +229,9 @@ def test_too_many_shared_strings(tmp_path: Path) -> None:
     path = hostile.many_shared_strings(tmp_path / "cb.xlsx", ROWS, 5_000)
     message = refusal(path, RosterLimits(max_shared_strings=1_000))
     assert "hơn 1000 chuỗi chữ khác nhau" in message
+    wide = hostile.many_shared_strings(tmp_path / "wide.xlsx", ROWS, 20_000, width=100)
+    message = refusal(wide, RosterLimits(max_shared_strings_mb=1))
+    assert "bảng chuỗi chữ chiếm 2,2 MB khi giải nén, quá giới hạn 1 MB" in message
 
 
 def test_empty_trailing_rows_end_the_sheet(tmp_path: Path) -> None:
