@@ -112,20 +112,33 @@ def _check_cell_sizes(frame: pl.DataFrame, piece_bytes: int) -> None:
 
 
 _QUOTED = r'"(?:[^"]|"")*"'
+_QUOTED_BYTES = re.compile(rb'"(?:[^"]|"")*+"')  # _QUOTED, possessive (no backtracking)
 
 
 def _check_widths(piece: bytes, width: int, delimiter: str) -> None:
     """Refuse a piece where a row that is not blank has more or fewer cells than the header:
     polars would fill the missing cells, the row reader refuses the file at that row. Each line
-    is a row (a quoted cell spanning lines is refused before)."""
+    is a row (a quoted cell spanning lines is refused before).
+
+    First the whole piece at once: polars refuses a row longer than the header, so when the
+    separators outside quotes number exactly ``width - 1`` per line, every line has ``width``
+    cells. Only otherwise (a blank line, a short row) is each line counted."""
+    sep = delimiter.encode()
+    bare_piece = _QUOTED_BYTES.sub(b"", piece) if b'"' in piece else piece
+    lines_in = piece.count(b"\n") + (not piece.endswith(b"\n"))
+    if bare_piece.count(sep) == (width - 1) * lines_in:
+        return
     lines = pl.Series([piece.decode("utf-8")]).str.split("\n").explode()
-    bare = lines.str.replace_all(_QUOTED, "")
-    cells = bare.str.count_matches(delimiter, literal=True) + 1
+    bare = lines.str.replace_all(_QUOTED, "") if b'"' in piece else lines
+    wrong = bare.str.count_matches(delimiter, literal=True) + 1 != width
+    if not wrong.any():  # the common case
+        return
+    lines = lines.filter(wrong)
     plain = lines.str.replace_all(delimiter, "", literal=True)
     # a line of spaces and separators is blank to both readers, whatever its width; one with
     # quotes may be blank or not (``","`` holds a comma): left to the row reader
     surely_blank = (plain.str.strip_chars(PY_WHITESPACE) == "") & ~lines.str.contains('"')
-    if ((cells != width) & ~surely_blank).any():
+    if not surely_blank.all():
         raise FrameUnavailable("a row with another number of cells than the header")
 
 
