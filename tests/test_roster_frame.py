@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.roster import BROKEN, Broken, RowValues, open_roster
 from bot.roster_frame import PY_WHITESPACE, ROW, FrameUnavailable, frame_batches
+from bot.roster_limits import RosterLimits
 
 HEADER = "Mã định danh Bộ GD&ĐT,Mã trường,Lớp,Họ và tên"
 KEYS = {0: "ma_dinh_danh", 1: "ma_truong", 2: "lop", 3: "ho_ten"}
@@ -139,9 +140,11 @@ def test_refused_or_read_alike(tmp_path: Path, name: str, text: str) -> None:
 
 @pytest.mark.parametrize("extra", [0, 1], ids=["at the limit", "past it"])
 def test_a_cell_longer_than_csv_reads(tmp_path: Path, extra: int) -> None:
-    """``csv`` refuses a cell longer than ``csv.field_size_limit()`` characters (the row reader
-    then names the problem); the column reader refuses it too, and reads one at the limit."""
-    long = "đ" * (csv.field_size_limit() + extra)
+    """``csv`` refuses a cell longer than ``csv.field_size_limit()`` characters (``[limits]
+    max_cell_chars``; the row reader then names the problem); the column reader refuses it
+    too, and reads one at the limit."""
+    limit = RosterLimits().max_cell_chars  # what open_roster sets (process-wide)
+    long = "đ" * (limit + extra)
     path = tmp_path / "roster.csv"
     path.write_bytes(f"{HEADER}\n1,a,b,{long}\n2,a,b,c\n".encode())
     if extra:

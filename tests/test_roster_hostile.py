@@ -179,6 +179,16 @@ def test_too_many_rows_and_columns(tmp_path: Path) -> None:
     assert "dòng 9 có hơn 200 cột" in refusal(wide)
 
 
+def test_the_limits_are_configured_like_every_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import ConfigError, load_settings
+
+    monkeypatch.setenv("HOSO_LIMITS__MAX_ROWS", "5")
+    assert load_settings().limits.max_rows == 5
+    monkeypatch.setenv("HOSO_LIMITS__MAX_CELL_CHARS", "7")  # below the floor of 100
+    with pytest.raises(ConfigError, match="max_cell_chars"):
+        load_settings()
+
+
 def test_a_file_larger_than_the_limit(tmp_path: Path) -> None:
     lines = csv_lines(ROWS) + csv_lines(ROWS[1:]) * 1000
     message = refusal(write_csv(tmp_path / "cb.csv", lines), RosterLimits(max_file_mb=1))
