@@ -25,6 +25,7 @@ from bot.import_run import import_file
 from bot.importer import ImportFailed, ImportJob, ImportSummary
 from bot.report import ReportError, build_report
 from bot.roster import RosterError, guess_kind, open_roster
+from bot.roster_limits import check_size
 from bot.topics import ADMIN_JOB_TOPIC, REPLY_TOPIC
 from flows.channel import Attachment, FileSource, Outbound, outbound_to_json
 from flows.effects import Say
@@ -149,6 +150,10 @@ class AdminJobs:
         source = self.sources.get(str(job["channel"]))
         if source is None:
             raise JobRefused("kênh này chưa hỗ trợ nhận tệp.")
+        try:  # the size the channel declared: a file past the limit is not even fetched
+            check_size(filename, int(params.get("size") or 0), self.engine.settings.limits)
+        except RosterError as exc:
+            raise JobRefused(str(exc)) from exc
         folder = self.root / "imports" / str(job_id)
         # the file as sent has a folder of its own: no report the bot writes beside it (below)
         # can take its name, whatever the admin called it

@@ -66,9 +66,14 @@ def check_file_size(path: Path, limits: RosterLimits) -> None:
         size = path.stat().st_size
     except OSError:
         return  # the caller's open names it
+    check_size(path.name, size, limits)
+
+
+def check_size(name: str, size: int, limits: RosterLimits) -> None:
+    """``max_file_mb``, also for a file not fetched yet (a chat upload's declared size)."""
     if size > limits.max_file_mb * _MB:
         raise RosterError(
-            f"Tệp {path.name} nặng {_mb(size)} MB, quá giới hạn {limits.max_file_mb} MB "
+            f"Tệp {name} nặng {_mb(size)} MB, quá giới hạn {limits.max_file_mb} MB "
             f"{SETTING}. "
             "Hãy chia danh sách thành nhiều tệp nhỏ hơn (ví dụ theo trường hoặc theo khối)."
         )

@@ -225,3 +225,14 @@ async def test_a_zip_bomb_sent_in_chat_is_refused_in_vietnamese(
 
 def hostile_rows() -> list[list[str]]:
     return hostile.staff_rows(REFERENCE.catalogues["staff"], 3)
+
+
+@pytest.mark.parametrize("office", [RosterLimits(max_file_mb=1)], indirect=True)
+async def test_a_file_past_the_size_limit_is_not_even_fetched(office: Office) -> None:
+    content = roster_csv(4) + b"," * (2 << 20)
+    await send_file(office, ADMIN_CHAT, "ds.csv", content)
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    texts = office.api.texts_to(ADMIN_CHAT)
+    assert any("Tệp ds.csv nặng 2,0 MB, quá giới hạn 1 MB" in t for t in texts), texts
+    assert not list(office.jobs.root.rglob("ds.csv"))  # never downloaded
