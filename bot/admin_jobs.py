@@ -25,6 +25,7 @@ from bot.import_run import import_file
 from bot.importer import ImportFailed, ImportJob, ImportSummary
 from bot.report import ReportError, build_report
 from bot.roster import RosterError, guess_kind, open_roster
+from bot.roster_limits import check_size
 from bot.topics import ADMIN_JOB_TOPIC, REPLY_TOPIC
 from flows.channel import Attachment, FileSource, Outbound, outbound_to_json
 from flows.effects import Say
@@ -35,6 +36,7 @@ from storage.scope import account_scope
 log = logging.getLogger("hoso.admin_jobs")
 LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
+UPLOAD_FOLDER = "tep-gui"
 
 
 class JobRefused(Exception):
@@ -148,12 +150,19 @@ class AdminJobs:
         source = self.sources.get(str(job["channel"]))
         if source is None:
             raise JobRefused("kênh này chưa hỗ trợ nhận tệp.")
+        try:  # the size the channel declared: a file past the limit is not even fetched
+            check_size(filename, int(params.get("size") or 0), self.engine.settings.limits)
+        except RosterError as exc:
+            raise JobRefused(str(exc)) from exc
         folder = self.root / "imports" / str(job_id)
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-        path = folder / safe_name(filename)
+        # the file as sent has a folder of its own: no report the bot writes beside it (below)
+        # can take its name, whatever the admin called it
+        sent = folder / UPLOAD_FOLDER
+        await asyncio.to_thread(sent.mkdir, parents=True, exist_ok=True)
+        path = sent / safe_name(filename)
         await source.fetch(params["file_id"], str(path))
         try:
-            with open_roster(path) as roster:
+            with open_roster(path, limits=self.engine.settings.limits) as roster:
                 kind = guess_kind(roster.headers, self.engine.reference.catalogues)
         except RosterError as exc:
             raise JobRefused(str(exc)) from exc
@@ -169,6 +178,7 @@ class AdminJobs:
                     school=school,
                     columns=settings.import_.columns,
                     batch_size=settings.import_.batch_size,
+                    limits=settings.limits,
                 ),
                 self.engine.reference,
                 at=self.clock(),

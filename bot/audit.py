@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import re
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -26,10 +25,12 @@ import polars as pl
 from bot.audit_columns import BatchVerdict, ColumnJudge
 from bot.audit_duplicates import DuplicateIndex
 from bot.audit_summary import AuditSummary, Tally
+from bot.cells import FORMULA_RE, ILLEGAL_XLSX_RE, PLAIN_NUMBER_RE, QUOTE, xlsx_row
 from bot.config import Settings
 from bot.reference import Reference
-from bot.roster import Roster, guess_kind, match_columns, open_roster
+from bot.roster import BROKEN, Roster, guess_kind, match_columns, open_roster
 from bot.roster_frame import ROW, FrameUnavailable, frame_batches
+from bot.roster_limits import RosterLimits
 from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
 from flows.report import effective_record
@@ -52,13 +53,9 @@ _MISSING_FOR_POLICE = {
     AuditCode.AGE14_DECLARED_NO_CCCD: "CCCD (tự khai chưa có)",
     AuditCode.AGE14_DECLARED_NO_VNEID: "VNeID mức 2 (khai «Chưa»)",
 }
-_FORMULA_START = ("=", "+", "-", "@")
-#: ``ILLEGAL_CHARACTERS_RE`` of openpyxl, for polars: C0 controls but tab, line feed, return.
-_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
-_FORMULA = r"^[=+\-@]"  # _FORMULA_START
-#: The same for Python (``tests/test_audit_writer.py`` checks both against openpyxl's own).
-_ILLEGAL_RE = re.compile(_ILLEGAL)
 UNIT_COLUMNS = ("ma_dinh_danh", "ma_truong", "lop")
+#: The finding of a CSV row the reader could not read (``bot.roster.Broken``).
+BROKEN_CODE = "BROKEN_ROW"
 
 
 class AuditError(Exception):
@@ -97,7 +94,8 @@ class TableWriter:
         self.write(self._columns)
 
     def write(self, row: Sequence[object]) -> None:
-        cells = [_safe_cell(cell) for cell in row]
+        # the XLSX form in a CSV too: the report is for Excel, a control character is noise
+        cells = xlsx_row(row)
         if self._book is not None:
             self._sheet.append(cells)
         else:
@@ -138,24 +136,17 @@ class TableWriter:
         self._open()
 
 
-def _safe_cell(cell: object) -> object:
-    """Text that Excel would run as a formula is quoted; characters XLSX forbids are dropped."""
-    if not isinstance(cell, str):
-        return cell
-    text: str = _ILLEGAL_RE.sub("", cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _safe_column(name: str) -> pl.Expr:
-    """``_safe_cell`` of every cell of a text column; "" becomes null (an empty CSV cell)."""
+    """``bot.cells.xlsx_cell`` of every cell of a text column; "" becomes null (an empty CSV
+    cell)."""
     cell = pl.col(name)
     text = (
-        pl.when(cell.str.contains(_ILLEGAL))
-        .then(cell.str.replace_all(_ILLEGAL, ""))
+        pl.when(cell.str.contains(ILLEGAL_XLSX_RE))
+        .then(cell.str.replace_all(ILLEGAL_XLSX_RE, ""))
         .otherwise(cell)
     )
-    formula = text.str.contains(_FORMULA)
-    return pl.when(formula).then(pl.lit("'") + text).when(text != "").then(text).alias(name)
+    formula = text.str.contains(FORMULA_RE) & ~text.str.contains(PLAIN_NUMBER_RE)
+    return pl.when(formula).then(pl.lit(QUOTE) + text).when(text != "").then(text).alias(name)
 
 
 class Auditor:
@@ -194,6 +185,11 @@ class Auditor:
         declared: Collection[str] = (),
     ) -> None:
         """One record; ``declared``: its fields declared unavailable (the database's answers)."""
+        if BROKEN in values:  # a row the reader could not read: listed, never judged
+            why = f"Dòng không đọc được: {values[BROKEN]}."
+            self._report.write((row, "", "", "", "", BROKEN_CODE, why))
+            self.summary.findings += 1
+            return
         result = self.judge_for(catalogue).judge(values, self._memo, declared=declared)
         unit = ((values.get("ma_truong") or "").strip(), (values.get("lop") or "").strip())
         ma = (values.get("ma_dinh_danh") or "").strip()
@@ -291,7 +287,7 @@ def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditS
     writers = [w for w in (report, police) if w is not None]
     try:
         if job.file is not None:
-            summary = _audit_file(job, reference, report, police)
+            summary = _audit_file(job, reference, report, police, settings.limits)
         else:
             auditor = Auditor(reference, job.today, report, police)
             asyncio.run(audit_database(auditor, settings, reference, job.kind))
@@ -306,7 +302,11 @@ def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditS
 
 
 def _audit_file(
-    job: AuditJob, reference: Reference, report: TableWriter, police: TableWriter | None
+    job: AuditJob,
+    reference: Reference,
+    report: TableWriter,
+    police: TableWriter | None,
+    limits: RosterLimits,
 ) -> AuditSummary:
     """A roster file: column-wise where the file allows it, else (or if that fails part way:
     then from the start, with fresh report files) row by row.
@@ -314,7 +314,7 @@ def _audit_file(
     The column-wise reader checks the text is UTF-8 itself, so the file is not read once more
     for that; if it is not, the row-by-row reader names the line."""
     assert job.file is not None
-    with open_roster(job.file, check_encoding=False) as roster:
+    with open_roster(job.file, check_encoding=False, limits=limits) as roster:
         kind = job.kind or guess_kind(roster.headers, reference.catalogues)
         catalogue = reference.catalogues[kind]
         if roster.delimiter is None:  # a workbook
@@ -327,7 +327,7 @@ def _audit_file(
     for writer in (report, police):
         if writer is not None:
             writer.restart()
-    with open_roster(job.file) as roster:
+    with open_roster(job.file, limits=limits) as roster:
         return _audit_rows(roster, catalogue, Auditor(reference, job.today, report, police))
 
 
@@ -345,7 +345,11 @@ def _audit_columns(
     judge = ColumnJudge(auditor.judge_for(catalogue))
     rows = 0
     for batch in frame_batches(
-        path, width=len(roster.headers), delimiter=roster.delimiter, columns=columns
+        path,
+        width=len(roster.headers),
+        delimiter=roster.delimiter,
+        columns=columns,
+        max_rows=roster.limits.max_rows,
     ):
         auditor.add_batch(batch, judge.judge_batch(batch))
         rows += batch.height

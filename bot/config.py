@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from bot.remind_config import RemindersSettings
+from bot.roster_limits import RosterLimits
 from bot.zalo_config import ZaloSettings
 
 
@@ -161,6 +162,7 @@ class Settings(BaseSettings):
     export: ExportSettings = ExportSettings()
     reminders: RemindersSettings = RemindersSettings()
     workers: WorkerSettings = WorkerSettings()
+    limits: RosterLimits = RosterLimits()
 
     @classmethod
     def settings_customise_sources(

@@ -75,6 +75,7 @@ def import_command(
         known_schools_only=known_units_only,
         columns=columns,
         batch_size=settings.import_.batch_size,
+        limits=settings.limits,
     )
     at = datetime.now(UTC)
     try:

@@ -284,6 +284,7 @@ async def import_columns(
         delimiter=roster.delimiter,
         columns=columns,
         chunk_bytes=CHUNK_BYTES,
+        max_rows=roster.limits.max_rows,
     )
     importer = ColumnImporter(store, job, at=at, report=report)
     with closing(batches):  # a failed import stops the reader's thread now, not at collection

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from bot.roster import BROKEN
 from bot.seed import GUARDIAN_PHONES, SELF_PHONES
 from flows.catalogue import Catalogue, FieldSpec
 from flows.rules.phones import canonical_phone
@@ -35,6 +36,7 @@ class RejectCode(StrEnum):
     UNKNOWN_UNIT = "UNKNOWN_UNIT"
     WRONG_KIND = "WRONG_KIND"
     DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
+    BROKEN_ROW = "BROKEN_ROW"
 
 
 MESSAGES: dict[RejectCode, str] = {
@@ -49,6 +51,7 @@ MESSAGES: dict[RejectCode, str] = {
         "Mã định danh này đã có trong hệ thống là hồ sơ {stored}, không phải {kind}."
     ),
     RejectCode.DUPLICATE_IN_FILE: "Mã định danh trùng với một dòng phía trên trong tệp.",
+    RejectCode.BROKEN_ROW: "Dòng không đọc được: {why}.",
 }
 
 #: Short labels for the terminal's per-reason counts (no value from a record in them).
@@ -62,6 +65,7 @@ LABELS: dict[RejectCode, str] = {
     RejectCode.UNKNOWN_UNIT: "Trường chưa có trong hệ thống",
     RejectCode.WRONG_KIND: "Sai loại hồ sơ (cán bộ/học sinh)",
     RejectCode.DUPLICATE_IN_FILE: "Trùng mã trong tệp",
+    RejectCode.BROKEN_ROW: "Dòng không đọc được (ô gộp dòng, sai số ô)",
 }
 
 
@@ -116,6 +120,8 @@ class RowMapper:
 
     def map(self, row: int, values: dict[str, str | None]) -> Incoming | Rejection:
         """``values`` (the reader's fresh dict for this row) becomes the record's values."""
+        if BROKEN in values:  # a row the reader could not read: never stored (bot.roster)
+            return Rejection(row, "", RejectCode.BROKEN_ROW, (("why", values[BROKEN] or ""),))
         name = values.pop(SCHOOL_NAME_KEY, None)
         ma = values.get("ma_dinh_danh") or ""
         school = values.get("ma_truong") or ""

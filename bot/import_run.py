@@ -44,7 +44,7 @@ async def import_file(
     except AuditError as exc:
         raise ImportFailed(str(exc)) from exc
     try:
-        with open_roster(job.file) as roster:
+        with open_roster(job.file, limits=job.limits) as roster:
             mapping = column_mapping(job.columns, catalogue)
             reading = reading_catalogue(catalogue)
             if roster.delimiter is not None:

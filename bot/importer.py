@@ -35,6 +35,7 @@ from bot.import_rows import (
     wrong_kind,
 )
 from bot.import_seen import SeenKeys
+from bot.roster_limits import RosterLimits
 from storage.repos.imports import (
     DatabaseError,
     NewPerson,
@@ -72,6 +73,8 @@ class ImportJob:
     #: Other spellings of the roster headers -> field key ("[import] columns" in the config).
     columns: Mapping[str, str] = field(default_factory=dict)
     batch_size: int = 10_000
+    #: What the file may hold (``[limits]``).
+    limits: RosterLimits = field(default_factory=RosterLimits)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.cells import csv_row
 from bot.config import Settings
 from bot.engine import utc_now
 from bot.invitations import code_hash, installation_pepper, new_code, normalise_code
@@ -39,7 +40,6 @@ CSV_COLUMNS = ("ma_dinh_danh", "ho_ten", "lop", "role", "code", "link", "expires
 OUTPUT_SUFFIXES = (".csv", ".pdf")
 STAFF_GROUP = "Cán bộ, giáo viên, nhân viên"
 ROLES = {"staff": "self", "student": "guardian"}
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 class InviteError(Exception):
@@ -101,7 +101,7 @@ class CsvSlipWriter:
     def add(self, slip: Slip) -> None:
         expires = slip.expires.astimezone(self._tz).strftime("%d/%m/%Y %H:%M")
         row = (slip.ma_dinh_danh, slip.ho_ten, slip.lop, slip.role, slip.code, slip.link, expires)
-        self._csv.writerow([_safe_cell(cell) for cell in row])
+        self._csv.writerow(csv_row(row))
 
     def finish(self) -> None:
         self._handle.close()
@@ -288,7 +288,3 @@ def publish_file(tmp: Path, path: Path) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise InviteError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
-
-
-def _safe_cell(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell

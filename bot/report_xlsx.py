@@ -19,7 +19,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
-from bot.audit import _safe_cell  # the audit's guard against formulas and illegal characters
+from bot.cells import xlsx_cell, xlsx_row
 from bot.report_dups import SharedIdRecord
 from flows.report import ReportSummary, Tally
 
@@ -111,7 +111,7 @@ class ReportWorkbook:
 
     def police_row(self, row: Sequence[str]) -> None:
         """School code, school, class, record key, name, birth date, what is missing."""
-        self._sheets[POLICE_SHEET].append([_safe_cell(cell) for cell in row])
+        self._sheets[POLICE_SHEET].append(xlsx_row(row))
 
     def duplicate_group(self, group: Sequence[SharedIdRecord]) -> None:
         self._groups += 1
@@ -122,7 +122,7 @@ class ReportWorkbook:
                 self._groups, record.cccd, kind, record.school, record.class_name,
                 record.ma_dinh_danh, record.name, record.born,
             )  # fmt: skip
-            sheet.append([_safe_cell(cell) for cell in cells])
+            sheet.append(xlsx_row(cells))
 
     def summary(self, summary: ReportSummary) -> None:
         """The summary and the "what is missing most" sheets, once every record is counted."""
@@ -133,13 +133,13 @@ class ReportWorkbook:
         sheet.append([self._bold(sheet, h) for h in SUMMARY_HEADERS])
         for row in summary.rows:
             missing = ", ".join(f"{m.label} ({m.count})" for m in row.top_missing)
-            sheet.append(self._counts(sheet, row.code, row.label, row.tally, missing))
+            sheet.append(xlsx_row(self._counts(sheet, row.code, row.label, row.tally, missing)))
         total = ", ".join(f"{m.label} ({m.count})" for m in summary.top_missing[:3])
         cells = self._counts(sheet, "", TOTAL_LABEL, summary.total, total)
-        sheet.append([self._bold(sheet, cell) if i < 3 else cell for i, cell in enumerate(cells)])
+        sheet.append(xlsx_row(self._bold(sheet, c) if i < 3 else c for i, c in enumerate(cells)))
         sheet.append([])
         for line in DEFINITIONS:
-            sheet.append([line])
+            sheet.append(xlsx_row([line]))
         self._missing(summary)
 
     def commit(self) -> None:
@@ -154,12 +154,11 @@ class ReportWorkbook:
         sheet.append([self._bold(sheet, h) for h in MISSING_HEADERS])
         for m in summary.top_missing:
             share = self._share(sheet, m.count, summary.total.records)
-            sheet.append([OVERALL_LABEL, m.label, m.count, share])
+            sheet.append(xlsx_row([OVERALL_LABEL, m.label, m.count, share]))
         for row in summary.rows:
             for m in row.top_missing:
-                sheet.append(
-                    [row.label, m.label, m.count, self._share(sheet, m.count, row.tally.records)]
-                )
+                share = self._share(sheet, m.count, row.tally.records)
+                sheet.append(xlsx_row([row.label, m.label, m.count, share]))
 
     def _counts(
         self, sheet: object, code: str, label: str, tally: Tally, missing: str
@@ -182,6 +181,6 @@ class ReportWorkbook:
 
     @staticmethod
     def _bold(sheet: object, value: object) -> object:
-        cell = WriteOnlyCell(sheet, value=_safe_cell(value))
+        cell = WriteOnlyCell(sheet, value=xlsx_cell(value) if isinstance(value, str) else value)
         cell.font = Font(bold=True)
         return cell

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cells import csv_row
 from bot.cli_common import ConfigOption, cli_settings, fail
 from bot.config import Settings
 from bot.engine import utc_now
@@ -169,15 +170,20 @@ def show(
         )  # fmt: skip
     Console().print(table)
     if out is not None:
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["ma_bo_thay_doi", "truong", "muc", "cu", "moi", "cach", "nguon_moi"])
-            for c in item.changes:
-                writer.writerow(
-                    [item.id, c.field, labels.get(c.field, c.field), c.old or "", c.new or "",
-                     c.how, c.conflict_value or ""]
-                )  # fmt: skip
+        write_values(out, item, labels)
         typer.echo(f"Đã ghi giá trị vào {out}.")
+
+
+def write_values(out: Path, item: ReviewItem, labels: Mapping[str, str]) -> None:
+    """The old and new values of a change set, for the reviewer's spreadsheet (no formula)."""
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ma_bo_thay_doi", "truong", "muc", "cu", "moi", "cach", "nguon_moi"])
+        for c in item.changes:
+            writer.writerow(csv_row(
+                [item.id, c.field, labels.get(c.field, c.field), c.old or "", c.new or "",
+                 c.how, c.conflict_value or ""]
+            ))  # fmt: skip
 
 
 @review_app.command("approve")

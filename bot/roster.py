@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
+from bot.roster_limits import SETTING, RosterLimits, check_file_size, check_workbook
+from bot.roster_limits import RosterError as RosterError  # re-exported: every reader's error
 from flows.catalogue import Catalogue, FieldSpec
 from flows.rules.base import fold
 
@@ -34,10 +36,6 @@ _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _DELIMITERS = (",", ";", "\t")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 SAVE_AS_CSV = "Hãy mở tệp bằng Excel và lưu lại dưới dạng CSV UTF-8 hoặc Excel (.xlsx)."
-
-
-class RosterError(Exception):
-    """A roster that cannot be read; the message (Vietnamese) names the problem and the fix."""
 
 
 def header_key(text: str) -> str:
@@ -128,8 +126,11 @@ class Roster:
         *,
         text: bool = False,
         delimiter: str | None = None,
+        limits: RosterLimits | None = None,
     ) -> None:
         self._name = name
+        #: What the file may hold (``[limits]``): a column-wise reader applies the same.
+        self.limits = limits or RosterLimits()
         #: A CSV file's separator (None for a workbook): what a column-wise reader needs.
         self.delimiter = delimiter
         self._close = close
@@ -158,6 +159,9 @@ class Roster:
         items = tuple(columns.items())
         needed = max(columns, default=-1) + 1
         for number, cells in _chain(first, self._rows):
+            if type(cells) is Broken:
+                yield number - 1, {BROKEN: cells[0]}
+                continue
             width = len(cells)
             if self._text and width >= needed:  # the common case, without a call per cell
                 texts: Sequence[str] = cells  # type: ignore[assignment]  # csv.reader's cells
@@ -188,29 +192,143 @@ def _chain(first: tuple[int, Sequence[object]], rest: RawRows) -> RawRows:
     yield from rest
 
 
-def _non_blank(rows: Iterable[Sequence[object]]) -> RawRows:
-    """Number rows from 1 (the header) and drop the ones with nothing in them."""
-    for number, cells in enumerate(rows, start=1):
-        if any(cell_text(cell) is not None for cell in cells):
-            yield number, cells
+def _non_blank(name: str, rows: Iterable[Sequence[object]], limits: RosterLimits) -> RawRows:
+    """Number a workbook's rows from 1 (the header) and drop the ones with nothing in them;
+    stop after ``limits.blank_rows_end`` blank rows in a row (the sheet's data has ended),
+    refuse a row or a cell beyond the limits before it is used."""
+    blank = 0
+    try:
+        for number, cells in enumerate(rows, start=1):
+            if any(cell_text(cell) is not None for cell in cells):
+                blank = 0
+                _check_row(name, number, cells, limits)
+                yield number, cells
+            else:
+                blank += 1
+                if blank >= limits.blank_rows_end:
+                    return
+    finally:  # openpyxl's reader holds the sheet's part open until it is closed
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
-def _non_blank_text(rows: Iterable[Sequence[str]]) -> RawRows:
-    """``_non_blank`` for text cells (a CSV file): a row is blank when all it holds is white
-    space, which one ``strip`` of the joined cells tells without a call per cell."""
-    for number, cells in enumerate(rows, start=1):
-        if "".join(cells).strip():
-            yield number, cells
+def _check_row(name: str, number: int, cells: Sequence[object], limits: RosterLimits) -> None:
+    if number > limits.max_rows + 1:
+        raise RosterError(
+            f"Tệp {name} có hơn {limits.max_rows} dòng dữ liệu {SETTING}. "
+            "Hãy chia danh sách thành nhiều tệp nhỏ hơn (ví dụ theo trường)."
+        )
+    if len(cells) > limits.max_columns and any(c is not None for c in cells[limits.max_columns :]):
+        raise RosterError(
+            f"Tệp {name}: dòng {number} có hơn {limits.max_columns} cột {SETTING}. "
+            "Hãy xoá các cột thừa rồi chạy lại."
+        )
+    for cell in cells:
+        if type(cell) is str and len(cell) > limits.max_cell_chars:
+            raise RosterError(_long_cell(name, number, limits))
 
 
-def open_roster(path: Path, *, check_encoding: bool = True) -> Roster:
+def _long_cell(name: str, line: int, limits: RosterLimits) -> str:
+    return (
+        f"Tệp {name}: dòng {line} có một ô dài hơn {limits.max_cell_chars} ký tự {SETTING}. "
+        'Thường do một dấu ngoặc kép (") không được đóng, làm các dòng sau bị gộp vào một ô, '
+        "hoặc do dán nhầm cả một văn bản vào ô. Hãy sửa rồi chạy lại (nhập lại không tạo bản "
+        "ghi trùng)."
+    )
+
+
+class Broken(tuple[str]):
+    """A CSV row that cannot be read as data (a cell spanning lines, a wrong number of cells):
+    in place of its cells, why (Vietnamese, line numbers and counts only, no value)."""
+
+
+#: The key of ``Roster.records``' dict for a ``Broken`` row (its only key): its reason.
+BROKEN = "__broken"
+
+
+class _CheckedCsv:
+    """A CSV file's rows numbered from 1 (the header), blank ones dropped, each checked.
+
+    A cell may not span lines (a stray quote swallows the rows after it into one cell), and a
+    row must have the header's number of cells (else its values land in the wrong columns):
+    such a row comes as ``Broken``, never as cells, so it is rejected and listed, never stored.
+    Past the limits, or on a ``csv.Error``, the file stops with a Vietnamese ``RosterError``.
+    """
+
+    def __init__(self, name: str, reader: Any, delimiter: str, limits: RosterLimits) -> None:
+        self.name, self.reader, self.delimiter, self.limits = name, reader, delimiter, limits
+
+    def rows(self) -> RawRows:
+        name, reader, limits = self.name, self.reader, self.limits
+        width, line = -1, 0
+        try:
+            for number, cells in enumerate(reader, start=1):
+                start, line = line + 1, reader.line_num
+                joined = "".join(cells)
+                if line != start or "\n" in joined or "\r" in joined:
+                    if width < 0:
+                        raise RosterError(f"Tệp {name}: dòng tiêu đề {self._spans(start, line)}.")
+                    yield number, Broken((self._spans(start, line),))
+                    continue
+                if not joined.strip():
+                    continue
+                if width < 0:
+                    width = self._header(len(cells))
+                elif len(cells) != width:
+                    yield number, Broken((self._width(len(cells), width),))
+                    continue
+                if number > limits.max_rows + 1:
+                    raise RosterError(
+                        f"Tệp {name} có hơn {limits.max_rows} dòng dữ liệu {SETTING}. "
+                        "Hãy chia danh sách thành nhiều tệp nhỏ hơn (ví dụ theo trường)."
+                    )
+                yield number, cells
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise RosterError(_long_cell(name, line + 1, limits)) from exc
+            raise RosterError(
+                f"Tệp {name} không đúng dạng CSV ở dòng {line + 1}. {SAVE_AS_CSV}"
+            ) from exc
+
+    def _header(self, width: int) -> int:
+        if width > self.limits.max_columns:
+            raise RosterError(
+                f"Tệp {self.name} có {width} cột, quá giới hạn {self.limits.max_columns} cột "
+                f"{SETTING}. Hãy xoá các cột thừa rồi chạy lại."
+            )
+        return width
+
+    @staticmethod
+    def _spans(start: int, end: int) -> str:
+        return (
+            f"có một ô kéo dài từ dòng {start} sang dòng {end} của tệp: thường do một dấu ngoặc "
+            'kép " không được đóng, làm các dòng ấy bị gộp vào một ô, nên không dòng nào trong '
+            "số đó được nhập. Hãy xoá dấu ngoặc kép thừa (hoặc chỗ xuống dòng trong ô) rồi nhập "
+            "lại"
+        )
+
+    def _width(self, cells: int, width: int) -> str:
+        return (
+            f"dòng có {cells} ô nhưng dòng tiêu đề có {width} ô (thừa hoặc thiếu dấu phân cách "
+            f"«{self.delimiter}», hoặc một dấu ngoặc kép lạc), nên các giá trị sẽ rơi vào sai "
+            "cột. Hãy sửa dòng này rồi nhập lại"
+        )
+
+
+def open_roster(
+    path: Path, *, check_encoding: bool = True, limits: RosterLimits | None = None
+) -> Roster:
     """Open a roster by what the file really is (not by its extension) and read its header.
 
     ``check_encoding=False`` checks only the start of a CSV file (its header) is UTF-8: for a
-    reader that checks the rest itself."""
+    reader that checks the rest itself. ``limits``: ``[limits]`` (``bot.roster_limits``)."""
+    limits = limits or RosterLimits()
     head = _head(path)
+    check_file_size(path, limits)
     if head.startswith(_ZIP):
-        return _open_xlsx(path)
+        check_workbook(path, limits)
+        return _open_xlsx(path, limits)
     if head.startswith(_OLE):
         raise RosterError(
             f"Tệp {path.name} là tệp Excel cũ (.xls), chưa đọc được. "
@@ -223,7 +341,7 @@ def open_roster(path: Path, *, check_encoding: bool = True) -> Roster:
         )
     if path.suffix.lower() in _EXCEL_SUFFIXES:
         raise RosterError(f"Tệp {path.name} không phải tệp Excel hợp lệ. {SAVE_AS_CSV}")
-    return _open_csv(path, head, check_encoding)
+    return _open_csv(path, head, limits, check_encoding)
 
 
 def _head(path: Path) -> bytes:
@@ -269,18 +387,33 @@ def _save_utf8() -> str:
     return "Lưu lại tệp dưới dạng CSV UTF-8 (Excel: Lưu thành… → CSV UTF-8) rồi chạy lại."
 
 
-def _open_csv(path: Path, head: bytes, check_encoding: bool = True) -> Roster:
+def _open_csv(path: Path, head: bytes, limits: RosterLimits, check_encoding: bool) -> Roster:
     _check_utf8(path, head, None if check_encoding else _HEAD_CHECKED)
+    # process-wide, and the same for every reader of the process: the configured limits
+    csv.field_size_limit(limits.max_cell_chars)
     handle: IO[str] = path.open("r", encoding="utf-8-sig", newline="")
     try:
-        delimiter = _delimiter(handle.readline())
+        delimiter = _delimiter(handle.readline(limits.max_cell_chars * limits.max_columns))
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
-        rows = _guard_csv(path.name, _non_blank_text(reader))
-        return Roster(path.name, rows, handle.close, text=True, delimiter=delimiter)
+        reader = csv.reader(_lines(path.name, handle, limits), delimiter=delimiter)
+        rows = _CheckedCsv(path.name, reader, delimiter, limits).rows()
+        return Roster(path.name, rows, handle.close, text=True, delimiter=delimiter, limits=limits)
     except BaseException:
         handle.close()
         raise
+
+
+def _lines(name: str, handle: IO[str], limits: RosterLimits) -> Iterator[str]:
+    """The file's lines, as iterating over it gives them, but never one longer than a row of
+    the limits can be: iterating over the file would read a 150 MB line whole before ``csv``
+    even sees its first cell (and its field limit)."""
+    cap = limits.max_columns * (limits.max_cell_chars * 2 + 3)
+    number = 0
+    while line := handle.readline(cap):
+        number += 1
+        if len(line) >= cap and not line.endswith(("\n", "\r")):
+            raise RosterError(_long_cell(name, number, limits))
+        yield line
 
 
 def _delimiter(header_line: str) -> str:
@@ -288,14 +421,7 @@ def _delimiter(header_line: str) -> str:
     return max(_DELIMITERS, key=header_line.count)
 
 
-def _guard_csv(name: str, rows: RawRows) -> RawRows:
-    try:
-        yield from rows
-    except csv.Error as exc:
-        raise RosterError(f"Tệp {name} không đúng dạng CSV: {exc}.") from exc
-
-
-def _open_xlsx(path: Path) -> Roster:
+def _open_xlsx(path: Path, limits: RosterLimits) -> Roster:
     try:
         import openpyxl  # type: ignore[import-untyped]  # a workbook only (start-up time)
 
@@ -307,7 +433,8 @@ def _open_xlsx(path: Path) -> Roster:
         if hasattr(sheet, "reset_dimensions"):
             sheet.reset_dimensions()  # some exporters write a wrong size; read every row
         rows = sheet.iter_rows(values_only=True)
-        return Roster(path.name, _guard_xlsx(path.name, _non_blank(rows)), book.close)
+        checked = _non_blank(path.name, rows, limits)
+        return Roster(path.name, _guard_xlsx(path.name, checked), book.close, limits=limits)
     except RosterError:
         raise
     except Exception as exc:
@@ -318,5 +445,7 @@ def _open_xlsx(path: Path) -> Roster:
 def _guard_xlsx(name: str, rows: RawRows) -> RawRows:
     try:
         yield from rows
+    except RosterError:
+        raise
     except Exception as exc:  # a damaged sheet part surfaces only while reading it
         raise RosterError(f"Tệp Excel {name} bị hỏng ở giữa trang tính. {SAVE_AS_CSV}") from exc

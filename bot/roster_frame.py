@@ -6,8 +6,10 @@ at a time. The two readers must never disagree on what a row holds or on its num
 only runs where they read alike, and refuses otherwise (``FrameUnavailable``): the caller then
 uses the row reader. Refused: a first line without a header, a bare carriage return (``csv``
 ends a row there, polars does not), a NUL byte, a row longer than the header, a quote in the
-middle of a cell (polars raises). Checked in ``tests/test_roster_frame.py`` against
-``bot.roster`` on listed and fuzzed files, cut into pieces of a few bytes.
+middle of a cell (polars raises), and what the row reader refuses: a quoted cell that spans
+lines, a row of more or fewer cells than the header, more rows than allowed. Checked in
+``tests/test_roster_frame.py`` against ``bot.roster`` on listed and fuzzed files, cut into
+pieces of a few bytes.
 
 Each batch holds ``ROW`` (the row number ``bot.roster`` gives: blank rows keep their number but
 are left out) and one column per matched field key, stripped as ``str.strip`` strips, "" as null.
@@ -41,7 +43,15 @@ class FrameUnavailable(Exception):
     """The file cannot be read column-wise with the same result: read it row by row instead."""
 
 
-def _records(path: Path, chunk_bytes: int, delimiter: bytes) -> Iterator[bytes]:
+def _longest_row(width: int) -> int:
+    """Bytes a row of ``width`` cells can take when no cell is longer than the csv module
+    reads (a character is at most 4 bytes, doubled when it is a quote): past it, no row of the
+    file ends and the row reader refuses the file, so this one must not read further (a 150 MB
+    cell would otherwise be read whole, and parsed)."""
+    return width * (csv.field_size_limit() * 8 + 3)
+
+
+def _records(path: Path, chunk_bytes: int, delimiter: bytes, width: int) -> Iterator[bytes]:
     """The file's data rows in pieces of about ``chunk_bytes``, each ending where a row ends.
 
     Why pieces: polars' streaming reader runs ahead of a slow consumer with no bound, which for
@@ -59,7 +69,7 @@ def _records(path: Path, chunk_bytes: int, delimiter: bytes) -> Iterator[bytes]:
             data = pending + block
             end = _row_end(data, data.rfind(b"\n"), delimiter)
             if end < 0:
-                if len(data) > _MAX_PIECE:
+                if len(data) > min(_MAX_PIECE, chunk_bytes + _longest_row(width)):
                     raise FrameUnavailable("no row ends in a long stretch of the file")
                 pending = data
                 continue
@@ -101,6 +111,37 @@ def _check_cell_sizes(frame: pl.DataFrame, piece_bytes: int) -> None:
         raise FrameUnavailable("a cell longer than the csv module reads")
 
 
+_QUOTED = r'"(?:[^"]|"")*"'
+_QUOTED_BYTES = re.compile(rb'"(?:[^"]|"")*+"')  # _QUOTED, possessive (no backtracking)
+
+
+def _check_widths(piece: bytes, width: int, delimiter: str) -> None:
+    """Refuse a piece where a row that is not blank has more or fewer cells than the header:
+    polars would fill the missing cells, the row reader refuses the file at that row. Each line
+    is a row (a quoted cell spanning lines is refused before).
+
+    First the whole piece at once: polars refuses a row longer than the header, so when the
+    separators outside quotes number exactly ``width - 1`` per line, every line has ``width``
+    cells. Only otherwise (a blank line, a short row) is each line counted."""
+    sep = delimiter.encode()
+    bare_piece = _QUOTED_BYTES.sub(b"", piece) if b'"' in piece else piece
+    lines_in = piece.count(b"\n") + (not piece.endswith(b"\n"))
+    if bare_piece.count(sep) == (width - 1) * lines_in:
+        return
+    lines = pl.Series([piece.decode("utf-8")]).str.split("\n").explode()
+    bare = lines.str.replace_all(_QUOTED, "") if b'"' in piece else lines
+    wrong = bare.str.count_matches(delimiter, literal=True) + 1 != width
+    if not wrong.any():  # the common case
+        return
+    lines = lines.filter(wrong)
+    plain = lines.str.replace_all(delimiter, "", literal=True)
+    # a line of spaces and separators is blank to both readers, whatever its width; one with
+    # quotes may be blank or not (``","`` holds a comma): left to the row reader
+    surely_blank = (plain.str.strip_chars(PY_WHITESPACE) == "") & ~lines.str.contains('"')
+    if not surely_blank.all():
+        raise FrameUnavailable("a row with another number of cells than the header")
+
+
 def _row_end(data: bytes, end: int, delimiter: bytes, *, final: bool = False) -> int:
     """The last line feed at or before ``end`` outside quoted cells (-1: none), every quoted
     cell before it checked: it starts a cell and ends where the cell ends.
@@ -125,6 +166,8 @@ def _row_end(data: bytes, end: int, delimiter: bytes, *, final: bool = False) ->
             break
         if stop < len(data) and data[stop : stop + 1] not in after:
             raise FrameUnavailable("text after a closing quote")
+        if data.find(b"\n", start, stop) >= 0 or data.find(b"\r", start, stop) >= 0:
+            raise FrameUnavailable("a quoted cell spans lines")  # the row reader refuses it
         cells.append((start, stop))
     for start, stop in reversed(cells):  # a line feed inside a quoted cell ends no row
         if start < end < stop:
@@ -141,6 +184,7 @@ def frame_batches(
     delimiter: str,
     columns: Mapping[int, str],
     chunk_bytes: int = 8 << 20,
+    max_rows: int = 1_000_000,
 ) -> Generator[pl.DataFrame, None, None]:
     """The data rows of ``path`` (header ``width`` cells wide) in batches, as ``bot.roster``
     would yield them: ``ROW`` and the field key of each matched column index.
@@ -148,10 +192,11 @@ def frame_batches(
     The next piece is read in a second thread while the caller works on a batch (polars
     parses without holding the GIL): one piece ahead, no more, so memory stays bounded.
     Raises ``FrameUnavailable`` before the first batch or between batches; a caller that has
-    used some batches must start again with the row reader.
+    used some batches must start again with the row reader. ``max_rows``: ``[limits]``, past
+    which the row reader refuses the file (so this reader leaves it to that one).
     """
-    pieces = _records(path, chunk_bytes, delimiter.encode())
-    reader = _PieceReader(width, delimiter, columns)
+    pieces = _records(path, chunk_bytes, delimiter.encode(), width)
+    reader = _PieceReader(width, delimiter, columns, max_rows)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-read") as pool:
         ahead = pool.submit(reader.next, pieces)
         while (batch := ahead.result()) is not None:
@@ -163,8 +208,11 @@ def frame_batches(
 class _PieceReader:
     """Parses the pieces of one file in turn, numbering rows across them."""
 
-    def __init__(self, width: int, delimiter: str, columns: Mapping[int, str]) -> None:
+    def __init__(
+        self, width: int, delimiter: str, columns: Mapping[int, str], max_rows: int
+    ) -> None:
         self.width, self.delimiter, self.columns = width, delimiter, columns
+        self.max_rows = max_rows
         self.names = [f"c{i}" for i in range(width)]
         self.header = delimiter.join(self.names).encode() + b"\n"  # a piece is a file of its own
         self.rows = 0
@@ -190,6 +238,9 @@ class _PieceReader:
             raise FrameUnavailable(type(exc).__name__) from exc
         if frame.width != self.width:
             raise FrameUnavailable("a piece read with another number of columns")
+        _check_widths(piece, self.width, self.delimiter)
+        if self.rows + frame.height > self.max_rows:
+            raise FrameUnavailable("more rows than allowed")  # the row reader names the limit
         _check_cell_sizes(frame, len(piece))
         names = self.names
         # polars strips Unicode White_Space, which is str.strip's set but for U+001C..U+001F

@@ -72,7 +72,7 @@ class AdminReview(TurnBase):
         if not inp.filename.lower().endswith(ROSTER_SUFFIXES):
             self.say("admin_file_kind")
             return state
-        params = (("file_id", inp.file_id), ("filename", inp.filename))
+        params = (("file_id", inp.file_id), ("filename", inp.filename), ("size", str(inp.size)))
         self.effects.append(Job("import", params))
         self.say("admin_import_queued", filename=inp.filename)
         return state

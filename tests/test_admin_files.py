@@ -22,6 +22,7 @@ from bot.admin_jobs import AdminJobs, safe_name
 from bot.config import AdminSettings, Settings
 from bot.engine import Engine
 from bot.reference import load_reference
+from bot.roster_limits import RosterLimits
 from bot.sample_data import STUDENT_KEYS, generate_school
 from bot.sender import Sender
 from bot.topics import ADMIN_JOB_TOPIC
@@ -29,6 +30,7 @@ from flows.channel import Inbound, Outbound
 from flows.inputs import Document, Input, Text
 from handlers.telegram import TelegramTransport
 from storage.uow import Store
+from tests import hostile_files as hostile
 from tests.telegram_api import FakeBotAPI
 from tests.telegram_runner import make_bot, outbox_rows
 
@@ -63,8 +65,11 @@ class Office:
 
 
 @pytest.fixture
-async def office(store: Store, tmp_path: Path) -> AsyncIterator[Office]:
-    settings = Settings(admin=AdminSettings(files_dir=tmp_path / "admin_files"))
+async def office(
+    store: Store, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Office]:
+    limits = getattr(request, "param", RosterLimits())  # a test's own [limits]
+    settings = Settings(admin=AdminSettings(files_dir=tmp_path / "admin_files"), limits=limits)
     engine = Engine(store, settings, REFERENCE, clock=lambda: NOW)
     async with store.unit_of_work() as uow:
         for unit in SCHOOL.units:
@@ -187,3 +192,47 @@ async def test_an_area_admin_cannot_fill_a_school_by_chat(office: Office) -> Non
 )
 def test_file_names_cannot_leave_their_folder(given: str, safe: str) -> None:
     assert safe_name(given) == safe
+
+
+@pytest.mark.parametrize("name", ["dong-bi-tu-choi.csv", "kiem-tra.csv"])
+async def test_a_roster_named_like_a_report_is_imported(office: Office, name: str) -> None:
+    """Issue 17: the bot's own report (rejected rows, check) overwrote the upload of that name,
+    and the admin was told the import failed."""
+    await send_file(office, ADMIN_CHAT, name, roster_csv(4))
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    files = uploads(office, ADMIN_CHAT)
+    assert f"Đã nhập {name}: 4 hồ sơ mới" in files[0][2]
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == 4
+
+
+@pytest.mark.parametrize("office", [RosterLimits(max_unzipped_mb=15)], indirect=True)
+async def test_a_zip_bomb_sent_in_chat_is_refused_in_vietnamese(
+    office: Office, tmp_path: Path
+) -> None:
+    """Issue 17: the chat upload goes through the same [limits] as ``hoso import``: a small
+    workbook that unzips to 40 MB (past the test's 15) is refused before openpyxl opens it."""
+    bomb = hostile.huge_shared_string(tmp_path / "bomb.xlsx", hostile_rows(), 40 << 20)
+    await send_file(office, ADMIN_CHAT, "ds.xlsx", bomb.read_bytes())
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    texts = office.api.texts_to(ADMIN_CHAT)
+    assert any("khi giải nén chiếm 40,0 MB, quá giới hạn 15 MB" in t for t in texts), texts
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == 0
+
+
+def hostile_rows() -> list[list[str]]:
+    return hostile.staff_rows(REFERENCE.catalogues["staff"], 3)
+
+
+@pytest.mark.parametrize("office", [RosterLimits(max_file_mb=1)], indirect=True)
+async def test_a_file_past_the_size_limit_is_not_even_fetched(office: Office) -> None:
+    content = roster_csv(4) + b"," * (2 << 20)
+    await send_file(office, ADMIN_CHAT, "ds.csv", content)
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    texts = office.api.texts_to(ADMIN_CHAT)
+    assert any("Tệp ds.csv nặng 2,0 MB, quá giới hạn 1 MB" in t for t in texts), texts
+    assert not list(office.jobs.root.rglob("ds.csv"))  # never downloaded

@@ -186,12 +186,13 @@ def _write_both(tmp_path: Path, rows: list[list[object]]) -> tuple[Path, Path]:
     return tmp_path / "hs.xlsx", tmp_path / "hs.csv"
 
 
-@pytest.mark.parametrize("last_name", ["Nguyễn Văn Tư", 'Nguyễn "Tư', "Lê\rVăn"],
-                         ids=["column-wise", "stray quote", "bare CR"])  # fmt: skip
+@pytest.mark.parametrize("last_name", ["Nguyễn Văn Tư", 'Nguyễn "Tư'],
+                         ids=["column-wise", "stray quote"])  # fmt: skip
 def test_csv_and_xlsx_give_the_same_report(tmp_path: Path, last_name: str) -> None:
     """A CSV is audited column by column (or, when polars would read it otherwise than the
-    csv module, row by row: a quote inside a cell, a bare CR); a workbook row by row. The same
-    rows give the same report, police list and summary either way."""
+    csv module, row by row: a quote inside a cell); a workbook row by row. The same rows give
+    the same report, police list and summary either way. (A line break in a CSV cell makes a
+    row the CSV reader does not read: tests/test_roster_hostile.py.)"""
     rows = [list(row) for row in STUDENTS]
     rows[-1][3] = last_name
     xlsx, plain = _write_both(tmp_path, rows)

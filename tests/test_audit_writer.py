@@ -103,16 +103,3 @@ def test_a_refusal_after_some_batches_starts_again_row_by_row(
 def _refuse(*args: Any, **kwargs: Any) -> Iterator[pl.DataFrame]:
     raise FrameUnavailable("forced")
     yield  # pragma: no cover  # a generator, as frame_batches is
-
-
-def test_the_illegal_characters_are_openpyxls() -> None:
-    """The polars pattern and the Python one drop exactly the characters openpyxl's pattern
-    drops (the BMP)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
-
-    from bot.audit import _ILLEGAL, _ILLEGAL_RE
-
-    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
-    by_openpyxl = [ILLEGAL_CHARACTERS_RE.sub("", c) for c in chars]
-    assert pl.Series(chars).str.replace_all(_ILLEGAL, "").to_list() == by_openpyxl
-    assert [_ILLEGAL_RE.sub("", c) for c in chars] == by_openpyxl

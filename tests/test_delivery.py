@@ -257,11 +257,11 @@ async def test_file_batches_per_school_and_kind_with_manifest(
     student_rows = read_csv(tmp_path / "S1" / f"{student_batch.batch}.csv")
     chi = dict(zip(student_rows[0], student_rows[1], strict=True))
     assert (chi["Mã trường"], chi["Lớp"]) == ("S1", "10A1")  # the class's school, the class
-    assert chi["Họ tên mẹ"] == "=Nguyễn Thị Mai"  # exactly as approved in the CSV
+    assert chi["Họ tên mẹ"] == "'=Nguyễn Thị Mai"  # never a live formula (bot.cells)
 
     book = load_workbook(tmp_path / "S1" / f"{student_batch.batch}.xlsx", read_only=True)
     sheet_rows = [[c if c is not None else "" for c in r] for r in book.active.values]
-    assert sheet_rows == student_rows  # the same table; "=…" stays text, not a formula
+    assert sheet_rows == student_rows  # the same table, the same quote before "=…"
     book.close()
 
     found = manifests(tmp_path)

@@ -7,8 +7,9 @@ a crash leaves at most stale ``.*.tmp`` files that the rewrite of the same batch
 ``OSError`` (full disk, unwritable folder) becomes an ``ExportError`` in Vietnamese.
 
 CSV: UTF-8 with BOM (Excel shows Vietnamese), values exactly as approved, for the central
-database's importer. XLSX: one sheet, every value stored as text (a value starting with "=" is
-text, never a formula; characters XLSX forbids are dropped there, never in the CSV).
+database's importer, except that no cell is a live formula (``bot.cells``: a quote before one).
+XLSX: one sheet, every value stored as text, never a formula (characters XLSX forbids are
+dropped there, never in the CSV).
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs in the dev extras
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
+from bot.cells import csv_row, xlsx_cell
 from bot.sinks import ExportError
 from bot.sinks.layout import ExportItem, Layout
 from flows.catalogue import Catalogue
@@ -136,7 +136,7 @@ class BatchFiles:
 
     def _append(self, cells: Iterable[str | None]) -> None:
         row = list(cells)
-        self._csv.writerow(row)
+        self._csv.writerow(csv_row(row))
         self._sheet.append([_xlsx_cell(self._sheet, value) for value in row])
 
     def commit(self, *, unit: str, generated_at: datetime) -> Manifest:
@@ -199,14 +199,7 @@ class BatchFiles:
 
 
 def _xlsx_cell(sheet: Any, value: str | None) -> object:
-    if value is None:
-        return None
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if text.startswith("="):  # openpyxl would store it as a formula
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.data_type = "s"
-        return cell
-    return text
+    return None if value is None else xlsx_cell(value)  # never a formula (bot.cells)
 
 
 class FileSink:
