@@ -100,8 +100,8 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
         name = name.lower()
         if name in ("/start", "/capnhat"):
             return Start(rest.strip() or None)
-        if name == "/trogiup":
-            self.say("help")
+        if name == "/trogiup":  # an admin's commands need no consent: it concerns their record
+            self.say("help_admin" if self.ctx.admin else "help")
             return self.current_state
         if name == "/duyet":
             return self.review_command(self.current_state)

@@ -88,6 +88,18 @@ TEXTS: Mapping[str, str] = {
         "/huy: hủy liên kết, rút lại đồng ý, yêu cầu xóa hoặc sửa dữ liệu\n"
         "/trogiup: xem hướng dẫn này"
     ),
+    "help_admin": (
+        "Các lệnh:\n"
+        "/capnhat: tiếp tục cập nhật hồ sơ của bạn\n"
+        "/hoso: xem dữ liệu của bạn\n"
+        "/huy: hủy liên kết, rút lại đồng ý, yêu cầu xóa hoặc sửa dữ liệu\n"
+        "/trogiup: xem hướng dẫn này\n"
+        "Lệnh quản trị đơn vị của bạn:\n"
+        "/duyet: duyệt các thay đổi hồ sơ đã gửi\n"
+        "/baocao: báo cáo tiến độ và danh sách cần xử lý\n"
+        "/nhacnho [lớp]: nhắc những người chưa gửi hồ sơ\n"
+        "Gửi tệp danh sách (CSV hoặc Excel) vào đây để nhập hồ sơ."
+    ),
     "my_data": "Dữ liệu của {name} (mã định danh được che một phần):\n{lines}",
     "my_data_none": "Tài khoản này chưa gắn với hồ sơ nào, nên không có dữ liệu để xem.",
     "rights_menu": (

@@ -178,3 +178,19 @@ async def test_people_who_never_opened_the_bot_are_counted_not_hidden(
         engine = Engine(store, h.settings, h.reference, clock=h.clock)
         [(key, _)] = await _say(engine, ADMIN_CHAT, "u3", Text("/nhacnho"))
         assert key == "remind_nobody"
+
+
+async def test_trogiup_shows_an_admin_the_admin_commands(store: Store) -> None:
+    """The admin has not consented (consent concerns their own record): help still lists the
+    unit's commands, which work at once; a teacher's help does not."""
+    await seed(store)
+    async with harness(store, now=FIRST) as h:
+        engine = Engine(store, h.settings, h.reference, clock=h.clock)
+        [(key, text)] = await _say(engine, ADMIN_CHAT, "h1", Text("/trogiup"))
+        assert key == "help_admin"
+        for command in ("/duyet", "/baocao", "/nhacnho", "/hoso"):
+            assert command in text
+        [(key, text)] = await _say(engine, STAFF_CHAT, "h2", Text("/trogiup"))
+        assert key == "help"
+        assert "/nhacnho" not in text
+        assert "/duyet" not in text
