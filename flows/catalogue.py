@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flows.codelists import CodeList
+from flows.codelists import OPTION_ALIASES, CodeList
 from flows.rules.base import RuleContext
 from flows.rules.dates import age_on, to_date
 
@@ -183,6 +183,8 @@ def rule_context(
     listed = codelist_for(spec, values, codelists)
     if listed is not None:
         options, aliases = listed.options, listed.aliases
+    elif options and OPTION_ALIASES in codelists:
+        aliases = codelists[OPTION_ALIASES].aliases  # only those naming an option count
     return RuleContext(
         today=today,
         options=options,

@@ -115,6 +115,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
         Code.CHOICE_AMBIGUOUS: (
             "Có nhiều mục khớp: {candidates}. Hãy nhập đầy đủ hơn hoặc chọn một mục."
         ),
+        Code.CHOICE_TOO_SHORT: (
+            "“{text}” quá ngắn để biết bạn chọn mục nào. "
+            "Hãy nhập đầy đủ hơn hoặc chọn một mục: {candidates}."
+        ),
         Code.YESNO_UNKNOWN: "Hãy trả lời “Có” hoặc “Chưa”.",
         Code.CCCD_BIRTH_YEAR_MISMATCH: (
             "Số định danh cho biết năm sinh {cccd_year}, nhưng ngày sinh trong hồ sơ là năm "

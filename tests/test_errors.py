@@ -28,6 +28,7 @@ PARAMS: dict[Code, dict[str, str | int]] = {
     Code.DIGITS_LENGTH: {"expected": 10, "got": 9},
     Code.CHOICE_UNKNOWN: {"text": "Kinhh"},
     Code.CHOICE_AMBIGUOUS: {"candidates": "Nam, Nữ"},
+    Code.CHOICE_TOO_SHORT: {"text": "k", "candidates": "Khánh Hòa"},
     Code.CCCD_BIRTH_YEAR_MISMATCH: {"cccd_year": 1999, "record_year": 1998},
     Code.CCCD_GENDER_MISMATCH: {"cccd_gender": "Nữ", "record_gender": "Nam"},
     Code.PARENT_TOO_YOUNG: {"parent_year": 1990, "child_year": 1999},
