@@ -26,7 +26,7 @@ from flows.codelists import (
     religions,
 )
 from flows.rules.base import clean_text
-from flows.rules.crossref import CrossRef, build_crossref, province_key
+from flows.rules.crossref import FORMER_NAMES, CrossRef, build_crossref, province_key
 
 KINDS = ("staff", "student")
 
@@ -82,6 +82,8 @@ def _birth_provinces(provinces: list[Province]) -> CodeList:
     certificates), plus each 2025 province that is not one of them under another form."""
     rows = csv.DictReader(_shipped("cccd_province_codes.csv").splitlines())
     names = [clean_text(row["province_pre2025"]) for row in rows]
+    # Former names the CSV lacks ("Thừa Thiên Huế"): older birth certificates carry them.
+    names += [name for former in FORMER_NAMES.values() for name in former]
     keys = {province_key(name) for name in names}
     names += [clean_text(p.name) for p in provinces if province_key(p.name) not in keys]
     return CodeList(options=tuple(names))

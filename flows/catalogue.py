@@ -166,9 +166,13 @@ def codelist_for(
     if spec.codelist is None:
         return None
     name = spec.codelist
-    if spec.depends_on is not None:
-        name = f"{name}/{values.get(spec.depends_on) or ''}"
-    return codelists.get(name)
+    if spec.depends_on is None:
+        return codelists.get(name)
+    parent = values.get(spec.depends_on) or ""
+    found = codelists.get(f"{name}/{parent}")
+    if found is None and parent.startswith("Tỉnh "):  # the official "Tỉnh Khánh Hòa"
+        found = codelists.get(f"{name}/{parent.removeprefix('Tỉnh ')}")
+    return found
 
 
 def rule_context(
