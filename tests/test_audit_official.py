@@ -59,10 +59,12 @@ STAFF = [
 ]  # fmt: skip
 
 
+ARGS = ("--today", "01/09/2026", "--kind", "staff")
+
+
 def hoso_audit(source: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "audit", str(source), "--out", "report.csv"]
-        + ["--today", "01/09/2026", "--kind", "staff"],
+        [sys.executable, "-m", "bot", "audit", str(source), "--out", "report.csv", *ARGS],
         cwd=cwd,
         capture_output=True,
         text=True,
