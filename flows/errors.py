@@ -142,6 +142,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Năm sinh của cha/mẹ ({parent_year}) phải trước năm sinh của học sinh "
             "({child_year}) ít nhất 12 năm. Hãy kiểm tra lại hai năm sinh này."
         ),
+        Code.RECRUITED_UNDER_18: (
+            "Ngày tuyển dụng ({recruited}) sớm hơn ngày người này đủ 18 tuổi ({adult}) theo "
+            "ngày sinh trong hồ sơ. Hãy kiểm tra lại ngày tuyển dụng hoặc ngày sinh."
+        ),
         Code.PROVINCE_MERGED: (
             "Từ 01/07/2025, “{old}” đã sáp nhập vào {new}. Địa chỉ sẽ được ghi theo đơn vị mới."
         ),

@@ -29,6 +29,7 @@ PARAMS: dict[Code, dict[str, str | int]] = {
     Code.CHOICE_UNKNOWN: {"text": "Kinhh"},
     Code.CHOICE_AMBIGUOUS: {"candidates": "Nam, Nữ"},
     Code.CHOICE_TOO_SHORT: {"text": "k", "candidates": "Khánh Hòa"},
+    Code.RECRUITED_UNDER_18: {"recruited": "01/09/2000", "adult": "15/08/2003"},
     Code.CCCD_BIRTH_YEAR_MISMATCH: {"cccd_year": 1999, "record_year": 1998},
     Code.CCCD_GENDER_MISMATCH: {"cccd_gender": "Nữ", "record_gender": "Nam"},
     Code.PARENT_TOO_YOUNG: {"parent_year": 1990, "child_year": 1999},

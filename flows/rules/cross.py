@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from flows.rules.base import Code, Problem, clean_text, fold
@@ -28,6 +29,8 @@ Check = Callable[[Values, CrossRef], Problem | None]
 
 #: A parent is at least this many years older than the child (ROSTER.md, rules across fields).
 MIN_PARENT_AGE_GAP = 12
+#: Nobody is recruited before their 18th birthday (ROSTER.md: ngay_tuyen_dung "not before age 18").
+MIN_RECRUITMENT_AGE = 18
 _GENDERS = {"nam": "Nam", "nu": "Nữ"}
 
 
@@ -158,6 +161,27 @@ def _parent_year(parent_field: str) -> Check:
     return check
 
 
+def _birthday(born: date, age: int) -> date:
+    """The day ``born`` turns ``age``; someone born on 29 February turns it on 1 March."""
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:
+        return date(born.year + age, 3, 1)
+
+
+def _recruited_adult(values: Values, ref: CrossRef) -> Problem | None:
+    """The recruitment date is not before the person's 18th birthday."""
+    born = to_date(values.get("ngay_sinh") or "")
+    recruited = to_date(values.get("ngay_tuyen_dung") or "")
+    if born is None or recruited is None:
+        return None
+    adult = _birthday(born, MIN_RECRUITMENT_AGE)
+    if recruited >= adult:
+        return None
+    params = {"recruited": f"{recruited:%d/%m/%Y}", "adult": f"{adult:%d/%m/%Y}"}
+    return Problem(Code.RECRUITED_UNDER_18, params, ("ngay_tuyen_dung", "ngay_sinh"))
+
+
 def _prefix_notice(values: Values, ref: CrossRef) -> Problem | None:
     """Warn when the PIN's first three digits are no province code (maybe a country's)."""
     cccd = _cccd(values)
@@ -190,6 +214,7 @@ RULES: tuple[CrossRule, ...] = (
     CrossRule(("nam_sinh_cha", "ngay_sinh"), _parent_year("nam_sinh_cha")),
     CrossRule(("nam_sinh_me", "ngay_sinh"), _parent_year("nam_sinh_me")),
     CrossRule(GUARDIAN_FIELDS, _guardian),
+    CrossRule(("ngay_tuyen_dung", "ngay_sinh"), _recruited_adult),
 )
 
 #: Warnings with the shape of a rule: shown to the person, who may keep the value as it is.
