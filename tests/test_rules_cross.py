@@ -76,7 +76,7 @@ PROBLEMS = [
             Code.CCCD_PROVINCE_MISMATCH,
             {
                 "prefix": "035",
-                "cccd_province": "Ha Nam hoặc Ninh Binh",
+                "cccd_province": "Hà Nam hoặc Ninh Bình",
                 "record_province": "Hà Nội",
             },
             ("so_dinh_danh", "noi_dang_ky_khai_sinh"),
@@ -87,7 +87,7 @@ PROBLEMS = [
         {"so_dinh_danh": "079199000123", "noi_dang_ky_khai_sinh": "Tỉnh Đồng Nai"},
         Problem(
             Code.CCCD_PROVINCE_MISMATCH,
-            {"prefix": "079", "cccd_province": "Ho Chi Minh", "record_province": "Tỉnh Đồng Nai"},
+            {"prefix": "079", "cccd_province": "Hồ Chí Minh", "record_province": "Tỉnh Đồng Nai"},
             ("so_dinh_danh", "noi_dang_ky_khai_sinh"),
         ),
     ),
@@ -222,10 +222,10 @@ def test_birth_province_matches_prefix(prefix: str, province: str) -> None:
 
 
 BIRTH_PROVINCES_BAD = [
-    ("long-an-is-080", "082", "Long An", "Tien Giang hoặc Dong Thap hoặc Tay Ninh"),
-    ("hanoi-vs-hcmc", "079", "Hà Nội", "Ho Chi Minh"),
-    ("binh-duong-vs-dong-nai", "074", "Đồng Nai", "Binh Duong hoặc Ho Chi Minh"),
-    ("foreign-country", "001", "Hoa Kỳ", "Ha Noi"),
+    ("long-an-is-080", "082", "Long An", "Tiền Giang hoặc Tây Ninh hoặc Đồng Tháp"),
+    ("hanoi-vs-hcmc", "079", "Hà Nội", "Hồ Chí Minh"),
+    ("binh-duong-vs-dong-nai", "074", "Đồng Nai", "Bình Dương hoặc Hồ Chí Minh"),
+    ("foreign-country", "001", "Hoa Kỳ", "Hà Nội"),
 ]
 
 

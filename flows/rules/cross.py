@@ -94,10 +94,8 @@ def _cccd_gender(values: Values, ref: CrossRef) -> Problem | None:
 
 
 def _shown_provinces(names: frozenset[str]) -> str:
-    """The folded names of a prefix as a readable phrase: "Ha Nam hoặc Ninh Binh".
-
-    ``CrossRef`` keeps folded names only, so the message shows them without diacritics.
-    """
+    """The folded names of a prefix as a phrase ("Ha Nam hoặc Ninh Binh"), only for a
+    ``CrossRef`` built without ``cccd_names`` (the shipped one has them, with diacritics)."""
     bare = sorted({without_unit(name) for name in names})
     return " hoặc ".join(name.title() for name in bare)
 
@@ -113,9 +111,10 @@ def _cccd_province(values: Values, ref: CrossRef) -> Problem | None:
     names = ref.cccd_provinces.get(cccd[:3])
     if not names or province_key(record) in _province_keys(names):
         return None
+    shown = ref.cccd_names.get(cccd[:3])
     params = {
         "prefix": cccd[:3],
-        "cccd_province": _shown_provinces(names),
+        "cccd_province": " hoặc ".join(shown) if shown else _shown_provinces(names),
         "record_province": record,
     }
     return Problem(Code.CCCD_PROVINCE_MISMATCH, params, ("so_dinh_danh", "noi_dang_ky_khai_sinh"))
