@@ -78,7 +78,7 @@ class Questions(TypedReplies):
             label=spec.label,
             value=display(spec, self.kept(spec, value, parsed.value), reveal=True),
         )
-        return state.but(phase="field", field=spec.key, pending=None)
+        return state.but(phase="field", field=spec.key, pending=None, page=1)
 
     def prompt(
         self,
@@ -113,7 +113,7 @@ class Questions(TypedReplies):
             help=help_text,
             hint=hint,
         )
-        return state.but(phase="edit", field=spec.key, pending=None)
+        return state.but(phase="edit", field=spec.key, pending=None, page=page)
 
     def required(self, view: RecordView, spec: FieldSpec) -> bool:
         return is_required(spec, view.values, view.today)
@@ -184,7 +184,8 @@ class Questions(TypedReplies):
         if isinstance(parsed, Invalid):
             message = render_problem(parsed.problem, label=spec.label, example=spec.example)
             self.say("invalid", code=parsed.problem.code.value, message=message)
-            return self.prompt(state, view, spec, offer=parsed.problem.options)
+            offer = parsed.problem.options
+            return self.prompt(state, view, spec, offer=offer, page=state.page)
         if parsed.notice is not None:
             note = render_problem(parsed.notice, label=spec.label, example=spec.example)
             buttons = (button("ok"), button("edit"))
