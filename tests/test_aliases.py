@@ -9,8 +9,9 @@ import pytest
 
 from bot.config import CatalogueSettings
 from bot.reference import load_reference, shipped_codelists
-from flows.catalogue import FieldSpec, rule_context
+from flows.catalogue import FieldSpec, codelist_for, rule_context
 from flows.codelists import OPTION_ALIASES, parse_aliases
+from flows.normalised import tidying
 from flows.rules.base import Code, Invalid, Ok
 from flows.rules.choices import parse_choice
 from flows.rules.phones import parse_mobile
@@ -190,3 +191,19 @@ def test_a_note_is_not_a_number(typed: str) -> None:
     """A note before the number, or a second number, is not guessed at."""
     ctx = rule_context(STAFF.field("so_dien_thoai"), {}, LISTS, TODAY)
     assert isinstance(parse_mobile(typed, ctx), Invalid)
+
+
+def test_the_summary_names_a_dropped_phone_note() -> None:
+    assert tidying("0912345678 (Zalo)", "0912345678") == "bỏ ghi chú sau số"
+    assert tidying("0912 345 678", "0912345678") == "bỏ dấu cách, dấu chấm"
+
+
+def test_a_province_kept_in_official_spelling_still_lists_its_wards() -> None:
+    """ "Tỉnh Khánh Hòa" is kept as stored, so the ward question must find Khánh Hòa's wards."""
+    ward = STAFF.field("thuong_tru_xa")
+    listed = codelist_for(ward, {"thuong_tru_tinh": "Tỉnh Khánh Hòa"}, LISTS)
+    assert listed is not None
+    assert "Phường Nha Trang" in listed.options
+    assert _parse(ward, "nha trang", {"thuong_tru_tinh": "Tỉnh Khánh Hòa"}) == Ok(
+        "Phường Nha Trang"
+    )

@@ -153,6 +153,8 @@ def _prefix(cleaned: str, table: _Table, key: KeyFn) -> Parsed | None:
     pairs = table.by(key).pairs
     found = _unique([canonical for text_key, canonical in pairs if text_key.startswith(wanted)])
     if found and len(wanted) < MIN_PREFIX:
+        # Options whose own name starts so, before those only an alias reaches ("dân tộc ...").
+        found = [c for c in found if key(c).startswith(wanted)] or found
         offered = tuple(found[:MAX_CANDIDATES])
         shown = ", ".join(offered) + (", …" if len(found) > MAX_CANDIDATES else "")
         params = {"text": cleaned[:50], "candidates": shown}
