@@ -7,8 +7,8 @@ claim lives here, where ``tests/test_audit_columns.py`` holds it to ``RecordJudg
 - a stored-form CCCD is judged by its first six digits (province, century and gender, year);
 - a stored-form mobile by its first four, when those make a mobile prefix;
 - a string of digits by its length;
-- the rules across fields read a CCCD's first six digits, a date of birth's year and whether a
-  guardian's name or phone is there.
+- the rules across fields read a CCCD's first six digits, a date of birth's year (the whole date
+  beside the recruitment date) and whether a guardian's name or phone is there.
 """
 
 from __future__ import annotations
@@ -64,13 +64,18 @@ def given(value: pl.Expr) -> pl.Expr:
     return value.is_not_null()
 
 
-def cross_projection(key: str, value: pl.Expr) -> pl.Expr:
-    """What the rules across fields read of a column: a PIN's first six digits, a date of
-    birth's year (``ngay_sinh:year``), whether a guardian's name or phone is there; other
-    columns as they are. ``tests/test_audit_columns.py`` holds the rules to this."""
+#: Rules that read the whole date of birth, not its year (the 18th birthday before recruitment).
+WHOLE_BIRTH_DATE = frozenset({"ngay_tuyen_dung"})
+
+
+def cross_projection(key: str, value: pl.Expr, fields: tuple[str, ...] = ()) -> pl.Expr:
+    """What the rule over ``fields`` reads of a column: a PIN's first six digits, a date of
+    birth's year (``ngay_sinh:year``; the whole date for a rule beside ``ngay_tuyen_dung``),
+    whether a guardian's name or phone is there; other columns as they are.
+    ``tests/test_audit_columns.py`` holds the rules to this."""
     if key == "so_dinh_danh":
         return pl.when(is_pin(value)).then(value.str.slice(0, 6) + PIN_TAIL)
-    if key == "ngay_sinh":
+    if key == "ngay_sinh" and not WHOLE_BIRTH_DATE.intersection(fields):
         return pl.col("ngay_sinh:year")
     if key in GUARDIAN_FIELDS:
         return pl.when(value.is_not_null() & (value != "")).then(pl.lit("x"))  # truthy

@@ -319,7 +319,8 @@ class ColumnJudge:
         for i, rule in enumerate(RULES):
             for key in rule.fields:
                 if key in parsed or key in columns:
-                    exprs.append(cross_projection(key, current(key)).alias(f"r{i}:{key}"))
+                    projected = cross_projection(key, current(key), rule.fields)
+                    exprs.append(projected.alias(f"r{i}:{key}"))
                     exprs.append(bad(key).alias(f"r{i}!{key}"))
         exprs += [
             pl.col("ngay_sinh:aged").alias("pol:aged"),

@@ -17,9 +17,16 @@ from vietnam_provinces import Province, Ward
 
 from bot.config import CatalogueSettings
 from flows.catalogue import Catalogue, parse_catalogue
-from flows.codelists import CodeList, parse_codelist
+from flows.codelists import (
+    OPTION_ALIASES,
+    CodeList,
+    ethnic_groups,
+    parse_aliases,
+    parse_codelist,
+    religions,
+)
 from flows.rules.base import clean_text
-from flows.rules.crossref import CrossRef, build_crossref, province_key
+from flows.rules.crossref import FORMER_NAMES, CrossRef, build_crossref, province_key
 
 KINDS = ("staff", "student")
 
@@ -75,6 +82,8 @@ def _birth_provinces(provinces: list[Province]) -> CodeList:
     certificates), plus each 2025 province that is not one of them under another form."""
     rows = csv.DictReader(_shipped("cccd_province_codes.csv").splitlines())
     names = [clean_text(row["province_pre2025"]) for row in rows]
+    # Former names the CSV lacks ("Thừa Thiên Huế"): older birth certificates carry them.
+    names += [name for former in FORMER_NAMES.values() for name in former]
     keys = {province_key(name) for name in names}
     names += [clean_text(p.name) for p in provinces if province_key(p.name) not in keys]
     return CodeList(options=tuple(names))
@@ -82,15 +91,14 @@ def _birth_provinces(provinces: list[Province]) -> CodeList:
 
 @cache
 def shipped_codelists() -> Mapping[str, CodeList]:
-    """Ethnic groups, religions and countries from the package; the 2025 administrative units
+    """Ethnic groups, religions and countries from the package with the names people use
+    (``aliases.toml``, also for the catalogues' own short lists); the 2025 administrative units
     (34 provinces, their communes and wards) from ``vietnam-provinces``."""
+    aliases = parse_aliases(_shipped("aliases.toml"))
     lists: dict[str, CodeList] = {
-        "ethnic_groups": parse_codelist(
-            _shipped("ethnic_groups.csv"), name_column="name", variants_column="variants"
-        ),
-        "religions": parse_codelist(
-            _shipped("religions.csv"), name_column="name", variants_column=None
-        ),
+        "ethnic_groups": ethnic_groups(_shipped("ethnic_groups.csv"), aliases),
+        "religions": religions(_shipped("religions.csv"), aliases),
+        OPTION_ALIASES: CodeList(options=(), aliases=aliases.of("options")),
         "countries": parse_codelist(
             _shipped("countries.csv"), name_column="name", variants_column="variants"
         ),

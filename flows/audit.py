@@ -21,6 +21,7 @@ from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
 from flows.notices import with_notice
+from flows.official import official_form
 from flows.rules.base import Invalid, Parser, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
@@ -282,7 +283,9 @@ class RecordJudge:
         if isinstance(parsed, Invalid):
             return None, (problem_finding(spec, field.key, parsed.problem),), True
         found: list[Finding] = []
-        if parsed.value != raw:
+        if parsed.value != raw and not (
+            spec.kind == "choice" and official_form(raw, parsed.value)
+        ):
             found.append(audit_finding(spec, AuditCode.NOT_NORMALISED))
         if parsed.notice is not None:
             found.append(problem_finding(spec, field.key, parsed.notice))

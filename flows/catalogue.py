@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flows.codelists import CodeList
+from flows.codelists import OPTION_ALIASES, CodeList
 from flows.rules.base import RuleContext
 from flows.rules.dates import age_on, to_date
 
@@ -166,9 +166,13 @@ def codelist_for(
     if spec.codelist is None:
         return None
     name = spec.codelist
-    if spec.depends_on is not None:
-        name = f"{name}/{values.get(spec.depends_on) or ''}"
-    return codelists.get(name)
+    if spec.depends_on is None:
+        return codelists.get(name)
+    parent = values.get(spec.depends_on) or ""
+    found = codelists.get(f"{name}/{parent}")
+    if found is None and parent.startswith("Tỉnh "):  # the official "Tỉnh Khánh Hòa"
+        found = codelists.get(f"{name}/{parent.removeprefix('Tỉnh ')}")
+    return found
 
 
 def rule_context(
@@ -183,6 +187,8 @@ def rule_context(
     listed = codelist_for(spec, values, codelists)
     if listed is not None:
         options, aliases = listed.options, listed.aliases
+    elif options and OPTION_ALIASES in codelists:
+        aliases = codelists[OPTION_ALIASES].aliases  # only those naming an option count
     return RuleContext(
         today=today,
         options=options,

@@ -2,13 +2,15 @@
 
 The core does no I/O: an outer layer reads ``flows/data/*.csv`` and hands the text here. Forms
 and the MOET import template match the *name*, so the options are names; the spellings people use
-("Khmer", "Mèo", "Thiên Chúa giáo") become aliases that resolve to one official name.
+("Khmer", "Mèo", "Thiên Chúa giáo", in the variants column or ``flows/data/aliases.toml``)
+become aliases that resolve to one official name.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -17,27 +19,36 @@ from flows.rules.base import clean_text, fold
 
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
 
-#: Everyday or older names of ethnic groups, beyond the variants column (RULES-RESEARCH §3).
-ETHNIC_EXTRA_ALIASES: Mapping[str, str] = MappingProxyType(
-    {"Mèo": "HMông", "Khmer": "Khơ-me", "Việt": "Kinh", "Hán": "Hoa", "Mông": "HMông"}
-)
+#: The code list of the choices written in the catalogues themselves (gender, training level):
+#: no options of its own, only the aliases of ``[options]`` in ``flows/data/aliases.toml``.
+OPTION_ALIASES = "option_aliases"
 
-#: Everyday names of religions and of having none.
-RELIGION_EXTRA_ALIASES: Mapping[str, str] = MappingProxyType(
-    {
-        "Không có": "Không",
-        "Không tôn giáo": "Không",
-        "Không theo tôn giáo nào": "Không",
-        "Đạo Phật": "Phật giáo",
-        "Thiên Chúa giáo": "Công giáo",
-        "Đạo Thiên Chúa": "Công giáo",
-        "Hòa Hảo": "Phật giáo Hòa Hảo",
-        "Hồi": "Hồi giáo",
-        "Islam": "Hồi giáo",
-        "Tin lành": "Tin Lành",
-        "Baha'i": "Tôn giáo Baha'i",
-    }
-)
+
+@dataclass(frozen=True)
+class Aliases:
+    """The names people use, from ``flows/data/aliases.toml``: per list, alias -> stored value,
+    and the words put before an ethnic group's name."""
+
+    lists: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    ethnic_prefixes: tuple[str, ...] = ()
+
+    def of(self, name: str) -> Mapping[str, str]:
+        return self.lists.get(name, {})
+
+
+def parse_aliases(toml_text: str) -> Aliases:
+    """Read ``aliases.toml``: each table maps a stored value to the other names for it."""
+    data = tomllib.loads(toml_text)
+    prefixes = data.pop("prefixes", {})
+    lists: dict[str, Mapping[str, str]] = {}
+    for name, table in data.items():
+        flat: dict[str, str] = {}
+        for target, others in table.items():
+            for other in others:
+                flat.setdefault(clean_text(other), clean_text(target))
+        lists[name] = MappingProxyType(flat)
+    ethnic = tuple(clean_text(p) for p in prefixes.get("ethnic_groups", ()))
+    return Aliases(MappingProxyType(lists), ethnic)
 
 
 @dataclass(frozen=True)
@@ -100,18 +111,36 @@ def parse_codelist(
     return CodeList(tuple(options), MappingProxyType(aliases))
 
 
-def ethnic_groups(csv_text: str) -> CodeList:
-    """The ethnic-group list from ``flows/data/ethnic_groups.csv`` with its everyday names."""
-    return parse_codelist(
+def _prefixed(listed: CodeList, prefixes: tuple[str, ...]) -> CodeList:
+    """Every option and alias also accepted after each prefix: "Dân tộc Kinh", "người Hoa"."""
+    aliases = dict(listed.aliases)
+    names = [(option, option) for option in listed.options] + list(listed.aliases.items())
+    for prefix in prefixes:
+        for name, target in names:
+            if not fold(name).startswith(fold(prefix) + " "):  # "Người nước ngoài" stays as is
+                aliases.setdefault(f"{prefix} {name}", target)
+    return CodeList(listed.options, MappingProxyType(aliases))
+
+
+def ethnic_groups(csv_text: str, aliases: Aliases | None = None) -> CodeList:
+    """The ethnic-group list from ``flows/data/ethnic_groups.csv`` with the everyday names of
+    ``aliases`` (``flows/data/aliases.toml``), each also after "dân tộc", "người"..."""
+    aliases = aliases or Aliases()
+    listed = parse_codelist(
         csv_text,
         name_column="name",
         variants_column="variants",
-        extra_aliases=ETHNIC_EXTRA_ALIASES,
+        extra_aliases=aliases.of("ethnic_groups"),
     )
+    return _prefixed(listed, aliases.ethnic_prefixes)
 
 
-def religions(csv_text: str) -> CodeList:
-    """The religion list from ``flows/data/religions.csv``, "Không" included."""
+def religions(csv_text: str, aliases: Aliases | None = None) -> CodeList:
+    """The religion list from ``flows/data/religions.csv``, "Không" included, with the everyday
+    names of ``aliases``."""
     return parse_codelist(
-        csv_text, name_column="name", variants_column=None, extra_aliases=RELIGION_EXTRA_ALIASES
+        csv_text,
+        name_column="name",
+        variants_column=None,
+        extra_aliases=(aliases or Aliases()).of("religions"),
     )

@@ -36,15 +36,15 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Hãy kiểm tra lại ngày và tháng, ví dụ: {example}."
         ),
         Code.DATE_TWO_DIGIT_YEAR: (
-            "Năm cần ghi đủ 4 chữ số (bạn ghi “{year}”). "
+            "Năm cần ghi đủ 4 chữ số (đang ghi “{year}”). "
             "Hãy nhập lại {label_lc} theo dạng ngày/tháng/năm, ví dụ: {example}."
         ),
-        Code.DATE_CENTURY_ASSUMED: "Bạn ghi năm “{typed}”, mình hiểu là năm {year}. Đúng không?",
+        Code.DATE_CENTURY_ASSUMED: "Năm ghi là “{typed}”, mình hiểu là năm {year}. Đúng không?",
         Code.DATE_IN_FUTURE: (
             "{label} không thể là một ngày trong tương lai. Hãy kiểm tra lại, ví dụ: {example}."
         ),
         Code.DATE_TOO_EARLY: (
-            "{label} phải từ năm {min_year} trở về sau (bạn ghi năm {year}). "
+            "{label} phải từ năm {min_year} trở về sau (đang ghi năm {year}). "
             "Hãy kiểm tra lại năm, ví dụ: {example}."
         ),
         Code.AGE_OUT_OF_RANGE: (
@@ -86,14 +86,14 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "{label} chỉ gồm 12 chữ số, không có chữ cái hay ký hiệu. Ví dụ: {example}."
         ),
         Code.CCCD_LENGTH: (
-            "{label} phải có đúng 12 chữ số (bạn đã nhập {got} chữ số). Ví dụ: {example}."
+            "{label} phải có đúng 12 chữ số (số này có {got} chữ số). Ví dụ: {example}."
         ),
         Code.CCCD_OLD_CMND: (
             "Số CMND 9 số không còn giá trị từ 01/01/2025. Hãy nhập số định danh cá nhân "
             "12 số (in trên thẻ căn cước hoặc xem trong ứng dụng VNeID). Ví dụ: {example}."
         ),
         Code.CCCD_CENTURY_DIGIT: (
-            "Chữ số thứ 4 của {label_lc} phải là 0, 1, 2 hoặc 3 (bạn đã nhập {digit}). "
+            "Chữ số thứ 4 của {label_lc} phải là 0, 1, 2 hoặc 3 (ở đây là {digit}). "
             "Hãy kiểm tra lại, ví dụ: {example}."
         ),
         Code.CCCD_YEAR_IN_FUTURE: (
@@ -105,7 +105,7 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "nơi đăng ký khai sinh. Bạn kiểm tra lại giúp nhé."
         ),
         Code.DIGITS_LENGTH: (
-            "{label} phải có đúng {expected} chữ số (bạn đã nhập {got} chữ số). Ví dụ: {example}."
+            "{label} phải có đúng {expected} chữ số (số này có {got} chữ số). Ví dụ: {example}."
         ),
         Code.DIGITS_NOT_DIGITS: "{label} chỉ gồm chữ số. Ví dụ: {example}.",
         Code.CHOICE_UNKNOWN: (
@@ -114,6 +114,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
         ),
         Code.CHOICE_AMBIGUOUS: (
             "Có nhiều mục khớp: {candidates}. Hãy nhập đầy đủ hơn hoặc chọn một mục."
+        ),
+        Code.CHOICE_TOO_SHORT: (
+            "“{text}” quá ngắn để biết bạn chọn mục nào. "
+            "Hãy nhập đầy đủ hơn hoặc chọn một mục: {candidates}."
         ),
         Code.YESNO_UNKNOWN: "Hãy trả lời “Có” hoặc “Chưa”.",
         Code.CCCD_BIRTH_YEAR_MISMATCH: (
@@ -138,6 +142,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "Năm sinh của cha/mẹ ({parent_year}) phải trước năm sinh của học sinh "
             "({child_year}) ít nhất 12 năm. Hãy kiểm tra lại hai năm sinh này."
         ),
+        Code.RECRUITED_UNDER_18: (
+            "Ngày tuyển dụng ({recruited}) sớm hơn ngày người này đủ 18 tuổi ({adult}) theo "
+            "ngày sinh trong hồ sơ. Hãy kiểm tra lại ngày tuyển dụng hoặc ngày sinh."
+        ),
         Code.PROVINCE_MERGED: (
             "Từ 01/07/2025, “{old}” đã sáp nhập vào {new}. Địa chỉ sẽ được ghi theo đơn vị mới."
         ),
@@ -156,11 +164,22 @@ class _Params(dict[str, object]):
         return "…"
 
 
+def _lower_word(word: str) -> str:
+    if len(word) > 1 and word[1].isupper():  # an acronym: "BHXH", "CCCD"
+        return word
+    return word[:1].lower() + word[1:]
+
+
 def lower_first(label: str) -> str:
-    """ "Ngày sinh" -> "ngày sinh", but an acronym such as "BHXH" or "CCCD" keeps its case."""
-    if len(label) > 1 and label[1].isupper():
-        return label
-    return label[:1].lower() + label[1:]
+    """A label for mid-sentence use: each "/"-separated first word lowered, acronyms kept.
+
+    >>> lower_first("Ngày sinh"), lower_first("Phường/Xã thường trú"), lower_first("Mã số BHXH")
+    ('ngày sinh', 'phường/xã thường trú', 'mã số BHXH')
+    >>> lower_first("CCCD của mẹ"), lower_first("Tỉnh/Thành phố thường trú")
+    ('CCCD của mẹ', 'tỉnh/thành phố thường trú')
+    """
+    head, space, rest = label.partition(" ")
+    return "/".join(_lower_word(part) for part in head.split("/")) + space + rest
 
 
 def render_problem(problem: Problem, *, label: str, example: str) -> str:

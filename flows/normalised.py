@@ -22,6 +22,8 @@ def _layout(before: str, after: str) -> str | None:
     old, new = _digits(before), _digits(after)
     if not old or not new:
         return None
+    if old == new and any(ch.isalpha() for ch in before):
+        return "bỏ ghi chú sau số"
     if old == new:
         return "bỏ dấu cách, dấu chấm" if before != after else None
     if new == "0" + old:
@@ -45,6 +47,8 @@ def tidying(old: str, new: str) -> str | None:
     'thêm số 0 đầu'
     >>> tidying("Nguye\\u0302\\u0303n  Văn A", "Nguyễn Văn A")
     'dấu tiếng Việt, khoảng trắng'
+    >>> tidying("0912345678 (Zalo)", "0912345678")
+    'bỏ ghi chú sau số'
     >>> tidying("Nguyễn Văn A", "Nguyễn Văn B") is None
     True
     """

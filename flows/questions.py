@@ -11,6 +11,7 @@ from flows.context import Answer, Subject
 from flows.effects import Button, SaveAnswer
 from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Tap, Text
+from flows.official import as_stored
 from flows.record import RecordView, display
 from flows.rendering import small_number
 from flows.replies import Reply, classify
@@ -75,9 +76,9 @@ class Questions(TypedReplies):
             "confirm_field",
             (button("ok"), button("edit")),
             label=spec.label,
-            value=display(spec, parsed.value, reveal=True),
+            value=display(spec, self.kept(spec, value, parsed.value), reveal=True),
         )
-        return state.but(phase="field", field=spec.key, pending=None)
+        return state.but(phase="field", field=spec.key, pending=None, page=1)
 
     def prompt(
         self,
@@ -112,7 +113,7 @@ class Questions(TypedReplies):
             help=help_text,
             hint=hint,
         )
-        return state.but(phase="edit", field=spec.key, pending=None)
+        return state.but(phase="edit", field=spec.key, pending=None, page=page)
 
     def required(self, view: RecordView, spec: FieldSpec) -> bool:
         return is_required(spec, view.values, view.today)
@@ -183,7 +184,8 @@ class Questions(TypedReplies):
         if isinstance(parsed, Invalid):
             message = render_problem(parsed.problem, label=spec.label, example=spec.example)
             self.say("invalid", code=parsed.problem.code.value, message=message)
-            return self.prompt(state, view, spec, offer=parsed.problem.options)
+            offer = parsed.problem.options
+            return self.prompt(state, view, spec, offer=offer, page=state.page)
         if parsed.notice is not None:
             note = render_problem(parsed.notice, label=spec.label, example=spec.example)
             buttons = (button("ok"), button("edit"))
@@ -204,8 +206,16 @@ class Questions(TypedReplies):
         before = view.parse(spec, stored)
         return "confirmed" if isinstance(before, Ok) and before.value == value else "corrected"
 
+    def kept(self, spec: FieldSpec, stored: str | None, value: str) -> str:
+        """What a confirmed stored value is shown and saved as: the stored text itself when it
+        is an official spelling of the list's name ("Thành phố Hồ Chí Minh"), never a shorter
+        form the person did not choose."""
+        return as_stored(stored, value) if spec.kind == "choice" else value
+
     def save(self, subject: Subject, spec: FieldSpec, new: str | None, how: str) -> None:
         old = subject.record.get(spec.key)
+        if how == "confirmed" and new is not None:
+            new = self.kept(spec, old, new)
         answer = Answer(field=spec.key, old=old, new=new, how=how)
         self.saved.setdefault(subject.person_id, {})[spec.key] = answer
         self.effects.append(SaveAnswer(subject.person_id, spec.key, old, new, how))

@@ -28,6 +28,8 @@ class State:
     conflict: tuple[str, ...] = ()
     #: A value read with an assumption, shown back and waiting for the person's [Đúng].
     pending: str | None = None
+    #: The page of a long list (the wards) the person is on, so a wrong answer comes back there.
+    page: int = 1
     #: A code from a deep link, kept until consent is given.
     code: str | None = None
     #: A phone the channel vouched for before consent, looked up once consent is given.

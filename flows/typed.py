@@ -193,4 +193,4 @@ class TypedReplies(TurnBase):
             return self.ask(state, view, spec)  # "đúng" after [Sửa]: the shown value stands
         key = "required_value" if reply in (Reply.UNAVAILABLE, Reply.SKIP) else "value_expected"
         self.say(key, label=spec.label, label_lc=lower_first(spec.label))
-        return self.prompt(state, view, spec)
+        return self.prompt(state, view, spec, page=state.page)

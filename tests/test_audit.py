@@ -93,6 +93,18 @@ CASES: list[tuple[str, dict[str, str | None], list[tuple[str, str]], tuple[bool,
         (1, 0, 1, 0),
     ),
     (
+        "recruited before 18 (ROSTER.md)",
+        {"ngay_tuyen_dung": "01/09/2002"},
+        [("ngay_tuyen_dung", "RECRUITED_UNDER_18")],
+        (1, 0, 1, 0),
+    ),
+    (
+        "birth place in official spelling is clean (#18)",
+        {"noi_dang_ky_khai_sinh": "Thành phố Hồ Chí Minh"},
+        [],
+        (1, 1, 1, 0),
+    ),
+    (
         "two-digit year: a notice, not an error",
         {"ngay_sinh": "15/08/85"},
         [("ngay_sinh", "NOT_NORMALISED"), ("ngay_sinh", "DATE_CENTURY_ASSUMED")],

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from flows.codelists import CodeList, ethnic_groups, parse_codelist, religions
+from flows.codelists import CodeList, ethnic_groups, parse_aliases, parse_codelist, religions
 from flows.rules.choices import choice_key
 
 DATA = Path(__file__).resolve().parents[1] / "flows" / "data"
+ALIASES = parse_aliases((DATA / "aliases.toml").read_text(encoding="utf-8"))
 ETHNIC_TEXT = (DATA / "ethnic_groups.csv").read_text(encoding="utf-8")
 RELIGION_TEXT = (DATA / "religions.csv").read_text(encoding="utf-8")
-ETHNIC = ethnic_groups(ETHNIC_TEXT)
-RELIGION = religions(RELIGION_TEXT)
+ETHNIC = ethnic_groups(ETHNIC_TEXT, ALIASES)
+RELIGION = religions(RELIGION_TEXT, ALIASES)
 
 
 def test_54_ethnic_groups_plus_extras() -> None:

@@ -28,6 +28,8 @@ PARAMS: dict[Code, dict[str, str | int]] = {
     Code.DIGITS_LENGTH: {"expected": 10, "got": 9},
     Code.CHOICE_UNKNOWN: {"text": "Kinhh"},
     Code.CHOICE_AMBIGUOUS: {"candidates": "Nam, Nữ"},
+    Code.CHOICE_TOO_SHORT: {"text": "k", "candidates": "Khánh Hòa"},
+    Code.RECRUITED_UNDER_18: {"recruited": "01/09/2000", "adult": "15/08/2003"},
     Code.CCCD_BIRTH_YEAR_MISMATCH: {"cccd_year": 1999, "record_year": 1998},
     Code.CCCD_GENDER_MISMATCH: {"cccd_gender": "Nữ", "record_gender": "Nam"},
     Code.PARENT_TOO_YOUNG: {"parent_year": 1990, "child_year": 1999},
@@ -93,15 +95,14 @@ RENDERED = [
         Problem(Code.CCCD_LENGTH, {"got": 11}),
         "Số định danh cá nhân",
         "079185001234",
-        "Số định danh cá nhân phải có đúng 12 chữ số (bạn đã nhập 11 chữ số). "
-        "Ví dụ: 079185001234.",
+        "Số định danh cá nhân phải có đúng 12 chữ số (số này có 11 chữ số). Ví dụ: 079185001234.",
     ),
     (
         "cccd-length-no-example",
         Problem(Code.CCCD_LENGTH, {"got": 11}),
         "Số định danh cá nhân",
         "",
-        "Số định danh cá nhân phải có đúng 12 chữ số (bạn đã nhập 11 chữ số).",
+        "Số định danh cá nhân phải có đúng 12 chữ số (số này có 11 chữ số).",
     ),
     (
         "empty-lowercases-label",
@@ -138,7 +139,7 @@ RENDERED = [
         Problem(Code.DATE_CENTURY_ASSUMED, {"typed": "10", "year": 2010}),
         "Ngày sinh",
         "15/08/2010",
-        "Bạn ghi năm “10”, mình hiểu là năm 2010. Đúng không?",
+        "Năm ghi là “10”, mình hiểu là năm 2010. Đúng không?",
     ),
     (
         "unknown-prefix",
@@ -193,3 +194,28 @@ def test_old_cmnd_message() -> None:
 def test_missing_parameter_does_not_crash() -> None:
     text = render_problem(Problem(Code.CCCD_LENGTH), label="Số định danh cá nhân", example="")
     assert "…" in text
+
+
+#: Words that say the person typed something: wrong about a stored value (issue #18).
+TYPED_WORDS = ("bạn đã nhập", "bạn ghi", "bạn nhập")
+
+
+@pytest.mark.parametrize("code", [c for c in Code if c is not Code.EMPTY], ids=str)
+def test_a_message_never_says_the_person_typed_the_value(code: Code) -> None:
+    """The same message serves a stored value the person never typed; only EMPTY ("Bạn chưa
+    nhập") is about an answer."""
+    text = render_problem(Problem(code, PARAMS.get(code, {})), label="Số", example="1")
+    assert not any(word in text.casefold() for word in TYPED_WORDS), text
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [
+        ("Phường/Xã thường trú", "danh sách phường/xã thường trú"),
+        ("Tỉnh/Thành phố thường trú", "danh sách tỉnh/thành phố thường trú"),
+        ("Mã số BHXH", "danh sách mã số BHXH"),
+    ],
+)
+def test_a_label_mid_sentence_has_normal_capitals(label: str, inside: str) -> None:
+    text = render_problem(Problem(Code.CHOICE_UNKNOWN, {"text": "x"}), label=label, example="")
+    assert inside in text

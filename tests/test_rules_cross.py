@@ -76,7 +76,7 @@ PROBLEMS = [
             Code.CCCD_PROVINCE_MISMATCH,
             {
                 "prefix": "035",
-                "cccd_province": "Ha Nam hoặc Ninh Binh",
+                "cccd_province": "Hà Nam hoặc Ninh Bình",
                 "record_province": "Hà Nội",
             },
             ("so_dinh_danh", "noi_dang_ky_khai_sinh"),
@@ -87,7 +87,7 @@ PROBLEMS = [
         {"so_dinh_danh": "079199000123", "noi_dang_ky_khai_sinh": "Tỉnh Đồng Nai"},
         Problem(
             Code.CCCD_PROVINCE_MISMATCH,
-            {"prefix": "079", "cccd_province": "Ho Chi Minh", "record_province": "Tỉnh Đồng Nai"},
+            {"prefix": "079", "cccd_province": "Hồ Chí Minh", "record_province": "Tỉnh Đồng Nai"},
             ("so_dinh_danh", "noi_dang_ky_khai_sinh"),
         ),
     ),
@@ -125,6 +125,15 @@ PROBLEMS = [
             Code.PARENT_TOO_YOUNG,
             {"parent_year": 1988, "child_year": 1999},
             ("nam_sinh_me", "ngay_sinh"),
+        ),
+    ),
+    (
+        "recruited-the-day-before-18",
+        {"ngay_tuyen_dung": "14/08/2017"},
+        Problem(
+            Code.RECRUITED_UNDER_18,
+            {"recruited": "14/08/2017", "adult": "15/08/2017"},
+            ("ngay_tuyen_dung", "ngay_sinh"),
         ),
     ),
 ]
@@ -213,10 +222,10 @@ def test_birth_province_matches_prefix(prefix: str, province: str) -> None:
 
 
 BIRTH_PROVINCES_BAD = [
-    ("long-an-is-080", "082", "Long An", "Tien Giang hoặc Dong Thap hoặc Tay Ninh"),
-    ("hanoi-vs-hcmc", "079", "Hà Nội", "Ho Chi Minh"),
-    ("binh-duong-vs-dong-nai", "074", "Đồng Nai", "Binh Duong hoặc Ho Chi Minh"),
-    ("foreign-country", "001", "Hoa Kỳ", "Ha Noi"),
+    ("long-an-is-080", "082", "Long An", "Tiền Giang hoặc Tây Ninh hoặc Đồng Tháp"),
+    ("hanoi-vs-hcmc", "079", "Hà Nội", "Hồ Chí Minh"),
+    ("binh-duong-vs-dong-nai", "074", "Đồng Nai", "Bình Dương hoặc Hồ Chí Minh"),
+    ("foreign-country", "001", "Hoa Kỳ", "Hà Nội"),
 ]
 
 
@@ -319,7 +328,8 @@ def test_gender_compared_forgivingly() -> None:
 def test_rules_for_field() -> None:
     assert {r.fields for r in rules_for("gioi_tinh")} == {("so_dinh_danh", "gioi_tinh")}
     assert len(rules_for("so_dinh_danh")) == 3
-    assert len(rules_for("ngay_sinh")) == 3
+    assert len(rules_for("ngay_sinh")) == 4
+    assert {r.fields for r in rules_for("ngay_tuyen_dung")} == {("ngay_tuyen_dung", "ngay_sinh")}
     assert {r.fields for r in rules_for("noi_dang_ky_khai_sinh")} == {
         ("so_dinh_danh", "noi_dang_ky_khai_sinh")
     }
@@ -341,6 +351,7 @@ FIELD_WORDS = {
     "thuong_tru_tinh": "tỉnh/thành phố",
     "nam_sinh_cha": "cha/mẹ",
     "nam_sinh_me": "cha/mẹ",
+    "ngay_tuyen_dung": "ngày tuyển dụng",
 }
 
 
@@ -372,3 +383,26 @@ def test_one_guardian_needs_a_name_and_a_phone(
     """ROSTER.md: at least one guardian with both a name and a phone (how parents are found)."""
     codes = [p.code for p in check_record(values, REF)]
     assert (Code.GUARDIAN_MISSING in codes) is flagged
+
+
+#: (id, born, recruited, holds): ngay_tuyen_dung "not before age 18" (ROSTER.md, staff).
+RECRUITED = [
+    ("on-the-18th-birthday", "15/08/1999", "15/08/2017", True),
+    ("years-later", "15/08/1999", "01/09/2022", True),
+    ("one-day-early", "15/08/1999", "14/08/2017", False),
+    ("as-a-child", "15/08/1999", "01/09/2010", False),
+    ("leap-day-born-turns-18-on-1-march", "29/02/2000", "01/03/2018", True),
+    ("leap-day-born-not-yet-18", "29/02/2000", "28/02/2018", False),
+    ("no-recruitment-date", "15/08/1999", None, True),
+    ("unreadable-birth-date", "15/08/99x", "01/09/2010", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("born", "recruited", "holds"), [r[1:] for r in RECRUITED], ids=[r[0] for r in RECRUITED]
+)
+def test_recruited_not_before_18(born: str, recruited: str | None, holds: bool) -> None:
+    """ROSTER.md, staff, ngay_tuyen_dung: "not before age 18"."""
+    values = {**BASE, "so_dinh_danh": None, "ngay_sinh": born, "ngay_tuyen_dung": recruited}
+    codes = [p.code for p in check_record(values, REF)]
+    assert codes == ([] if holds else [Code.RECRUITED_UNDER_18])

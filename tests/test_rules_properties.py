@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.codelists import ethnic_groups, religions
+from flows.codelists import ethnic_groups, parse_aliases, religions
 from flows.rules.base import Invalid, Ok, Parser, RuleContext
 from flows.rules.cccd import parse_cccd
 from flows.rules.choices import parse_choice, parse_yesno, place_match_key
@@ -26,8 +26,9 @@ from flows.rules.text import parse_text
 
 TODAY = date(2025, 9, 1)
 DATA = Path(__file__).resolve().parents[1] / "flows" / "data"
-ETHNIC = ethnic_groups((DATA / "ethnic_groups.csv").read_text(encoding="utf-8"))
-RELIGION = religions((DATA / "religions.csv").read_text(encoding="utf-8"))
+ALIASES = parse_aliases((DATA / "aliases.toml").read_text(encoding="utf-8"))
+ETHNIC = ethnic_groups((DATA / "ethnic_groups.csv").read_text(encoding="utf-8"), ALIASES)
+RELIGION = religions((DATA / "religions.csv").read_text(encoding="utf-8"), ALIASES)
 WARDS = ("Phường Sài Gòn", "Phường Tân Hòa", "Phường Tân Hóa", "Xã Hòa Hội", "Đặc khu Côn Đảo")
 PROVINCES = ("Thành phố Hồ Chí Minh", "Thành phố Huế", "Đồng Nai", "Tỉnh Tây Ninh")
 REF = build_crossref(

@@ -8,7 +8,9 @@ Places are typed with or without their unit type, often abbreviated ("P. Sài G�
 "TP HCM"): a leading unit type or its usual abbreviation is ignored when nothing matched with
 it. The one built-in alias is Hồ Chí Minh City's ("HCM", "TPHCM", "HCMC", "Sài Gòn", see
 ``flows.rules.crossref.CITY_ALIASES``), tried last and only when that city is an option; any
-other alias comes from the host in ``RuleContext.aliases``.
+other alias comes from the host in ``RuleContext.aliases`` (the shipped ones from
+``flows/data/aliases.toml``). Every whole-name stage sees the aliases before any prefix is
+tried, so an alias always wins over the start of another option ("Hồi" is Hồi giáo).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from flows.rules.names import name_match_key
 
 #: How many candidates an ambiguity message lists before "…".
 MAX_CANDIDATES = 8
+#: The shortest typed key read as the start of an option ("tiế" -> "Tiến sĩ", not "t").
+MIN_PREFIX = 3
 _IGNORED = re.compile(r"[\s\-\u2010\u2011\u2013'\u2018\u2019\u02bc`.]")
 _PUNCTUATION = re.compile(r"[.,!?;:…]+")
 #: Unit types and their usual abbreviations (TP thành phố, TX thị xã, TT thị trấn, Q. quận,
@@ -138,12 +142,24 @@ def _same(cleaned: str, table: _Table, key: KeyFn) -> Parsed | None:
 
 
 def _prefix(cleaned: str, table: _Table, key: KeyFn) -> Parsed | None:
-    """A unique option whose key starts with what was typed ("tien" -> "Tiến sĩ")."""
+    """A unique option whose key starts with what was typed ("tien" -> "Tiến sĩ").
+
+    One or two letters are never read as the start of an option: they are mostly a reply word
+    ("k", "dạ", "ok") or a slip, and "k" is not Khánh Hòa; the options they start are offered.
+    """
     wanted = key(cleaned)
     if not wanted:
         return None
     pairs = table.by(key).pairs
-    return _decide([canonical for text_key, canonical in pairs if text_key.startswith(wanted)])
+    found = _unique([canonical for text_key, canonical in pairs if text_key.startswith(wanted)])
+    if found and len(wanted) < MIN_PREFIX:
+        # Options whose own name starts so, before those only an alias reaches ("dân tộc ...").
+        found = [c for c in found if key(c).startswith(wanted)] or found
+        offered = tuple(found[:MAX_CANDIDATES])
+        shown = ", ".join(offered) + (", …" if len(found) > MAX_CANDIDATES else "")
+        params = {"text": cleaned[:50], "candidates": shown}
+        return Invalid(Problem(Code.CHOICE_TOO_SHORT, params, options=offered))
+    return _decide(found)
 
 
 def _casefold_key(text: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from flows.rules.base import Code, Problem, clean_text, fold
@@ -28,6 +29,8 @@ Check = Callable[[Values, CrossRef], Problem | None]
 
 #: A parent is at least this many years older than the child (ROSTER.md, rules across fields).
 MIN_PARENT_AGE_GAP = 12
+#: Nobody is recruited before their 18th birthday (ROSTER.md: ngay_tuyen_dung "not before age 18").
+MIN_RECRUITMENT_AGE = 18
 _GENDERS = {"nam": "Nam", "nu": "Nữ"}
 
 
@@ -91,10 +94,8 @@ def _cccd_gender(values: Values, ref: CrossRef) -> Problem | None:
 
 
 def _shown_provinces(names: frozenset[str]) -> str:
-    """The folded names of a prefix as a readable phrase: "Ha Nam hoặc Ninh Binh".
-
-    ``CrossRef`` keeps folded names only, so the message shows them without diacritics.
-    """
+    """The folded names of a prefix as a phrase ("Ha Nam hoặc Ninh Binh"), only for a
+    ``CrossRef`` built without ``cccd_names`` (the shipped one has them, with diacritics)."""
     bare = sorted({without_unit(name) for name in names})
     return " hoặc ".join(name.title() for name in bare)
 
@@ -110,9 +111,10 @@ def _cccd_province(values: Values, ref: CrossRef) -> Problem | None:
     names = ref.cccd_provinces.get(cccd[:3])
     if not names or province_key(record) in _province_keys(names):
         return None
+    shown = ref.cccd_names.get(cccd[:3])
     params = {
         "prefix": cccd[:3],
-        "cccd_province": _shown_provinces(names),
+        "cccd_province": " hoặc ".join(shown) if shown else _shown_provinces(names),
         "record_province": record,
     }
     return Problem(Code.CCCD_PROVINCE_MISMATCH, params, ("so_dinh_danh", "noi_dang_ky_khai_sinh"))
@@ -158,6 +160,27 @@ def _parent_year(parent_field: str) -> Check:
     return check
 
 
+def _birthday(born: date, age: int) -> date:
+    """The day ``born`` turns ``age``; someone born on 29 February turns it on 1 March."""
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:
+        return date(born.year + age, 3, 1)
+
+
+def _recruited_adult(values: Values, ref: CrossRef) -> Problem | None:
+    """The recruitment date is not before the person's 18th birthday."""
+    born = to_date(values.get("ngay_sinh") or "")
+    recruited = to_date(values.get("ngay_tuyen_dung") or "")
+    if born is None or recruited is None:
+        return None
+    adult = _birthday(born, MIN_RECRUITMENT_AGE)
+    if recruited >= adult:
+        return None
+    params = {"recruited": f"{recruited:%d/%m/%Y}", "adult": f"{adult:%d/%m/%Y}"}
+    return Problem(Code.RECRUITED_UNDER_18, params, ("ngay_tuyen_dung", "ngay_sinh"))
+
+
 def _prefix_notice(values: Values, ref: CrossRef) -> Problem | None:
     """Warn when the PIN's first three digits are no province code (maybe a country's)."""
     cccd = _cccd(values)
@@ -190,6 +213,7 @@ RULES: tuple[CrossRule, ...] = (
     CrossRule(("nam_sinh_cha", "ngay_sinh"), _parent_year("nam_sinh_cha")),
     CrossRule(("nam_sinh_me", "ngay_sinh"), _parent_year("nam_sinh_me")),
     CrossRule(GUARDIAN_FIELDS, _guardian),
+    CrossRule(("ngay_tuyen_dung", "ngay_sinh"), _recruited_adult),
 )
 
 #: Warnings with the shape of a rule: shown to the person, who may keep the value as it is.

@@ -24,10 +24,15 @@ class CrossRef:
     cccd_provinces: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: 2025 province name as stored -> the stored names of its communes and wards.
     wards: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: CCCD prefix -> the province names as people read them, with their diacritics and without
+    #: the unit type ("Hồ Chí Minh"), for messages.
+    cccd_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 #: Unit types written before a province's name, as fold() leaves them: "Tỉnh", "Thành phố", "TP.".
 _PROVINCE_UNIT = re.compile(r"^(?:tinh|thanh pho|t\.?p)(?:\s*\.\s*|\s+)(?=\S)", re.ASCII)
+#: The same unit types as written, for showing a name without its unit type.
+_UNIT_WORDS = re.compile(r"^(?:Tỉnh|Thành phố)\s+(?=\S)")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+", re.ASCII)
 #: Names of Hồ Chí Minh City that share no letters with its official name (after the unit type
 #: is dropped and only letters and digits kept). The only built-in place alias: documented here
@@ -86,6 +91,19 @@ def parse_cccd_provinces(csv_text: str) -> dict[str, frozenset[str]]:
     return provinces
 
 
+def parse_cccd_names(csv_text: str) -> dict[str, tuple[str, ...]]:
+    """CCCD prefix -> the distinct names of its province(s), before and after 2025, as written
+    (diacritics kept, unit type dropped): 074 -> ("Bình Dương", "Hồ Chí Minh")."""
+    lines = [line for line in csv_text.splitlines() if line.strip() and not line.startswith("#")]
+    names: dict[str, tuple[str, ...]] = {}
+    for row in csv.DictReader(lines):
+        prefix = (row.get("cccd_prefix") or "").strip()
+        cells = _names(row.get("province_pre2025") or "") + _names(row.get("province_2025") or "")
+        bare = [_UNIT_WORDS.sub("", name, count=1) for name in cells]
+        names[prefix] = tuple(dict.fromkeys(names.get(prefix, ()) + tuple(bare)))
+    return names
+
+
 def build_crossref(*, cccd_csv: str, wards: Mapping[str, Iterable[str]]) -> CrossRef:
     """The reference data cross-field rules use, from the CCCD prefix CSV text and the 2025
     wards of each province (province name -> ward names, as stored; white space tidied)."""
@@ -96,6 +114,7 @@ def build_crossref(*, cccd_csv: str, wards: Mapping[str, Iterable[str]]) -> Cros
     return CrossRef(
         cccd_provinces=MappingProxyType(parse_cccd_provinces(cccd_csv)),
         wards=MappingProxyType(ward_sets),
+        cccd_names=MappingProxyType(parse_cccd_names(cccd_csv)),
     )
 
 

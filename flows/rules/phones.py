@@ -1,9 +1,9 @@
 """Vietnamese mobile numbers, checked by Google's ``phonenumbers`` and stored as ``0912345678``.
 
 A guardian's phone is how the bot recognises a parent, so numbers must compare equal however they
-were typed (+84, 0084, spaces, dots). Old 11-digit 01xx mobiles were renumbered in 2018; we offer
-the new number (``Problem.options``, a button) but never convert silently, since the old one may
-simply be mistyped.
+were typed (+84, 0084, spaces, dots, a note such as "(Zalo)" after it). Old 11-digit 01xx
+mobiles were renumbered in 2018; we offer the new number (``Problem.options``, a button) but
+never convert silently, since the old one may simply be mistyped.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ _NOISE = re.compile(r"[^0-9]", re.ASCII)
 _MOBILE_NATIONAL = re.compile(r"[35789][0-9]{8}", re.ASCII)
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE,)
 _STORED = re.compile(r"0[1-9][0-9]{8}", re.ASCII)
+#: A note after the number ("0912345678 (Zalo)", "0912 345 678 - zalo", "0912345678 bố"): words
+#: with no digit, after a space, bracket, dash or comma. Only the number is kept.
+_NOTE = re.compile(r"(?P<number>.*?[0-9])[\s,;:\-–(\[]+(?P<note>[^0-9]*[^\W\d_][^0-9]*)")
 
 
 def _national_digits(cleaned: str) -> str:
@@ -117,6 +120,9 @@ def _mobile(text: str) -> Parsed:
         return Ok(cleaned)
     if not cleaned:
         return invalid(Code.EMPTY)
+    noted = _NOTE.fullmatch(cleaned)
+    if noted is not None:
+        cleaned = noted["number"]
     if not _ALLOWED.fullmatch(cleaned):
         return invalid(Code.PHONE_FORMAT)
     new = _old_number(cleaned)
