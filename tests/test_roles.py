@@ -205,7 +205,7 @@ async def test_an_ingress_started_while_the_bot_api_is_down_takes_updates_and_wa
         _, err = await asyncio.wait_for(ingress.communicate(), timeout=30)
     assert ingress.returncode == 0, err.decode()[-2000:]
     assert "setWebhook" in methods
-    assert "bot api unreachable call=setWebhook error=TelegramNetworkError" in err.decode()
+    assert "bot api call failed call=setWebhook error=TelegramNetworkError" in err.decode()
     store = Store(make_engine(url))
     try:
         async with store.unit_of_work() as uow:
