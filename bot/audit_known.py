@@ -9,8 +9,11 @@ from typing import Any
 import polars as pl
 
 from flows.audit import AuditCode, Finding
+from flows.notices import OLD_UNIT_CODES
 
-_UNCLEAN = frozenset({AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID})
+_UNCLEAN: frozenset[str] = frozenset(
+    {AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID, *OLD_UNIT_CODES}
+)
 
 
 class FindingIds:

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
-from flows.notices import with_notice
+from flows.notices import OLD_UNIT_CODES, with_notice
 from flows.rules.base import Invalid, Parser, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
@@ -85,7 +85,10 @@ AUDIT_MESSAGES: Mapping[AuditCode, str] = MappingProxyType(
 )
 
 #: Codes that make a record not "sạch" (clean) rather than not "đúng" (correct).
-_UNCLEAN = frozenset({AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID})
+#: An old (pre-2025) ward or district is kept as it is and suggested its 2025 unit: not clean.
+_UNCLEAN: frozenset[str] = frozenset(
+    {AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID, *OLD_UNIT_CODES}
+)
 _POLICE = frozenset(
     {
         AuditCode.AGE14_NO_CCCD,
@@ -278,11 +281,15 @@ class RecordJudge:
         ctx = field.context
         if ctx is None:
             ctx = rule_context(spec, values, self.codelists, self.today)
-        parsed = with_notice(spec, raw, field.parser(raw, ctx), self.crossref)
+        parent = (values.get(field.parent) or "") if field.parent else None
+        parsed = with_notice(spec, raw, field.parser(raw, ctx), self.crossref, parent=parent)
         if isinstance(parsed, Invalid):
+            if parsed.problem.code in OLD_UNIT_CODES:  # an old unit: kept, not clean, not wrong
+                return raw, (problem_finding(spec, field.key, parsed.problem),), False
             return None, (problem_finding(spec, field.key, parsed.problem),), True
         found: list[Finding] = []
-        if parsed.value != raw:
+        old_unit = parsed.notice is not None and parsed.notice.code in OLD_UNIT_CODES
+        if parsed.value != raw and not old_unit:
             found.append(audit_finding(spec, AuditCode.NOT_NORMALISED))
         if parsed.notice is not None:
             found.append(problem_finding(spec, field.key, parsed.notice))

@@ -62,6 +62,11 @@ class Code(StrEnum):
     PARENT_TOO_YOUNG = "PARENT_TOO_YOUNG"
     GUARDIAN_MISSING = "GUARDIAN_MISSING"
     PROVINCE_MERGED = "PROVINCE_MERGED"
+    # old (pre-2025) wards and districts, see flows.old_units
+    OLD_WARD = "OLD_WARD"
+    OLD_WARD_SPLIT = "OLD_WARD_SPLIT"
+    OLD_WARD_WHICH = "OLD_WARD_WHICH"
+    OLD_DISTRICT = "OLD_DISTRICT"
 
 
 @dataclass(frozen=True)
