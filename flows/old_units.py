@@ -159,10 +159,10 @@ def _in_province(row: OldUnitRow, province: str) -> bool:
     return wanted in {province_key(row.new_province), province_key(row.province)}
 
 
-def _choose(rows: list[OldUnitRow], typed: str) -> list[OldUnitRow]:
+def _choose(rows: list[OldUnitRow], typed: str, *, district: bool) -> list[OldUnitRow]:
     """Among rows whose names fit without marks, those that also fit with them, when some do."""
     marked = _marked_key(typed)
-    exact = [row for row in rows if _marked_key(row.ward or row.district) == marked]
+    exact = [r for r in rows if _marked_key(r.district if district else r.ward) == marked]
     return exact or rows
 
 
@@ -190,7 +190,7 @@ def _by_ward(ward: str, rest: list[str], table: OldUnits, province: str) -> Conv
     found = [r for r in found if all(_fits_place(r, part) for part in rest)]
     if province:
         found = [r for r in found if _in_province(r, province)]
-    found = _choose(found, ward)
+    found = _choose(found, ward, district=False)
     units = _old_units(found)
     if not units:
         return None
@@ -214,7 +214,7 @@ def _by_district(
     found = [r for r in found if all(_fits_place(r, part) for part in rest)]
     if province:
         found = [r for r in found if _in_province(r, province)]
-    found = _choose(found, district)
+    found = _choose(found, district, district=True)
     districts = list(dict.fromkeys((r.province, r.district) for r in found))
     if len(districts) != 1:
         return None

@@ -11,7 +11,7 @@ from tests.scenario_runner import HERE
 from tests.telegram_api import FakeBotAPI
 from tests.telegram_runner import TOKEN, play_scenario
 
-SCENARIOS = ["01", "02", "04", "05", "06", "07", "15", "17", "22", "23", "24", "25", "26"]
+SCENARIOS = ["01", "02", "04", "05", "06", "07", "15", "17", "22", "23", "24", "25", "26", "40"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
