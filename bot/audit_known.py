@@ -22,7 +22,7 @@ class FindingIds:
 
     def __init__(self) -> None:
         self._ids: dict[tuple[Finding, ...], int] = {(): 0}
-        self._rows: list[tuple[int, int, str, str, str]] = []
+        self._rows: list[tuple[int, int, str, str, str, str]] = []
         self._unclean: list[int] = []
         self._codes: dict[int, str] = {}
         self._frame: pl.DataFrame | None = None
@@ -35,7 +35,7 @@ class FindingIds:
         found = self._ids.get(findings)
         if found is None:
             found = self._ids[findings] = len(self._ids)
-            self._rows += [(found, i, f.field, str(f.code), f.message)
+            self._rows += [(found, i, f.field, str(f.code), f.message, f.suggestion)
                            for i, f in enumerate(findings)]  # fmt: skip
             if any(f.code in _UNCLEAN for f in findings):
                 self._unclean.append(found)
@@ -44,10 +44,10 @@ class FindingIds:
         return found
 
     def frame(self) -> pl.DataFrame:
-        """(vid, k, field, code, message) for every numbered finding."""
+        """(vid, k, field, code, message, suggestion) for every numbered finding."""
         if self._frame is None:
             schema = {"vid": pl.Int32, "k": pl.Int32, "field": pl.String, "code": pl.String,
-                      "message": pl.String}  # fmt: skip
+                      "message": pl.String, "suggestion": pl.String}  # fmt: skip
             self._frame = pl.DataFrame(self._rows, schema=schema, orient="row")
         return self._frame
 

@@ -21,7 +21,7 @@ from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
 from flows.notices import OLD_UNIT_CODES, with_notice
-from flows.rules.base import Invalid, Parser, Problem, RuleContext
+from flows.rules.base import Code, Invalid, Parser, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
 from flows.rules.crossref import CrossRef
@@ -115,6 +115,8 @@ class Finding:
     field: str
     code: str
     message: str
+    #: The value the finding suggests instead (an old ward's 2025 successor), "" when none.
+    suggestion: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,22 @@ def duplicate_finding(rows: str) -> Finding:
     return Finding("so_dinh_danh", AuditCode.DUPLICATE_ID, message)
 
 
+def suggestion(problem: Problem) -> str:
+    """What an old-unit finding suggests, for the report's ``de_xuat`` column: the 2025 ward and
+    province ("Phường Sài Gòn, Thành phố Hồ Chí Minh"), or the candidates separated by " | "."""
+    if problem.code not in OLD_UNIT_CODES:
+        return ""
+    province = str(problem.params.get("province", ""))
+    if problem.code == Code.OLD_WARD:
+        return f"{problem.params.get('new', '')}, {province}"
+    offered = " | ".join(problem.options)
+    return f"{offered} ({province})" if offered and province else offered
+
+
 def problem_finding(spec: FieldSpec | None, field: str, problem: Problem) -> Finding:
     label, example = (spec.label, spec.example) if spec else (field, "")
-    return Finding(field, problem.code, render_problem(problem, label=label, example=example))
+    message = render_problem(problem, label=label, example=example)
+    return Finding(field, problem.code, message, suggestion(problem))
 
 
 def audit_finding(spec: FieldSpec, code: AuditCode) -> Finding:

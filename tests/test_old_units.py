@@ -256,3 +256,50 @@ def test_the_converter_never_crashes_and_offers_only_2025_wards(text: str, provi
     if isinstance(parsed, Ok) and parsed.notice is not None:
         assert parsed.notice.code in OLD_UNIT_CODES
         assert parsed.value in shipped_codelists()[f"wards_2025/{province}"].options
+
+
+# -- the audit: an old unit is its own finding, with the suggestion; not clean, not wrong ------
+
+TEACHER = {
+    "ma_dinh_danh": "7900070001", "ma_truong": "79000701", "ho_ten": "Nguyễn Thị Mai",
+    "ngay_sinh": "15/08/1985", "gioi_tinh": "Nữ", "dan_toc": "Kinh", "ton_giao": "Không",
+    "quoc_tich": "Việt Nam", "so_dinh_danh": "079185001234",
+    "noi_dang_ky_khai_sinh": "Hồ Chí Minh",
+    "thuong_tru_tinh": HCM, "thuong_tru_xa": "Phường Sài Gòn",
+    "thuong_tru_chi_tiet": "123 Đường Lê Lợi", "so_dien_thoai": "0912345678",
+    "email": "mai.nguyen@thptnguyendu.edu.vn", "ma_so_bhxh": "7912345678",
+    "trinh_do_dao_tao": "Đại học", "chuyen_nganh": "Sư phạm Toán", "vi_tri_viec_lam": "Giáo viên",
+    "mon_day": "Toán", "ngay_tuyen_dung": "01/09/2010", "vneid_muc_2": "Có",
+}  # fmt: skip
+
+AUDITED = [
+    ("Phường Bến Nghé", HCM, "OLD_WARD", "Phường Sài Gòn, Thành phố Hồ Chí Minh"),
+    ("P. Đa Kao, Q.1", HCM, "OLD_WARD_SPLIT",
+     "Phường Tân Định | Phường Sài Gòn (Thành phố Hồ Chí Minh)"),
+    ("Quận 1", HCM, "OLD_DISTRICT",
+     "Phường Tân Định | Phường Sài Gòn | Phường Cầu Ông Lãnh | Phường Bến Thành"
+     " (Thành phố Hồ Chí Minh)"),
+    ("Phường Phú Cường", HCM, "OLD_WARD", "Phường Thủ Dầu Một, Thành phố Hồ Chí Minh"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("ward", "province", "code", "suggested"), AUDITED)
+def test_the_audit_reports_an_old_unit_with_its_suggestion(
+    ward: str, province: str, code: str, suggested: str
+) -> None:
+    from bot.config import CatalogueSettings
+    from bot.reference import load_reference
+    from flows.audit import audit_record
+
+    reference = load_reference(CatalogueSettings())
+    result = audit_record(
+        {**TEACHER, "thuong_tru_tinh": province, "thuong_tru_xa": ward},
+        reference.catalogues["staff"],
+        codelists=reference.codelists,
+        crossref=reference.crossref,
+        today=date(2026, 9, 1),
+    )
+    assert [(f.field, f.code, f.suggestion) for f in result.findings] == [
+        ("thuong_tru_xa", code, suggested)
+    ]
+    assert (result.complete, result.correct, result.clean) == (True, True, False)
