@@ -155,6 +155,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "({province}). Hãy chọn phường/xã mới, hoặc nhập phường/xã cũ kèm quận/huyện, "
             "ví dụ: “Phường Bến Nghé, Quận 1”."
         ),
+        Code.ADDRESS_SPLIT: (
+            "Phần “{tail}” là phường/xã, tỉnh/thành phố của địa chỉ, đã ghi ở mục riêng "
+            "({ward}, {province}); {label_lc} chỉ ghi “{detail}”."
+        ),
         Code.GUARDIAN_MISSING: (
             "Hồ sơ học sinh cần ít nhất một người (cha, mẹ hoặc người giám hộ) có đủ họ tên và "
             "số điện thoại. Hãy bổ sung họ tên hoặc số điện thoại của một người."

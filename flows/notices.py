@@ -5,8 +5,10 @@ value."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flows.catalogue import FieldSpec
-from flows.old_units import MAX_OFFERED, Conversion, convert_old_unit, unit_key
+from flows.old_units import MAX_OFFERED, Conversion, convert_old_unit, split_detail, unit_key
 from flows.rules.base import Code, Invalid, Ok, Parsed, Problem
 from flows.rules.crossref import (
     PROVINCES_2025,
@@ -69,13 +71,46 @@ def old_unit(spec: FieldSpec, typed: str, parsed: Parsed, ref: CrossRef, provinc
     return parsed if found is None else old_unit_parsed(found, spec.key)
 
 
+#: A detailed address field ends so; its ward and province fields end "_xa" and "_tinh".
+DETAIL_SUFFIX = "_chi_tiet"
+
+
+def address_split(
+    spec: FieldSpec, parsed: Parsed, ref: CrossRef, values: Mapping[str, str | None]
+) -> Parsed:
+    """A detailed address that ends with the record's own ward (and district, province), as
+    people copy a whole address ("12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM"): the detail alone, with
+    a notice showing the cut, to confirm. The ward and province fields keep their own values."""
+    if not isinstance(parsed, Ok) or parsed.notice is not None or not ref.old_units:
+        return parsed
+    if spec.kind != "text" or not spec.key.endswith(DETAIL_SUFFIX):
+        return parsed
+    stem = spec.key.removesuffix(DETAIL_SUFFIX)
+    ward, province = values.get(f"{stem}_xa") or "", values.get(f"{stem}_tinh") or ""
+    found = split_detail(parsed.value, ward, province, ref.old_units)
+    if found is None:
+        return parsed
+    detail, tail = found
+    params = {"tail": tail, "ward": ward, "province": province, "detail": detail}
+    return Ok(detail, notice=Problem(Code.ADDRESS_SPLIT, params, (spec.key,)))
+
+
 def with_notice(
-    spec: FieldSpec, typed: str, parsed: Parsed, ref: CrossRef, *, parent: str | None = None
+    spec: FieldSpec,
+    typed: str,
+    parsed: Parsed,
+    ref: CrossRef,
+    *,
+    parent: str | None = None,
+    values: Mapping[str, str | None] | None = None,
 ) -> Parsed:
     """``parsed``, carrying a reference notice when the value needs the person's confirmation;
-    ``parent`` is the value of the field ``spec`` depends on (a ward's province)."""
+    ``parent`` is the value of the field ``spec`` depends on (a ward's province); ``values``, the
+    record's, lets a detailed address typed whole be cut to its detail (the chat only)."""
     if parent is not None:
         parsed = old_unit(spec, typed, parsed, ref, parent)
+    if values is not None:
+        parsed = address_split(spec, parsed, ref, values)
     if not isinstance(parsed, Ok) or parsed.notice is not None:
         return parsed
     notice = reference_notice(spec, typed, parsed.value, ref)

@@ -84,6 +84,8 @@ class OldUnits:
     rows: tuple[OldUnitRow, ...] = ()
     by_ward: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     by_district: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: ``province_key`` of an old province -> those of the 2025 provinces its wards went to.
+    successors: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -105,7 +107,11 @@ def build_old_units(rows: Iterable[OldUnitRow]) -> OldUnits:
     )
     by_ward: dict[str, list[int]] = {}
     by_district: dict[str, list[int]] = {}
+    successors: dict[str, set[str]] = {}
     for i, row in enumerate(kept):
+        successors.setdefault(province_key(row.province), set()).add(
+            province_key(row.new_province)
+        )
         if row.ward:
             by_ward.setdefault(unit_key(row.ward), []).append(i)
         by_district.setdefault(unit_key(row.district), []).append(i)
@@ -113,6 +119,7 @@ def build_old_units(rows: Iterable[OldUnitRow]) -> OldUnits:
         kept,
         MappingProxyType({k: tuple(v) for k, v in by_ward.items()}),
         MappingProxyType({k: tuple(v) for k, v in by_district.items()}),
+        MappingProxyType({k: frozenset(v) for k, v in successors.items()}),
     )
 
 
@@ -242,3 +249,31 @@ def convert_old_unit(text: str, table: OldUnits, *, province: str = "") -> Conve
     if found is None and rest:  # "Phường 7, Quận 3": no such ward then, but the district was
         found = _by_district(rest[0], rest[1:], table, province)
     return found
+
+
+def _names_province(part: str, province: str, table: OldUnits) -> bool:
+    """``part`` names the record's 2025 province, or an old province that went into it."""
+    key, wanted = province_key(part), province_key(province)
+    return key == wanted or wanted in table.successors.get(key, ())
+
+
+def split_detail(text: str, ward: str, province: str, table: OldUnits) -> tuple[str, str] | None:
+    """A detailed address that ends with the record's own ward (2025 name, or an old name it
+    came from) and maybe its district and province: ("12 Lê Lợi", "P. Bến Nghé, Q.1, TP.HCM").
+    None unless the end plainly names the record's ward: nothing else is ever cut off."""
+    parts = [p.strip() for p in clean_text(text).split(",")]
+    if len(parts) < 2 or not ward or not province or any(not p for p in parts):
+        return None
+    for start in range(1, len(parts)):
+        head, tail = parts[:start], parts[start:]
+        first = tail[0]
+        if not unit_type(first) and unit_key(first) != unit_key(ward):
+            continue
+        rest = [p for p in tail[1:] if not _names_province(p, province, table)]
+        same = unit_key(first) == unit_key(ward) and all(
+            unit_type(p) in _DISTRICT_TYPES for p in rest
+        )
+        found = None if same else convert_old_unit(", ".join(tail), table, province=province)
+        if same or (found is not None and ward in found.targets and not found.district):
+            return ", ".join(head), ", ".join(tail)
+    return None

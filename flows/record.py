@@ -72,7 +72,7 @@ class RecordView:
         ctx = rule_context(spec, self.values, self.codelists, self.today)
         parent = (self.value(spec.depends_on) or "") if spec.depends_on else None
         parsed = PARSERS[spec.kind](text, ctx)
-        return with_notice(spec, text, parsed, self.crossref, parent=parent)
+        return with_notice(spec, text, parsed, self.crossref, parent=parent, values=self.values)
 
     def options(self, spec: FieldSpec) -> tuple[str, ...]:
         """The values a choice field allows here (a ward list follows the chosen province)."""

@@ -27,7 +27,7 @@ from bot.reference import shipped_codelists, shipped_crossref, shipped_old_units
 from flows.catalogue import FieldSpec
 from flows.errors import render_problem
 from flows.notices import OLD_UNIT_CODES, with_notice
-from flows.old_units import convert_old_unit, split_parts, unit_key
+from flows.old_units import convert_old_unit, split_detail, split_parts, unit_key
 from flows.rules.base import Code, Invalid, Ok, Parsed, RuleContext
 from flows.rules.choices import parse_choice
 from flows.rules.crossref import province_key
@@ -303,3 +303,39 @@ def test_the_audit_reports_an_old_unit_with_its_suggestion(
         ("thuong_tru_xa", code, suggested)
     ]
     assert (result.complete, result.correct, result.clean) == (True, True, False)
+
+
+# -- a whole address typed for the detail field ------------------------------------------------
+
+SPLITS_OF_DETAIL = [
+    ("12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM", "Phường Sài Gòn", HCM,
+     ("12 Lê Lợi", "P. Bến Nghé, Q.1, TP.HCM")),
+    ("12 Lê Lợi, Phường Sài Gòn, TP HCM", "Phường Sài Gòn", HCM,
+     ("12 Lê Lợi", "Phường Sài Gòn, TP HCM")),
+    ("Số 5, Hẻm 3, Phường Phú Cường, Thủ Dầu Một, Bình Dương", "Phường Thủ Dầu Một", HCM,
+     ("Số 5, Hẻm 3", "Phường Phú Cường, Thủ Dầu Một, Bình Dương")),
+    ("Ấp 3, Xã Phước Hiệp", "Xã Phước Hiệp", HCM, ("Ấp 3", "Xã Phước Hiệp")),
+    # the end names another ward than the record's: nothing is cut
+    ("12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM", "Phường Bến Thành", HCM, None),
+    ("123 Đường Lê Lợi, Khu phố 2", "Phường Sài Gòn", HCM, None),
+    ("12 Lê Lợi", "Phường Sài Gòn", HCM, None),
+    ("12 Lê Lợi, Phường Sài Gòn, Hà Nội", "Phường Sài Gòn", HCM, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "ward", "province", "expected"), SPLITS_OF_DETAIL)
+def test_a_whole_address_is_cut_to_its_detail_only_when_it_ends_with_the_records_ward(
+    text: str, ward: str, province: str, expected: tuple[str, str] | None
+) -> None:
+    assert split_detail(text, ward, province, shipped_old_units()) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=80), ward=st.sampled_from(["Phường Sài Gòn", "", "Xã Hòa Hội"]))
+def test_the_split_never_crashes_and_keeps_the_text(text: str, ward: str) -> None:
+    found = split_detail(text, ward, HCM, shipped_old_units())
+    if found is not None:
+        detail, tail = found
+        assert ward  # nothing is cut without the record's ward
+        assert detail
+        assert tail

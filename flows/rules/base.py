@@ -67,6 +67,8 @@ class Code(StrEnum):
     OLD_WARD_SPLIT = "OLD_WARD_SPLIT"
     OLD_WARD_WHICH = "OLD_WARD_WHICH"
     OLD_DISTRICT = "OLD_DISTRICT"
+    #: A detailed address typed with its ward and province at the end: they are cut off.
+    ADDRESS_SPLIT = "ADDRESS_SPLIT"
 
 
 @dataclass(frozen=True)
