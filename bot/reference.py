@@ -63,10 +63,11 @@ def shipped_crossref() -> CrossRef:
     return replace(crossref, old_units=shipped_old_units())
 
 
-def _stored_name(name: str, names: Mapping[str, str]) -> str | None:
-    """A 2025 name as the package writes it -> as the lists store it ("Phường Cam Ly-Đà Lạt" is
-    "Phường Cam Ly - Đà Lạt" there), when exactly one fits."""
-    return names.get(choice_key(name))
+def _stored_name(name: str, options: frozenset[str], keyed: Mapping[str, str]) -> str | None:
+    """A 2025 name as the package writes it -> as the lists store it: the same name, else the one
+    name with its key ("Phường Cam Ly-Đà Lạt" is "Phường Cam Ly - Đà Lạt" there)."""
+    name = clean_text(name)
+    return name if name in options else keyed.get(choice_key(name))
 
 
 _TYPE_CASE = (("Thành Phố ", "Thành phố "), ("Thị Xã ", "Thị xã "), ("Thị Trấn ", "Thị trấn "),
@@ -93,7 +94,7 @@ def shipped_old_units() -> OldUnits:
 
     lists = shipped_codelists()
     provinces = {province_key(name): name for name in lists["provinces_2025"].options}
-    wards: dict[str, dict[str, str]] = {}
+    wards: dict[str, tuple[frozenset[str], dict[str, str]]] = {}
     rows = []
     for raw in DEFAULT_DATA["mapping"]["rows"]:
         old, new = raw["old"], raw["new"]
@@ -104,8 +105,9 @@ def shipped_old_units() -> OldUnits:
             options = lists[f"wards_2025/{province}"].options
             keys = [choice_key(name) for name in options]
             twice = {k for k, n in Counter(keys).items() if n > 1}
-            wards[province] = {k: n for k, n in zip(keys, options, strict=True) if k not in twice}
-        ward = _stored_name(new["ward_name"], wards[province])
+            keyed = {k: n for k, n in zip(keys, options, strict=True) if k not in twice}
+            wards[province] = (frozenset(options), keyed)
+        ward = _stored_name(new["ward_name"], *wards[province])
         if ward is None:
             continue
         rows.append(

@@ -339,3 +339,11 @@ def test_the_split_never_crashes_and_keeps_the_text(text: str, ward: str) -> Non
         assert ward  # nothing is cut without the record's ward
         assert detail
         assert tail
+
+
+def test_the_table_is_read_whole_and_named_as_the_lists_name_the_2025_units() -> None:
+    table = shipped_old_units()
+    assert len(table.rows) >= 10_000  # 10,358 rows in 1.0.5, none left out
+    lists = shipped_codelists()
+    for row in table.rows:
+        assert row.new_ward in lists[f"wards_2025/{row.new_province}"].options
