@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flows.catalogue import FieldSpec
-from flows.old_units import MAX_OFFERED, Conversion, convert_old_unit, split_detail, unit_key
+from flows.old_units import (
+    MAX_OFFERED,
+    Conversion,
+    convert_old_unit,
+    is_district,
+    split_detail,
+    unit_key,
+)
 from flows.rules.base import Code, Invalid, Ok, Parsed, Problem
 from flows.rules.crossref import (
     PROVINCES_2025,
@@ -62,10 +69,13 @@ def old_unit_parsed(found: Conversion, key: str) -> Parsed:
 def old_unit(spec: FieldSpec, typed: str, parsed: Parsed, ref: CrossRef, province: str) -> Parsed:
     """``parsed``, or what an old ward or district typed for a ward field became in the record's
     province. A value that names a current ward is never converted; one only the list's
-    forgiving prefix matched ("Phường Phú" for "Phường Phú Lợi") is, when it is an old unit."""
+    forgiving prefix matched ("Phường Phú" for "Phường Phú Lợi") is, when it is an old unit, and
+    so is an old district that shares its name with a 2025 ward ("Quận Gò Vấp" is not
+    "Phường Gò Vấp", it went to several)."""
     if spec.codelist != WARDS_2025 or not ref.old_units or not province.strip():
         return parsed
-    if isinstance(parsed, Ok) and unit_key(typed) == unit_key(parsed.value):
+    same = isinstance(parsed, Ok) and unit_key(typed) == unit_key(parsed.value)
+    if same and not is_district(typed):
         return parsed
     found = convert_old_unit(typed, ref.old_units, province=province)
     return parsed if found is None else old_unit_parsed(found, spec.key)

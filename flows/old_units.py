@@ -64,6 +64,12 @@ def unit_type(text: str) -> str:
     return found.group(1) if found else ""
 
 
+def is_district(text: str) -> bool:
+    """The name starts with a district-level unit type: "Quận", "Huyện", "Thị xã", "TP"."""
+    kind = unit_type(text)
+    return kind in _DISTRICT_TYPES or kind in _CITY_TYPES
+
+
 def unit_key(text: str) -> str:
     """A unit name's key: no case, marks, unit type, spaces or punctuation; a number without
     its leading zeros ("Phường 07" and "P.7" -> "7")."""

@@ -163,6 +163,21 @@ SPLITS = [
         Code.OLD_DISTRICT,
         {"Phường Tân Định", "Phường Sài Gòn", "Phường Cầu Ông Lãnh", "Phường Bến Thành"},
     ),
+    # a district named like one of its 2025 wards is the district, not that ward [R]
+    ("Huyện Nhà Bè", Code.OLD_DISTRICT, {"Xã Nhà Bè", "Xã Hiệp Phước"}),
+    (
+        "Quận Gò Vấp",
+        Code.OLD_DISTRICT,
+        {
+            "Phường Gò Vấp",
+            "Phường Hạnh Thông",
+            "Phường An Nhơn",
+            "Phường An Hội Đông",
+            "Phường An Hội Tây",
+            "Phường Thông Tây Hội",
+        },
+    ),
+    ("TP Thủ Đức", Code.OLD_DISTRICT, set()),  # more than 8 wards: the list, no guess
     # Phường 7 of Quận 3 was merged into Võ Thị Sáu in 2020: the district's wards are offered
     (
         "Phường 7, Quận 3",
