@@ -116,6 +116,10 @@ TRICKY: Mapping[str, Sequence[str | None]] = {
         "Mèo",
         "Không",
         "Việt Nam",
+        "Phường Bến Nghé",  # old wards and districts (issue #18)
+        "P. Đa Kao, Q.1",
+        "Quận 1",
+        "Phường 7",
         "viet nam",
         "Phật giáo",
         "?",
