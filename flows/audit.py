@@ -159,10 +159,10 @@ def duplicate_finding(rows: str) -> Finding:
 def suggestion(problem: Problem) -> str:
     """What an old-unit finding suggests, for the report's ``de_xuat`` column: the 2025 ward and
     province ("Phường Sài Gòn, Thành phố Hồ Chí Minh"), or the candidates separated by " | "."""
-    if problem.code not in OLD_UNIT_CODES:
+    if problem.code not in OLD_UNIT_CODES and problem.code != Code.OLD_WARD_ELSEWHERE:
         return ""
     province = str(problem.params.get("province", ""))
-    if problem.code == Code.OLD_WARD:
+    if problem.code in (Code.OLD_WARD, Code.OLD_WARD_ELSEWHERE):
         return f"{problem.params.get('new', '')}, {province}"
     offered = " | ".join(problem.options)
     return f"{offered} ({province})" if offered and province else offered

@@ -155,6 +155,11 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
             "({province}). Hãy chọn phường/xã mới, hoặc nhập phường/xã cũ kèm quận/huyện, "
             "ví dụ: “Phường Bến Nghé, Quận 1”."
         ),
+        Code.OLD_WARD_ELSEWHERE: (
+            "{old} là đơn vị cũ (trước 01/07/2025), nay là {new}, {province}, không thuộc "
+            "{record_province}. Nếu địa chỉ ở đó, hãy sửa tỉnh/thành phố thường trú trước; "
+            "nếu không, hãy chọn phường/xã của {record_province}."
+        ),
         Code.ADDRESS_SPLIT: (
             "Phần “{tail}” là phường/xã, tỉnh/thành phố của địa chỉ, đã ghi ở mục riêng "
             "({ward}, {province}); {label_lc} chỉ ghi “{detail}”."

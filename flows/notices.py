@@ -78,7 +78,26 @@ def old_unit(spec: FieldSpec, typed: str, parsed: Parsed, ref: CrossRef, provinc
     if same and not is_district(typed):
         return parsed
     found = convert_old_unit(typed, ref.old_units, province=province)
-    return parsed if found is None else old_unit_parsed(found, spec.key)
+    if found is not None:
+        return old_unit_parsed(found, spec.key)
+    if isinstance(parsed, Invalid) and parsed.problem.code is Code.CHOICE_UNKNOWN:
+        return _elsewhere(typed, parsed, ref, province, spec.key)
+    return parsed
+
+
+def _elsewhere(typed: str, parsed: Parsed, ref: CrossRef, province: str, key: str) -> Parsed:
+    """An unknown ward that is, in the whole country, exactly one old unit with one successor:
+    say where it is now rather than only "not found" (the province may be what is wrong)."""
+    found = convert_old_unit(typed, ref.old_units) if ref.old_units else None
+    if found is None or found.choices or found.district or len(found.targets) != 1:
+        return parsed
+    params = {
+        "old": found.old,
+        "new": found.targets[0],
+        "province": found.province,
+        "record_province": province,
+    }
+    return Invalid(Problem(Code.OLD_WARD_ELSEWHERE, params, (key,)))
 
 
 #: A detailed address field ends so; its ward and province fields end "_xa" and "_tinh".

@@ -67,6 +67,8 @@ class Code(StrEnum):
     OLD_WARD_SPLIT = "OLD_WARD_SPLIT"
     OLD_WARD_WHICH = "OLD_WARD_WHICH"
     OLD_DISTRICT = "OLD_DISTRICT"
+    #: An old ward of another province than the record's (a real mismatch, not a tidy-up).
+    OLD_WARD_ELSEWHERE = "OLD_WARD_ELSEWHERE"
     #: A detailed address typed with its ward and province at the end: they are cut off.
     ADDRESS_SPLIT = "ADDRESS_SPLIT"
 
