@@ -25,7 +25,6 @@ from flows.rules.crossref import province_key
 #: How many old units or new wards are offered as buttons at most.
 MAX_OFFERED = 8
 
-_WARD_TYPES = frozenset({"phuong", "p", "xa", "x", "thi tran", "tt"})
 _DISTRICT_TYPES = frozenset({"quan", "q", "huyen", "h", "thi xa", "tx"})
 _CITY_TYPES = frozenset({"thanh pho", "tp", "t.p"})  # a district-level city or a province
 _PROVINCE_TYPES = frozenset({"tinh"})

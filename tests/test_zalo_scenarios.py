@@ -17,23 +17,8 @@ from tests.scenario_runner import HERE
 from tests.test_privacy import personal_values
 from tests.zalo_runner import play_scenario
 
-SCENARIOS = [
-    "01",
-    "02",
-    "04",
-    "05",
-    "06",
-    "07",
-    "10",
-    "15",
-    "21",
-    "22",
-    "23",
-    "24",
-    "25",
-    "26",
-    "40",
-]
+SCENARIOS = ["01", "02", "04", "05", "06", "07", "10", "15", "21", "22", "23", "24", "25", "26",
+             "40"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
