@@ -42,7 +42,10 @@ if TYPE_CHECKING:  # imported where used: a roster's audit needs neither (start-
     from storage.repos.report_queries import ReportAnswer
     from storage.uow import Store
 
-REPORT_COLUMNS = ("row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "message")
+#: ``de_xuat``: the value a finding suggests instead (an old ward's 2025 ward), else empty.
+REPORT_COLUMNS = (
+    "row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "message", "de_xuat",
+)  # fmt: skip
 POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
 #: The police list's reasons, one per code: a CCCD declared unavailable ([Chưa có]) or VNeID
@@ -196,7 +199,8 @@ class Auditor:
         if result.findings:
             write = self._report.write
             for finding in result.findings:
-                write((row, ma, *unit, finding.field, finding.code, finding.message))
+                write((row, ma, *unit, finding.field, finding.code, finding.message,
+                       finding.suggestion))  # fmt: skip
             self.summary.findings += len(result.findings)
         tally = self.summary.units.get(unit)
         if tally is None:
@@ -221,7 +225,9 @@ class Auditor:
             ),
         )
         findings = verdict.findings.join(units, on=ROW, how="left", maintain_order="left")
-        self._report.write_frame(findings.select(ROW, *UNIT_COLUMNS, "field", "code", "message"))
+        self._report.write_frame(
+            findings.select(ROW, *UNIT_COLUMNS, "field", "code", "message", "suggestion")
+        )
         self.summary.findings += findings.height
         rows = verdict.rows.join(units, on=ROW, how="left", maintain_order="left").with_columns(
             pl.col("ma_truong", "lop").fill_null("")
@@ -261,7 +267,9 @@ class Auditor:
         try:
             for row, ma, unit, was_clean, others in self._ids.duplicates():
                 finding = duplicate_finding(others)
-                self._report.write((row, ma, *unit, finding.field, finding.code, finding.message))
+                self._report.write(
+                    (row, ma, *unit, finding.field, finding.code, finding.message, "")
+                )
                 self.summary.findings += 1
                 self.summary.units[unit].clean -= was_clean
         finally:

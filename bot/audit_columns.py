@@ -43,8 +43,8 @@ Verdicts = dict[object, Judged]
 class BatchVerdict:
     """A batch judged: its findings in report order, and per row what the summary needs.
 
-    ``findings``: ROW, field, code, message. ``rows``: ROW, complete, correct, clean, police,
-    police_codes (the police findings' codes joined with ",", null when not listed), cccd
+    ``findings``: ROW, field, code, message, suggestion. ``rows``: ROW, complete, correct, clean,
+    police, police_codes (the police findings' codes joined with ",", null when not listed), cccd
     (Int64 of a valid stored PIN, else null), ho_ten (the stored name, else what was typed).
     """
 
@@ -420,7 +420,7 @@ class ColumnJudge:
             pl.concat(parts)
             .join(ids.frame().lazy(), on="vid", how="inner")
             .sort([ROW, "step", "k"])
-            .select(ROW, "field", "code", "message")
+            .select(ROW, "field", "code", "message", "suggestion")
         )
         unclean = ids.unclean()
         no = pl.lit(False)

@@ -9,8 +9,11 @@ from typing import Any
 import polars as pl
 
 from flows.audit import AuditCode, Finding
+from flows.notices import OLD_UNIT_CODES
 
-_UNCLEAN = frozenset({AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID})
+_UNCLEAN: frozenset[str] = frozenset(
+    {AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID, *OLD_UNIT_CODES}
+)
 
 
 class FindingIds:
@@ -19,7 +22,7 @@ class FindingIds:
 
     def __init__(self) -> None:
         self._ids: dict[tuple[Finding, ...], int] = {(): 0}
-        self._rows: list[tuple[int, int, str, str, str]] = []
+        self._rows: list[tuple[int, int, str, str, str, str]] = []
         self._unclean: list[int] = []
         self._codes: dict[int, str] = {}
         self._frame: pl.DataFrame | None = None
@@ -32,7 +35,7 @@ class FindingIds:
         found = self._ids.get(findings)
         if found is None:
             found = self._ids[findings] = len(self._ids)
-            self._rows += [(found, i, f.field, str(f.code), f.message)
+            self._rows += [(found, i, f.field, str(f.code), f.message, f.suggestion)
                            for i, f in enumerate(findings)]  # fmt: skip
             if any(f.code in _UNCLEAN for f in findings):
                 self._unclean.append(found)
@@ -41,10 +44,10 @@ class FindingIds:
         return found
 
     def frame(self) -> pl.DataFrame:
-        """(vid, k, field, code, message) for every numbered finding."""
+        """(vid, k, field, code, message, suggestion) for every numbered finding."""
         if self._frame is None:
             schema = {"vid": pl.Int32, "k": pl.Int32, "field": pl.String, "code": pl.String,
-                      "message": pl.String}  # fmt: skip
+                      "message": pl.String, "suggestion": pl.String}  # fmt: skip
             self._frame = pl.DataFrame(self._rows, schema=schema, orient="row")
         return self._frame
 

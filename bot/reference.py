@@ -7,8 +7,9 @@ worker would need.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,7 +26,9 @@ from flows.codelists import (
     parse_codelist,
     religions,
 )
+from flows.old_units import OldUnitRow, OldUnits, build_old_units
 from flows.rules.base import clean_text
+from flows.rules.choices import choice_key
 from flows.rules.crossref import FORMER_NAMES, CrossRef, build_crossref, province_key
 
 KINDS = ("staff", "student")
@@ -63,7 +66,67 @@ def shipped_crossref() -> CrossRef:
         for name, codelist in lists.items()
         if name.startswith("wards_2025/")
     }
-    return build_crossref(cccd_csv=_shipped("cccd_province_codes.csv"), wards=wards)
+    crossref = build_crossref(cccd_csv=_shipped("cccd_province_codes.csv"), wards=wards)
+    return replace(crossref, old_units=shipped_old_units())
+
+
+def _stored_name(name: str, options: frozenset[str], keyed: Mapping[str, str]) -> str | None:
+    """A 2025 name as the package writes it -> as the lists store it: the same name, else the one
+    name with its key ("Phường Cam Ly-Đà Lạt" is "Phường Cam Ly - Đà Lạt" there)."""
+    name = clean_text(name)
+    return name if name in options else keyed.get(choice_key(name))
+
+
+_TYPE_CASE = (("Thành Phố ", "Thành phố "), ("Thị Xã ", "Thị xã "), ("Thị Trấn ", "Thị trấn "),
+              ("Đặc Khu ", "Đặc khu "))  # fmt: skip
+
+
+def _old_name(name: str) -> str:
+    """An old unit's name as documents write it: "Thành Phố Vũng Tàu" -> "Thành phố Vũng Tàu"."""
+    for wrong, right in _TYPE_CASE:
+        if name.startswith(wrong):
+            return right + name.removeprefix(wrong)
+    return name
+
+
+@cache
+def shipped_old_units() -> OldUnits:
+    """The official old -> new ward table (about 10,000 old wards, a row per new ward an old one
+    went to) from ``vietnam-address-converter``, named as the 2025 lists name the new units.
+
+    Imported here only: its data module is 10 MB of JSON text (about 0.3 s and 65 MB to load),
+    read once per process. A row whose 2025 ward is not in the lists is left out, never guessed.
+    """
+    from vietnam_address_converter.data import DEFAULT_DATA
+
+    lists = shipped_codelists()
+    provinces = {province_key(name): name for name in lists["provinces_2025"].options}
+    wards: dict[str, tuple[frozenset[str], dict[str, str]]] = {}
+    rows = []
+    for raw in DEFAULT_DATA["mapping"]["rows"]:
+        old, new = raw["old"], raw["new"]
+        province = provinces.get(province_key(new["province_name"]))
+        if province is None:
+            continue
+        if province not in wards:
+            options = lists[f"wards_2025/{province}"].options
+            keys = [choice_key(name) for name in options]
+            twice = {k for k, n in Counter(keys).items() if n > 1}
+            keyed = {k: n for k, n in zip(keys, options, strict=True) if k not in twice}
+            wards[province] = (frozenset(options), keyed)
+        ward = _stored_name(new["ward_name"], *wards[province])
+        if ward is None:
+            continue
+        rows.append(
+            OldUnitRow(
+                _old_name(old["province_name"]),
+                _old_name(old["district_name"]),
+                _old_name(old["ward_name"]),
+                province,
+                ward,
+            )
+        )
+    return build_old_units(rows)
 
 
 def _former_provinces() -> dict[str, str]:

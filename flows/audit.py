@@ -20,9 +20,9 @@ from types import MappingProxyType
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
-from flows.notices import with_notice
+from flows.notices import OLD_UNIT_CODES, with_notice
 from flows.official import official_form
-from flows.rules.base import Invalid, Parser, Problem, RuleContext
+from flows.rules.base import Code, Invalid, Parser, Problem, RuleContext
 from flows.rules.cccd import is_cccd
 from flows.rules.cross import check_record
 from flows.rules.crossref import CrossRef
@@ -86,7 +86,10 @@ AUDIT_MESSAGES: Mapping[AuditCode, str] = MappingProxyType(
 )
 
 #: Codes that make a record not "sạch" (clean) rather than not "đúng" (correct).
-_UNCLEAN = frozenset({AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID})
+#: An old (pre-2025) ward or district is kept as it is and suggested its 2025 unit: not clean.
+_UNCLEAN: frozenset[str] = frozenset(
+    {AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID, *OLD_UNIT_CODES}
+)
 _POLICE = frozenset(
     {
         AuditCode.AGE14_NO_CCCD,
@@ -113,6 +116,8 @@ class Finding:
     field: str
     code: str
     message: str
+    #: The value the finding suggests instead (an old ward's 2025 successor), "" when none.
+    suggestion: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,9 +157,22 @@ def duplicate_finding(rows: str) -> Finding:
     return Finding("so_dinh_danh", AuditCode.DUPLICATE_ID, message)
 
 
+def suggestion(problem: Problem) -> str:
+    """What an old-unit finding suggests, for the report's ``de_xuat`` column: the 2025 ward and
+    province ("Phường Sài Gòn, Thành phố Hồ Chí Minh"), or the candidates separated by " | "."""
+    if problem.code not in OLD_UNIT_CODES and problem.code != Code.OLD_WARD_ELSEWHERE:
+        return ""
+    province = str(problem.params.get("province", ""))
+    if problem.code in (Code.OLD_WARD, Code.OLD_WARD_ELSEWHERE):
+        return f"{problem.params.get('new', '')}, {province}"
+    offered = " | ".join(problem.options)
+    return f"{offered} ({province})" if offered and province else offered
+
+
 def problem_finding(spec: FieldSpec | None, field: str, problem: Problem) -> Finding:
     label, example = (spec.label, spec.example) if spec else (field, "")
-    return Finding(field, problem.code, render_problem(problem, label=label, example=example))
+    message = render_problem(problem, label=label, example=example)
+    return Finding(field, problem.code, message, suggestion(problem))
 
 
 def audit_finding(spec: FieldSpec, code: AuditCode) -> Finding:
@@ -279,13 +297,16 @@ class RecordJudge:
         ctx = field.context
         if ctx is None:
             ctx = rule_context(spec, values, self.codelists, self.today)
-        parsed = with_notice(spec, raw, field.parser(raw, ctx), self.crossref)
+        parent = (values.get(field.parent) or "") if field.parent else None
+        parsed = with_notice(spec, raw, field.parser(raw, ctx), self.crossref, parent=parent)
         if isinstance(parsed, Invalid):
+            if parsed.problem.code in OLD_UNIT_CODES:  # an old unit: kept, not clean, not wrong
+                return raw, (problem_finding(spec, field.key, parsed.problem),), False
             return None, (problem_finding(spec, field.key, parsed.problem),), True
         found: list[Finding] = []
-        if parsed.value != raw and not (
-            spec.kind == "choice" and official_form(raw, parsed.value)
-        ):
+        old_unit = parsed.notice is not None and parsed.notice.code in OLD_UNIT_CODES
+        official = spec.kind == "choice" and official_form(raw, parsed.value)
+        if parsed.value != raw and not old_unit and not official:
             found.append(audit_finding(spec, AuditCode.NOT_NORMALISED))
         if parsed.notice is not None:
             found.append(problem_finding(spec, field.key, parsed.notice))

@@ -149,6 +149,29 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
         Code.PROVINCE_MERGED: (
             "Từ 01/07/2025, “{old}” đã sáp nhập vào {new}. Địa chỉ sẽ được ghi theo đơn vị mới."
         ),
+        Code.OLD_WARD: "Từ 01/07/2025, {old} nay là {new}, {province}.",
+        Code.OLD_WARD_SPLIT: (
+            "Từ 01/07/2025, {old} được chia vào các phường/xã: {candidates} ({province}). "
+            "Hãy chọn phường/xã mới đúng với địa chỉ."
+        ),
+        Code.OLD_WARD_WHICH: (
+            "Trước 01/07/2025 có nhiều phường/xã tên “{old}”: {candidates}. Hãy chọn một, "
+            "hoặc nhập kèm quận/huyện cũ, ví dụ: “{first}”."
+        ),
+        Code.OLD_DISTRICT: (
+            "Từ 01/07/2025 không còn cấp quận/huyện; {old} nay thuộc các phường/xã: {candidates} "
+            "({province}). Hãy chọn phường/xã mới, hoặc nhập phường/xã cũ kèm quận/huyện, "
+            "ví dụ: “Phường Bến Nghé, Quận 1”."
+        ),
+        Code.OLD_WARD_ELSEWHERE: (
+            "{old} là đơn vị cũ (trước 01/07/2025), nay là {new}, {province}, không thuộc "
+            "{record_province}. Nếu địa chỉ ở đó, hãy sửa tỉnh/thành phố thường trú trước; "
+            "nếu không, hãy chọn phường/xã của {record_province}."
+        ),
+        Code.ADDRESS_SPLIT: (
+            "Phần “{tail}” là phường/xã, tỉnh/thành phố của địa chỉ, đã ghi ở mục riêng "
+            "({ward}, {province}); {label_lc} chỉ ghi “{detail}”."
+        ),
         Code.GUARDIAN_MISSING: (
             "Hồ sơ học sinh cần ít nhất một người (cha, mẹ hoặc người giám hộ) có đủ họ tên và "
             "số điện thoại. Hãy bổ sung họ tên hoặc số điện thoại của một người."

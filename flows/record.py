@@ -70,7 +70,9 @@ class RecordView:
 
     def parse(self, spec: FieldSpec, text: str) -> Parsed:
         ctx = rule_context(spec, self.values, self.codelists, self.today)
-        return with_notice(spec, text, PARSERS[spec.kind](text, ctx), self.crossref)
+        parent = (self.value(spec.depends_on) or "") if spec.depends_on else None
+        parsed = PARSERS[spec.kind](text, ctx)
+        return with_notice(spec, text, parsed, self.crossref, parent=parent, values=self.values)
 
     def options(self, spec: FieldSpec) -> tuple[str, ...]:
         """The values a choice field allows here (a ward list follows the chosen province)."""

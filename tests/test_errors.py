@@ -36,6 +36,38 @@ PARAMS: dict[Code, dict[str, str | int]] = {
     Code.DATE_CENTURY_ASSUMED: {"typed": "10", "year": 2010},
     Code.CCCD_UNKNOWN_PREFIX: {"prefix": "099"},
     Code.PROVINCE_MERGED: {"old": "Bình Dương", "new": "Thành phố Hồ Chí Minh"},
+    Code.OLD_WARD: {
+        "old": "Phường Bến Nghé (Quận 1)",
+        "new": "Phường Sài Gòn",
+        "province": "Thành phố Hồ Chí Minh",
+    },
+    Code.OLD_WARD_SPLIT: {
+        "old": "Phường Đa Kao (Quận 1)",
+        "candidates": "Phường Tân Định, Phường Sài Gòn",
+        "province": "Thành phố Hồ Chí Minh",
+    },
+    Code.OLD_WARD_WHICH: {
+        "old": "Phường 7",
+        "candidates": "Phường 7, Quận 5, Phường 7, Quận 8",
+        "first": "Phường 7, Quận 5",
+    },
+    Code.OLD_DISTRICT: {
+        "old": "Quận 1",
+        "candidates": "Phường Sài Gòn, Phường Tân Định",
+        "province": "Thành phố Hồ Chí Minh",
+    },
+    Code.OLD_WARD_ELSEWHERE: {
+        "old": "Phường Bến Nghé (Quận 1)",
+        "new": "Phường Sài Gòn",
+        "province": "Thành phố Hồ Chí Minh",
+        "record_province": "Thành phố Hà Nội",
+    },
+    Code.ADDRESS_SPLIT: {
+        "tail": "P. Bến Nghé, Q.1, TP.HCM",
+        "ward": "Phường Sài Gòn",
+        "province": "Thành phố Hồ Chí Minh",
+        "detail": "12 Lê Lợi",
+    },
     Code.CCCD_PROVINCE_MISMATCH: {
         "prefix": "035",
         "cccd_province": "Ha Nam hoặc Ninh Binh",

@@ -64,6 +64,15 @@ class Code(StrEnum):
     PARENT_TOO_YOUNG = "PARENT_TOO_YOUNG"
     GUARDIAN_MISSING = "GUARDIAN_MISSING"
     PROVINCE_MERGED = "PROVINCE_MERGED"
+    # old (pre-2025) wards and districts, see flows.old_units
+    OLD_WARD = "OLD_WARD"
+    OLD_WARD_SPLIT = "OLD_WARD_SPLIT"
+    OLD_WARD_WHICH = "OLD_WARD_WHICH"
+    OLD_DISTRICT = "OLD_DISTRICT"
+    #: An old ward of another province than the record's (a real mismatch, not a tidy-up).
+    OLD_WARD_ELSEWHERE = "OLD_WARD_ELSEWHERE"
+    #: A detailed address typed with its ward and province at the end: they are cut off.
+    ADDRESS_SPLIT = "ADDRESS_SPLIT"
 
 
 @dataclass(frozen=True)

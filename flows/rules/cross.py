@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from flows.old_units import OldUnits, convert_old_unit
 from flows.rules.base import Code, Problem, clean_text, fold
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
 from flows.rules.choices import place_match_key
@@ -130,6 +131,16 @@ def _province_wards(province: str, ref: CrossRef) -> frozenset[str] | None:
     return matches[0] if len(matches) == 1 else None
 
 
+@lru_cache(maxsize=4096)
+def _old_unit_in(ward: str, province: str, table: OldUnits) -> bool:
+    return convert_old_unit(ward, table, province=province) is not None
+
+
+def _old_unit(ward: str, province: str, ref: CrossRef) -> bool:
+    """The ward is one from before 1 July 2025 that the old-unit table knows in the province."""
+    return ref.old_units is not None and _old_unit_in(ward, province, ref.old_units)
+
+
 def _ward(values: Values, ref: CrossRef) -> Problem | None:
     """The ward or commune of the permanent address must belong to its province (2025 units)."""
     ward = _place(values.get("thuong_tru_xa") or "")
@@ -140,6 +151,8 @@ def _ward(values: Values, ref: CrossRef) -> Problem | None:
     if wards is None or ward in wards:
         return None
     if place_match_key(ward) in {place_match_key(name) for name in wards}:
+        return None
+    if _old_unit(ward, province, ref):  # its own finding (flows.notices) suggests the new one
         return None
     params = {"ward": ward, "province": province}
     return Problem(Code.WARD_NOT_IN_PROVINCE, params, ("thuong_tru_xa", "thuong_tru_tinh"))

@@ -12,9 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from flows.rules.base import Code, Problem, clean_text, fold
 from flows.rules.cccd import is_cccd
+
+if TYPE_CHECKING:
+    from flows.old_units import OldUnits
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,9 @@ class CrossRef:
     #: CCCD prefix -> the province names as people read them, with their diacritics and without
     #: the unit type ("Hồ Chí Minh"), for messages.
     cccd_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Wards and districts from before 1 July 2025 and the 2025 wards they went to (None: the
+    #: host gave no table, old units are not recognised).
+    old_units: OldUnits | None = None
 
 
 #: Unit types written before a province's name, as fold() leaves them: "Tỉnh", "Thành phố", "TP.".
