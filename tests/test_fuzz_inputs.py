@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -97,6 +97,16 @@ def booted(runner: asyncio.Runner, database_url: str) -> Run:
     return run
 
 
+def fuzz_and_check(runner: asyncio.Runner, run: Run, feed: Callable[[], None]) -> None:
+    """Run the Hypothesis ``feed``, then scan the database; the run is closed either way."""
+    try:
+        feed()
+        assert run.store is not None
+        runner.run(assert_nothing_unstorable(run.store))
+    finally:
+        runner.run(run.close())
+
+
 def test_console_lines(runner: asyncio.Runner, database_url: str) -> None:
     run = booted(runner, database_url)
     session = run.session
@@ -108,12 +118,7 @@ def test_console_lines(runner: asyncio.Runner, database_url: str) -> None:
         for line in lines:
             runner.run(session.send(to_input(line, session.buttons)))
 
-    try:
-        feed()
-        assert run.store is not None
-        runner.run(assert_nothing_unstorable(run.store))
-    finally:
-        runner.run(run.close())
+    fuzz_and_check(runner, run, feed)
 
 
 def _update(n: int, kind: str, value: str) -> dict[str, Any]:
@@ -148,12 +153,7 @@ def test_telegram_updates(runner: asyncio.Runner, database_url: str) -> None:
             if inbound is not None:
                 runner.run(run.engine.handle(inbound, durable=True))
 
-    try:
-        feed()
-        assert run.store is not None
-        runner.run(assert_nothing_unstorable(run.store))
-    finally:
-        runner.run(run.close())
+    fuzz_and_check(runner, run, feed)
 
 
 def test_callback_data_of_any_shape(runner: asyncio.Runner, database_url: str) -> None:
@@ -169,12 +169,7 @@ def test_callback_data_of_any_shape(runner: asyncio.Runner, database_url: str) -
             inbound = Inbound("console", "scenario-user", f"t{next(counter)}", Tap(prefix + value))
             runner.run(run.engine.handle(inbound))
 
-    try:
-        feed()
-        assert run.store is not None
-        runner.run(assert_nothing_unstorable(run.store))
-    finally:
-        runner.run(run.close())
+    fuzz_and_check(runner, run, feed)
 
 
 def test_zalo_webhook_events(runner: asyncio.Runner, database_url: str) -> None:
