@@ -134,7 +134,7 @@ async def test_a_roster_sent_in_chat_is_imported_and_the_check_comes_back(office
     assert "1 dòng bị từ chối" in caption
     header = checked.decode("utf-8-sig").splitlines()[0]
     assert header.startswith("row,ma_dinh_danh")
-    assert header.endswith("field,code,message")
+    assert header.endswith("field,code,message,de_xuat")  # the suggested 2025 unit last
     rejected = list(csv.DictReader(io.StringIO(files[1][1].decode("utf-8-sig"))))
     assert len(rejected) == 1
     async with office.store.unit_of_work() as uow:
