@@ -87,11 +87,8 @@ def sanitised(message: Inbound) -> Inbound:
     if not (storable_id(message.external_id) and storable_id(message.update_id)):
         raise UnstorableId("chat or update id too long or unreadable")
     inp: Any = message.input  # any of the Input dataclasses: ``replace`` keeps its type
-    changes = {
-        f.name: storable(value)
-        for f in fields(inp)
-        if isinstance(value := getattr(inp, f.name), str) and storable(value) != value
-    }
+    texts = {f.name: v for f in fields(inp) if isinstance(v := getattr(inp, f.name), str)}
+    changes = {name: kept for name, v in texts.items() if (kept := storable(v)) != v}
     return replace(message, input=replace(inp, **changes)) if changes else message
 
 
