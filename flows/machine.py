@@ -28,6 +28,7 @@ from flows.texts import RETURNED_LINE
 
 ACTIVE = frozenset(
     {"field", "edit", "confirm_value", "propose", "declare", "conflict", "summary", "pick"}
+    | {"split"}
 )
 
 
@@ -84,6 +85,7 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
             "confirm_value": self.on_confirm_value,
             "propose": self.on_propose,
             "declare": self.on_propose,
+            "split": self.on_split,
             "conflict": self.on_conflict,
             "summary": self.on_summary,
             "pick": self.on_pick,

@@ -143,6 +143,8 @@ class Conversion:
     targets: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     district: bool = False
+    #: The one old unit written out with its district ("Phường Bến Nghé, Quận 1"), when known.
+    written: str = ""
 
 
 def split_parts(text: str) -> list[str]:
@@ -189,12 +191,16 @@ def _written(ward: str, district: str, province: str, same_district: bool) -> st
     return ", ".join([*parts, province] if same_district else parts)
 
 
-def _converted(rows: list[OldUnitRow], shown: str, district: bool) -> Conversion | None:
+def _converted(
+    rows: list[OldUnitRow], shown: str, district: bool, written: str = ""
+) -> Conversion | None:
     provinces = list(dict.fromkeys(r.new_province for r in rows))
     if len(provinces) != 1:
         return None
     targets = tuple(dict.fromkeys(r.new_ward for r in rows))
-    return Conversion(old=shown, province=provinces[0], targets=targets, district=district)
+    return Conversion(
+        old=shown, province=provinces[0], targets=targets, district=district, written=written
+    )
 
 
 def _by_ward(ward: str, rest: list[str], table: OldUnits, province: str) -> Conversion | None:
@@ -208,8 +214,9 @@ def _by_ward(ward: str, rest: list[str], table: OldUnits, province: str) -> Conv
         return None
     if len(units) == 1 or len({r.new_ward for r in found}) == 1:
         _, district, name = units[0]
-        shown = f"{name} ({district})" if len(units) == 1 else name
-        return _converted(found, shown, district=False)
+        one = len(units) == 1
+        shown = f"{name} ({district})" if one else name
+        return _converted(found, shown, False, f"{name}, {district}" if one else "")
     districts = [district for _, district, _ in units]
     choices = tuple(
         _written(name, district, old_province, districts.count(district) > 1)

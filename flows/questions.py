@@ -180,6 +180,8 @@ class Questions(TypedReplies):
     def accept(
         self, state: State, subject: Subject, view: RecordView, spec: FieldSpec, text: str
     ) -> State:
+        if (split := self.offer_split(state, view, spec, text)) is not None:
+            return split  # a whole address: its three parts in one question
         parsed = view.parse(spec, text)
         if isinstance(parsed, Invalid):
             message = render_problem(parsed.problem, label=spec.label, example=spec.example)

@@ -15,7 +15,7 @@ STATE_VERSION = 1
 PHASES = frozenset(
     {"new", "consent", "refused", "choose", "field", "edit", "confirm_value", "conflict"}
     | {"propose", "declare", "summary", "pick", "identify", "prove", "locked", "rights"}
-    | {"submitted", "no_record", "admin_review", "admin_field", "admin_reason"}
+    | {"submitted", "no_record", "admin_review", "admin_field", "admin_reason", "split"}
 )
 
 
@@ -28,6 +28,11 @@ class State:
     conflict: tuple[str, ...] = ()
     #: A value read with an assumption, shown back and waiting for the person's [Đúng].
     pending: str | None = None
+    #: A whole address typed for a detail field, split and waiting for [Đúng]: (the text as
+    #: typed, the detail, the 2025 ward or "" while one of ``offered`` is to be chosen, the
+    #: 2025 province); see ``flows.address_ask``.
+    split: tuple[str, ...] = ()
+    offered: tuple[str, ...] = ()
     #: The page of a long list (the wards) the person is on, so a wrong answer comes back there.
     page: int = 1
     #: A code from a deep link, kept until consent is given.
@@ -59,6 +64,8 @@ class State:
             return cls()
         data["conflict"] = tuple(data.get("conflict") or ())
         data["candidates"] = tuple(data.get("candidates") or ())
+        data["split"] = tuple(data.get("split") or ())
+        data["offered"] = tuple(data.get("offered") or ())
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

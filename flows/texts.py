@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flows.address_texts import ADDRESS_BUTTONS, ADDRESS_TEXTS
 from flows.effects import Say
 from flows.remind_texts import CHAT_BUTTONS, CHAT_TEXTS
 
@@ -222,6 +223,7 @@ TEXTS: Mapping[str, str] = {
         "lúc {time}. Tệp Excel của lô {batch} được gửi kèm."
     ),
     **CHAT_TEXTS,
+    **ADDRESS_TEXTS,
 }
 
 BUTTON_TEXTS: Mapping[str, str] = {
@@ -246,6 +248,7 @@ BUTTON_TEXTS: Mapping[str, str] = {
     "rv:return": "Trả lại một mục",
     "rv:skip": "Để sau",
     **CHAT_BUTTONS,
+    **ADDRESS_BUTTONS,
 }
 
 REQUEST_NAMES: Mapping[str, str] = {

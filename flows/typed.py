@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from abc import abstractmethod
 
+from flows.address_ask import AddressAsk
 from flows.catalogue import FieldSpec
 from flows.context import UNAVAILABLE, Subject
 from flows.errors import lower_first, render_problem
@@ -21,7 +22,7 @@ from flows.replies import Reply, classify
 from flows.rules.base import Invalid, Ok, Parsed, fold
 from flows.state import State
 from flows.texts import BUTTON_TEXTS
-from flows.turn import TurnBase, button
+from flows.turn import button
 
 
 def names_value(spec: FieldSpec, text: str, parsed: Parsed) -> bool:
@@ -42,13 +43,10 @@ def typed_text(inp: Input) -> str | None:
     return inp.text if isinstance(inp, Text) else None
 
 
-class TypedReplies(TurnBase):
+class TypedReplies(AddressAsk):
     """The moves for typed replies; ``Questions`` calls them and owns the rest of a field."""
 
     # -- owned by Questions ---------------------------------------------------------------
-    @abstractmethod
-    def current(self, state: State) -> tuple[Subject, RecordView, FieldSpec] | None: ...
-
     @abstractmethod
     def accept(
         self, state: State, subject: Subject, view: RecordView, spec: FieldSpec, text: str
@@ -56,9 +54,6 @@ class TypedReplies(TurnBase):
 
     @abstractmethod
     def how(self, subject: Subject, view: RecordView, spec: FieldSpec, value: str) -> str: ...
-
-    @abstractmethod
-    def save(self, subject: Subject, spec: FieldSpec, new: str | None, how: str) -> None: ...
 
     @abstractmethod
     def required(self, view: RecordView, spec: FieldSpec) -> bool: ...
@@ -81,6 +76,8 @@ class TypedReplies(TurnBase):
     ) -> State:
         """Text sent where the bot asked whether a stored value is right."""
         reply = classify(text)
+        if reply is None and (split := self.offer_split(state, view, spec, text)) is not None:
+            return split
         parsed = view.parse(spec, text)
         if reply is not None and isinstance(parsed, Ok) and names_value(spec, text, parsed):
             # "Không" under a religion, "Chưa" under VNeID: the word names a value. Where it
@@ -161,6 +158,8 @@ class TypedReplies(TurnBase):
     ) -> State:
         """Text sent where a value waits for [Đúng]: the same value typed again is as good as the
         tap; another value is shown back in its turn, never saved at once."""
+        if classify(text) is None and (split := self.offer_split(state, view, spec, text)):
+            return split
         parsed = view.parse(spec, text)
         if isinstance(parsed, Ok) and (classify(text) is None or names_value(spec, text, parsed)):
             if state.phase != "declare" and parsed.value == state.pending:
