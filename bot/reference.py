@@ -129,14 +129,16 @@ def shipped_old_units() -> OldUnits:
     return build_old_units(rows)
 
 
-def _former_provinces() -> dict[str, str]:
-    """Province names before the 1 July 2025 merger -> their successor, so an old address is
+def _former_provinces(options: tuple[str, ...]) -> dict[str, str]:
+    """Province names before the 1 July 2025 merger -> their successor as the list names it
+    ("Hà Giang" -> "Tuyên Quang", which the CSV writes "Tỉnh Tuyên Quang"), so an old address is
     recognised and the new unit offered (a province split in two is left out: no guess)."""
+    listed = {province_key(name): name for name in options}
     aliases = {}
     for row in csv.DictReader(_shipped("cccd_province_codes.csv").splitlines()):
         successors = [clean_text(name) for name in row["province_2025"].split(";")]
-        if len(successors) == 1:
-            aliases[clean_text(row["province_pre2025"])] = successors[0]
+        if len(successors) == 1 and province_key(successors[0]) in listed:
+            aliases[clean_text(row["province_pre2025"])] = listed[province_key(successors[0])]
     return aliases
 
 
@@ -167,9 +169,8 @@ def shipped_codelists() -> Mapping[str, CodeList]:
         ),
     }
     provinces = sorted(Province.iter_all(), key=lambda p: int(p.code))
-    lists["provinces_2025"] = CodeList(
-        options=tuple(clean_text(p.name) for p in provinces), aliases=_former_provinces()
-    )
+    names = tuple(clean_text(p.name) for p in provinces)
+    lists["provinces_2025"] = CodeList(options=names, aliases=_former_provinces(names))
     lists["birth_provinces"] = _birth_provinces(provinces)
     for province in provinces:
         # clean_text: a few ward names in the package carry a double space.
