@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flows.context import UNAVAILABLE, Subject
 from flows.effects import Button, Submit
-from flows.errors import render_problem
+from flows.errors import lower_first, render_problem
 from flows.inputs import Input, Tap
 from flows.record import RecordView
 from flows.rules.base import Problem
@@ -42,7 +42,9 @@ class Review(TurnBase):
 
     def show_conflict(self, state: State, view: RecordView, problem: Problem) -> State:
         specs = [view.catalogue.field(key) for key in problem.fields]
-        buttons = tuple(Button(f"Sửa {spec.label}", f"field:{spec.key}") for spec in specs)
+        buttons = tuple(  # "Sửa phường/xã thường trú": the label mid-phrase, normal capitals
+            Button(f"Sửa {lower_first(spec.label)}", f"field:{spec.key}") for spec in specs
+        )
         message = render_problem(problem, label=specs[0].label, example=specs[0].example)
         self.say("conflict", buttons, code=problem.code.value, message=message)
         return state.but(phase="conflict", field=None, conflict=problem.fields)

@@ -185,11 +185,11 @@ RENDERED = [
         "province-mismatch",
         Problem(
             Code.CCCD_PROVINCE_MISMATCH,
-            {"prefix": "079", "cccd_province": "Ho Chi Minh", "record_province": "Hà Nội"},
+            {"prefix": "079", "cccd_province": "Hồ Chí Minh", "record_province": "Hà Nội"},
         ),
         "Số định danh cá nhân",
         "",
-        "Ba số đầu của số định danh (079) là mã nơi đăng ký khai sinh ở Ho Chi Minh, "
+        "Ba số đầu của số định danh (079) là mã nơi đăng ký khai sinh ở Hồ Chí Minh, "
         "nhưng nơi đăng ký khai sinh trong hồ sơ là Hà Nội. "
         "Hãy kiểm tra lại số định danh hoặc nơi đăng ký khai sinh.",
     ),
