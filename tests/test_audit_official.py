@@ -52,6 +52,11 @@ STAFF = [
      "048195007788", "Thành phố Đà Nẵng", "Thành phố Đà Nẵng", "Phường Hải Châu",
      "7 Đường Bạch Đằng", "0905123456", "thu.phan@thpt.edu.vn", "4812345678", "Trung cấp", "",
      "Nhân viên", "", "01/09/2019", "Có"],
+    # born in the old Hà Giang (merged into Tuyên Quang): both written with "Tỉnh"
+    ["7900070008", "79000701", "Vàng Thị Mỷ", "14/04/1991", "Nữ", "HMông", "Không",
+     "Việt Nam", "002191001357", "Tỉnh Hà Giang", "Tỉnh Tuyên Quang", "Xã Minh Quang",
+     "Thôn Nà Héc", "0912765432", "my.vang@thpt.edu.vn", "0212345678", "Đại học",
+     "Sư phạm Tiếng Anh", "Giáo viên", "Tiếng Anh", "01/09/2014", "Có"],
     ["7900070007", "79000701", "Đỗ Văn Nam", "01/01/1987", "Nam", "Kinh", "Không", "Việt Nam",
      "075087009900", "Tỉnh Đồng Nai", "Tỉnh Đồng Nai", "Phường Biên Hòa",
      "3 Đường Võ Thị Sáu", "0918123456", "nam.do@thpt.edu.vn", "7512345678", "Đại học",
@@ -59,12 +64,12 @@ STAFF = [
 ]  # fmt: skip
 
 
-ARGS = ("--today", "01/09/2026", "--kind", "staff")
-
-
-def hoso_audit(source: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def hoso_audit(
+    source: Path, cwd: Path, *, kind: str = "staff"
+) -> subprocess.CompletedProcess[str]:
+    args = ("--today", "01/09/2026", "--kind", kind)
     return subprocess.run(
-        [sys.executable, "-m", "bot", "audit", str(source), "--out", "report.csv", *ARGS],
+        [sys.executable, "-m", "bot", "audit", str(source), "--out", "report.csv", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -79,6 +84,39 @@ def test_a_clean_roster_in_official_spelling_has_no_finding(tmp_path: Path) -> N
     with source.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([STAFF_HEADERS, *STAFF])
     result = hoso_audit(source, tmp_path)
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        findings = list(csv.DictReader(handle))
+    assert [(f["row"], f["field"], f["code"]) for f in findings] == []
+
+
+STUDENT_HEADERS = [
+    "Mã định danh Bộ GD&ĐT", "Mã trường", "Lớp", "Họ và tên", "Ngày sinh", "Giới tính",
+    "Dân tộc", "Tôn giáo", "Quốc tịch", "Số định danh cá nhân", "Nơi đăng ký khai sinh",
+    "Tỉnh/Thành phố thường trú", "Phường/Xã thường trú", "Địa chỉ chi tiết thường trú",
+    "Họ tên cha", "Năm sinh cha", "Số điện thoại cha", "Họ tên mẹ", "Năm sinh mẹ",
+    "Số điện thoại mẹ", "Họ tên người giám hộ", "Số điện thoại người giám hộ",
+    "Định danh điện tử mức 2",
+]  # fmt: skip
+# Students, the same way: the birth place and the address province of each kind.
+STUDENTS = [
+    ["7910123456", "79000701", "10A1", "Trần Gia Bảo", "05/09/2010", "Nam", "Kinh", "Không",
+     "Việt Nam", "079210004567", HCM, HCM, "Phường Bến Thành", "45 Đường Nguyễn Trãi",
+     "Trần Văn Hùng", "1980", "0903123456", "Lê Thị Lan", "1982", "0987654321", "", "", "Có"],
+    ["7910123458", "79000701", "11A2", "Nguyễn Thị Ngọc Hân", "12/03/2009", "Nữ", "Kinh",
+     "Công giáo", "Việt Nam", "074309002468", "Tỉnh Bình Dương", HCM, "Phường Thủ Dầu Một",
+     "Tổ 5, Khu phố 1", "", "", "", "Phạm Thị Hoa", "1984", "0978123456", "", "", "Có"],
+    ["7910123459", "79000701", "6A1", "Lý Minh Khang", "20/10/2014", "Nam", "Hoa", "Không",
+     "Việt Nam", "092214001122", "Thành phố Cần Thơ", "Thành phố Cần Thơ", "Phường Ninh Kiều",
+     "12 Đường Hòa Bình", "Lý Văn Long", "1985", "0918765432", "", "", "", "", "", ""],
+]  # fmt: skip
+
+
+def test_a_clean_student_roster_in_official_spelling_has_no_finding(tmp_path: Path) -> None:
+    source = tmp_path / "students.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([STUDENT_HEADERS, *STUDENTS])
+    result = hoso_audit(source, tmp_path, kind="student")
     assert result.returncode == 0, result.stderr
     with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         findings = list(csv.DictReader(handle))

@@ -70,3 +70,18 @@ def test_every_label_lowered_for_mid_sentence_has_normal_capitals() -> None:
 def test_the_scan_would_see_an_unmarked_place() -> None:
     assert "Ho Chi Minh" in _unmarked_places()
     assert _SLASH_CAPITAL.search("danh sách phường/Xã")
+
+
+#: Words that say the person typed something (issue #18: a stored value was never typed).
+TYPED_WORDS = ("bạn đã nhập", "bạn ghi", "bạn nhập", "bạn vừa nhập", "bạn đã ghi")
+#: What is said about a value the record holds: the audit's findings and the conversation's
+#: messages around a stored value (the rule messages are checked in tests/test_errors.py).
+ABOUT_STORED = {f"audit:{k.value}": v for k, v in AUDIT_MESSAGES.items()} | {
+    f"text:{k}": TEXTS[k] for k in ("stored_invalid", "notice", "confirm_field", "conflict")
+}
+
+
+@pytest.mark.parametrize("key", sorted(ABOUT_STORED))
+def test_a_message_about_a_stored_value_never_says_the_person_typed_it(key: str) -> None:
+    text = ABOUT_STORED[key].casefold()
+    assert not any(word in text for word in TYPED_WORDS), ABOUT_STORED[key]
