@@ -221,3 +221,30 @@ def test_year_rejected(text: str, code: Code, params: dict[str, str | int]) -> N
     assert isinstance(result, Invalid)
     assert result.problem.code is code
     assert dict(result.problem.params) == params
+
+
+#: ROSTER.md "Age from ngay_sinh: staff 18 to 70; students 2 to 25", as the shipped catalogues
+#: set it on their ngay_sinh field (on TODAY, 01/09/2025).
+CATALOGUE_AGES = [
+    ("staff", "01/09/2007", None), ("staff", "02/09/2007", 17),
+    ("staff", "02/09/1954", None), ("staff", "01/09/1954", 71),
+    ("student", "01/09/2023", None), ("student", "02/09/2023", 1),
+    ("student", "02/09/1999", None), ("student", "01/09/1999", 26),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "text", "age"), CATALOGUE_AGES)
+def test_the_catalogues_age_limits_are_rosters(kind: str, text: str, age: int | None) -> None:
+    from bot.config import CatalogueSettings
+    from bot.reference import load_reference
+    from flows.catalogue import rule_context
+
+    reference = load_reference(CatalogueSettings())
+    spec = reference.catalogues[kind].field("ngay_sinh")
+    result = parse_date(text, rule_context(spec, {}, reference.codelists, TODAY))
+    if age is None:
+        assert isinstance(result, Ok)
+    else:
+        assert isinstance(result, Invalid)
+        assert result.problem.code is Code.AGE_OUT_OF_RANGE
+        assert result.problem.params["age"] == age
