@@ -116,3 +116,17 @@ def test_the_splitter_never_crashes_and_offers_only_listed_units(text: str) -> N
     assert found.detail
     assert bool(found.ward) != bool(found.choices)  # one ward, or a choice among several
     assert {found.ward, *found.choices} - {""} <= set(wards)
+
+
+def test_every_2025_ward_stays_itself_in_a_whole_address() -> None:
+    """No current unit is mapped to another: "Số 1, <ward>, <province>" for every 2025 ward of
+    every province splits to that ward and province."""
+    lists = shipped_codelists()
+    table = shipped_old_units()
+    for name, listed in lists.items():
+        if not name.startswith("wards_2025/"):
+            continue
+        province = name.removeprefix("wards_2025/")
+        for ward in listed.options:
+            found = split_address(f"Số 1 Đường Lê Lợi, {ward}, {province}", lists, table)
+            assert found == AddressSplit("Số 1 Đường Lê Lợi", ward, province), (ward, province)
