@@ -20,6 +20,7 @@ from flows.effects import Button
 from flows.errors import render_problem
 from flows.inputs import Input, Tap, Text
 from flows.notices import DETAIL_SUFFIX
+from flows.official import as_stored
 from flows.old_units import split_detail, unit_key
 from flows.record import RecordView
 from flows.replies import Reply, classify
@@ -72,10 +73,14 @@ class AddressAsk(TurnBase):
         if split_detail(text, ward, province, table) is not None:
             return None  # the record's own ward and province: the detail is only cut
         found = split_address(text, self.ctx.codelists, table)
-        return None if found is None else self.ask_split(state, spec, text, found)
+        return None if found is None else self.ask_split(state, view, spec, text, found)
 
-    def ask_split(self, state: State, spec: FieldSpec, text: str, found: AddressSplit) -> State:
-        province = found.province
+    def ask_split(
+        self, state: State, view: RecordView, spec: FieldSpec, text: str, found: AddressSplit
+    ) -> State:
+        fields = _parts_of(view, spec)
+        stored = view.value(fields[1]) if fields else None
+        province = as_stored(stored, found.province)  # "Tỉnh Khánh Hòa" kept, as it is stored
         if found.old_province:
             province = BEFORE.format(new=province, old=found.old_province)
         keep = button("keep")
@@ -127,7 +132,7 @@ class AddressAsk(TurnBase):
         again = split_address(text, self.ctx.codelists, table) if table else None
         if again is None:
             return self.prompt(back, view, spec)
-        return self.ask_split(state, spec, text, again)
+        return self.ask_split(state, view, spec, text, again)
 
     @staticmethod
     def _chosen(state: State, inp: Input) -> str | None:
