@@ -142,6 +142,9 @@ def test_old_unit_converts_to_its_2025_wards(
 def test_there_are_enough_hand_checked_conversions() -> None:
     assert len(CONVERSIONS) >= 30
     assert len({province for _, province, _, _ in CONVERSIONS}) >= 10
+    # HCMC's merged parts, as the issue asks: the old city, Bình Dương, Bà Rịa - Vũng Tàu
+    in_hcm = {old for _, province, old, _ in CONVERSIONS if province == HCM}
+    assert in_hcm >= {"Hồ Chí Minh", "Bình Dương", "Bà Rịa - Vũng Tàu"}
 
 
 def test_one_successor_is_offered_with_the_sentence_the_person_confirms() -> None:
