@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.context import display_name
 from bot.reference import Reference
+from bot.sinks.layout import is_normalised
 from bot.topics import EXPORT_TOPIC, REPLY_TOPIC
 from flows.catalogue import Catalogue
 from flows.channel import Outbound, outbound_to_json
@@ -142,7 +143,14 @@ async def _queue_export(uow: UnitOfWork, item: ReviewItem, now: datetime) -> Non
         "approved_at": now.isoformat(),
         "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
         "changes": [
-            {"field": c.field, "old": c.old, "new": c.new, "how": c.how} for c in item.changes
+            {
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+                "how": c.how,
+                "normalised": is_normalised(c.how, c.old, c.new),
+            }
+            for c in item.changes
         ],
     }
     await uow.outbox.add(f"export:{item.id}", EXPORT_TOPIC, payload, at=now)
