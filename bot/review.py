@@ -64,6 +64,15 @@ class ReviewDesk:
         async with self.store.unit_of_work() as uow:
             return await uow.review.awaiting_verification(self.unit_ids)
 
+    async def names(self, person_ids: list[int]) -> dict[int, str]:
+        """The people's names as they read them (for an admin in scope: the caller decides)."""
+        found: dict[int, str] = {}
+        async with self.store.unit_of_work() as uow:
+            for person_id in dict.fromkeys(person_ids):
+                person = await uow.people.get(person_id)
+                found[person_id] = display_name(person.values.get("ho_ten") if person else None)
+        return found
+
     async def item(self, change_set_id: int) -> ReviewItem:
         async with self.store.unit_of_work() as uow:
             return await self._allowed(uow, change_set_id)
