@@ -6,6 +6,7 @@ SQLite and PostgreSQL; the command line as a real process on a real SQLite file.
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from storage.records import AnswerRecord
 from storage.uow import UnitOfWork
 from tests.scenario_runner import EXTERNAL_ID, NOW, Run, load, play, seed
 from tests.test_cli import hoso
+from tests.test_delivery import Clock, files_worker
+from tests.test_export_normalised import _confirm_tidied_and_approve
 from tests.test_review_cli import submitted_file
 
 HERE = Path(__file__).parent
@@ -192,3 +195,33 @@ def test_cli_remove_refuses_then_forces_from_a_file(tmp_path: Path) -> None:
     listed = hoso("review", "list", cwd=tmp_path, env=env)
     assert "0 bộ thay đổi chờ duyệt" in listed.stdout
     assert "chờ xác minh" not in listed.stdout
+
+
+def _files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+async def test_an_approved_set_not_yet_exported_never_leaves(
+    database_url: str, tmp_path: Path
+) -> None:
+    run = Run(database_url, Settings())
+    await run.boot()
+    assert run.store is not None
+    try:
+        await _confirm_tidied_and_approve(run)  # approved in chat, its export queued
+        async with run.store.unit_of_work() as uow:
+            school = await uow.review.units_below(SCHOOL)
+        done = await remove_record(
+            run.store, TEACHER["ma_dinh_danh"], unit_ids=school, actor="cli:test", now=NOW,
+            force=True,
+        )  # fmt: skip
+        assert done.outcome == Outcome.REMOVED
+        assert dict(done.footprint.change_sets) == {"approved": 1}
+        assert done.exported == 0
+        clock = Clock(NOW + timedelta(seconds=1))
+        export = tmp_path / "export"
+        tally = await files_worker(run.store, export, clock).run_once()
+        assert (tally.delivered, tally.batches) == (0, [])
+        assert _files(export) == []
+    finally:
+        await run.close()
