@@ -33,6 +33,7 @@ app = typer.Typer(
             "report": ("bot.report_cli", "report_command"),
             "remind": ("bot.remind_cli", "remind_command"),
             "requests": ("bot.requests_cli", "requests_app"),
+            "records": ("bot.records_cli", "records_app"),
         }
     ),
     help="hoso-bot: cập nhật hồ sơ cán bộ, giáo viên, học sinh qua trò chuyện.",

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.context import display_name
 from bot.reference import Reference
+from bot.sinks.layout import is_normalised
 from bot.topics import EXPORT_TOPIC, REPLY_TOPIC
 from flows.catalogue import Catalogue
 from flows.channel import Outbound, outbound_to_json
@@ -62,6 +63,15 @@ class ReviewDesk:
         """Sent change sets the verifier has not seen yet: not in ``pending`` until it has."""
         async with self.store.unit_of_work() as uow:
             return await uow.review.awaiting_verification(self.unit_ids)
+
+    async def names(self, person_ids: list[int]) -> dict[int, str]:
+        """The people's names as they read them (for an admin in scope: the caller decides)."""
+        found: dict[int, str] = {}
+        async with self.store.unit_of_work() as uow:
+            for person_id in dict.fromkeys(person_ids):
+                person = await uow.people.get(person_id)
+                found[person_id] = display_name(person.values.get("ho_ten") if person else None)
+        return found
 
     async def item(self, change_set_id: int) -> ReviewItem:
         async with self.store.unit_of_work() as uow:
@@ -142,7 +152,14 @@ async def _queue_export(uow: UnitOfWork, item: ReviewItem, now: datetime) -> Non
         "approved_at": now.isoformat(),
         "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
         "changes": [
-            {"field": c.field, "old": c.old, "new": c.new, "how": c.how} for c in item.changes
+            {
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+                "how": c.how,
+                "normalised": is_normalised(c.how, c.old, c.new),
+            }
+            for c in item.changes
         ],
     }
     await uow.outbox.add(f"export:{item.id}", EXPORT_TOPIC, payload, at=now)

@@ -1,14 +1,19 @@
 """``hoso review``: the school's review from the command line (for IT staff and scripts; school
 clerks do the same in the bot).
 
-Nothing personal is printed: ``list`` shows counts, ``show`` which fields changed and how, and
-writes the values themselves to a file (``--out``) for the reviewer, as ``hoso audit`` does.
+Fields are named by their label (what the person read, "Số điện thoại di động") or their key
+(``so_dien_thoai``), in options and on screen. Values are shown to an admin in scope: with
+``--unit`` (the unit the operator administers) ``list`` names each set's person and ``show``
+prints the old and new values; without it (the whole city) nothing personal is printed: counts,
+which fields changed and how, and the values only in the file ``--out`` writes, as ``hoso audit``
+does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -18,17 +23,19 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.cells import csv_row
 from bot.cli_common import ConfigOption, cli_settings, fail
 from bot.config import Settings
 from bot.engine import utc_now
-from bot.review import ReviewDesk
+from bot.review import Decision, ReviewDesk
 from bot.runtime import open_engine
 from bot.verification import VerificationWorker, make_verifier
 from flows.catalogue import Catalogue
 from flows.context import UNAVAILABLE
-from storage.repos.review import ReviewItem
+from flows.normalised import tidying
+from storage.repos.review import ReviewChange, ReviewItem
 from storage.scope import OutOfScopeError
 
 review_app = typer.Typer(help="Duyệt các thay đổi hồ sơ đã gửi.", no_args_is_help=True)
@@ -38,6 +45,8 @@ UnitOption = Annotated[
 ]
 T = TypeVar("T")
 OUTCOMES = {"match": "khớp", "mismatch": "không khớp"}
+KINDS = {"staff": "cán bộ", "student": "học sinh"}
+EMPTY = "(trống)"
 HOW = {
     "confirmed": "xác nhận",
     "corrected": "sửa",
@@ -45,6 +54,44 @@ HOW = {
     "skipped": "bỏ qua",
     UNAVAILABLE: "khai chưa có",
 }
+
+
+STATUSES = {
+    "submitted": "chờ xác minh",
+    "verified": "chờ duyệt",
+    "approved": "đã duyệt",
+    "returned": "đã trả lại",
+    "exported": "đã xuất",
+}
+
+
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def resolve_fields(names: list[str], item: ReviewItem, catalogue: Catalogue) -> list[str]:
+    """The keys of the fields named by key, label or roster header (any case), each one in the
+    change set; a ValueError naming what is not, with the set's fields by label."""
+    aliases: dict[str, str] = {}
+    for spec in catalogue.fields:
+        for alias in (spec.key, spec.label, spec.header):
+            aliases.setdefault(_folded(alias), spec.key)
+    present = {c.field for c in item.changes}
+    keys, unknown = [], []
+    for name in names:
+        key = aliases.get(_folded(name))
+        if key is None or key not in present:
+            unknown.append(name)
+        elif key not in keys:
+            keys.append(key)
+    if unknown:
+        labels = {spec.key: spec.label for spec in catalogue.fields}
+        known = "; ".join(labels.get(c.field, c.field) for c in item.changes)
+        raise ValueError(
+            f"không có mục {', '.join(unknown)} trong bộ thay đổi {item.id}. "
+            f"Các mục của bộ này (ghi tên mục hoặc mã mục): {known}"
+        )
+    return keys
 
 
 def how_text(how: str, meaning: str, submitted: datetime | None, zone: tzinfo) -> str:
@@ -110,29 +157,37 @@ def list_pending(unit: UnitOption = None, config: ConfigOption = None) -> None:
     """Liệt kê các bộ thay đổi đang chờ duyệt."""
     settings = cli_settings(config)
 
-    async def work(desk: ReviewDesk) -> tuple[list[ReviewItem], int]:
+    async def work(desk: ReviewDesk) -> tuple[list[ReviewItem], int, dict[int, str]]:
         found: list[ReviewItem] = []
         while batch := await desk.pending(after_id=found[-1].id if found else 0):
             found += batch
-        return found, await desk.awaiting_verification()
+        names = await desk.names([i.person_id for i in found]) if unit is not None else {}
+        return found, await desk.awaiting_verification(), names
 
-    items, unverified = _with_desk(settings, unit, work)
+    items, unverified, names = _with_desk(settings, unit, work)
     if unverified:  # else "0 chờ duyệt" reads as if nobody had sent anything
         typer.echo(
             f"{unverified} bộ thay đổi đã gửi đang chờ xác minh, chưa vào hàng chờ duyệt "
             "(bot đang chạy sẽ xác minh trong ít phút; làm ngay: hoso review verify)."
         )
     table = Table(title=f"{len(items)} bộ thay đổi chờ duyệt")
-    for header in ("Mã", "Đơn vị", "Loại", "Số mục", "Xác minh", "Xung đột", "Duyệt nhanh"):
+    people = ("Họ tên", "Mã định danh") if unit is not None else ()
+    for header in ("Mã", *people, "Đơn vị", "Loại", "Số mục", "Xác minh", "Xung đột"):
         table.add_column(header)
+    table.add_column("Duyệt nhanh")
     for item in items:
         outcome = str((item.verification or {}).get("outcome", ""))
+        who: tuple[Text, ...] = ()
+        if unit is not None:
+            who = (Text(names.get(item.person_id, "")), Text(item.ma_dinh_danh))
         table.add_row(
-            str(item.id), item.unit_code, item.kind, str(len(item.changes)),
-            OUTCOMES.get(outcome, outcome), str(len(item.conflicts)),
+            str(item.id), *who, item.unit_code, KINDS.get(item.kind, item.kind),
+            str(len(item.changes)), OUTCOMES.get(outcome, outcome), str(len(item.conflicts)),
             "có" if item.clean else "không",
         )  # fmt: skip
     Console().print(table)
+    if items and unit is None:
+        typer.echo("Thêm --unit MÃ_ĐƠN_VỊ để xem tên người và giá trị của đơn vị bạn quản lý.")
 
 
 @review_app.command("show")
@@ -146,32 +201,60 @@ def show(
 ) -> None:
     """Xem một bộ thay đổi: mục nào được xác nhận, sửa, bổ sung; kết quả xác minh; xung đột.
 
-    Giá trị (số định danh, điện thoại, ngày sinh...) không in ra màn hình: dùng --out để ghi ra
-    tệp cho người duyệt, hoặc duyệt trong bot."""
+    Với --unit (đơn vị bạn quản lý): in cả tên người, giá trị cũ và mới. Không có --unit: giá
+    trị (số định danh, điện thoại, ngày sinh...) không in ra màn hình; dùng --out để ghi ra tệp
+    cho người duyệt, hoặc duyệt trong bot."""
     settings = cli_settings(config)
 
-    async def work(desk: ReviewDesk) -> tuple[ReviewItem, Catalogue]:
+    async def work(desk: ReviewDesk) -> tuple[ReviewItem, Catalogue, str]:
         item = await desk.item(change_set_id)
-        return item, desk.reference.catalogues[item.kind]
+        names = await desk.names([item.person_id]) if unit is not None else {}
+        return item, desk.reference.catalogues[item.kind], names.get(item.person_id, "")
 
-    item, catalogue = _with_desk(settings, unit, work)
+    item, catalogue, name = _with_desk(settings, unit, work)
     labels = {spec.key: spec.label for spec in catalogue.fields}
     meanings = {spec.key: spec.unavailable for spec in catalogue.fields}
     zone = ZoneInfo(settings.review.timezone)
     verdicts = dict((item.verification or {}).get("fields", {}))
-    table = Table(title=f"Bộ thay đổi {item.id} ({item.unit_code}, trạng thái {item.status})")
-    for header in ("Mục", "Cách", "Xác minh", "Xung đột với nguồn"):
+    status = STATUSES.get(item.status, item.status)
+    title = f"Bộ thay đổi {item.id} ({item.unit_code}, {status})"
+    if unit is not None:
+        who = f"{name} ({item.ma_dinh_danh})"
+        title = f"Bộ thay đổi {item.id}: {who}, đơn vị {item.unit_code}, {status}"
+    values = ("Giá trị cũ", "Giá trị mới") if unit is not None else ()
+    table = Table(title=Text(title))
+    for header in ("Mục", *values, "Cách", "Xác minh", "Xung đột với nguồn"):
         table.add_column(header)
     for c in item.changes:
+        how = how_text(c.how, meanings.get(c.field, ""), item.submitted_at, zone)
+        conflict = "có" if c.conflict else ""
+        shown: tuple[Text, ...] = ()
+        if unit is not None:
+            shown = (_cell(c.old), _cell(c.new))
+            if c.conflict:
+                conflict = f"có: {c.conflict_value or EMPTY}"
         table.add_row(
-            labels.get(c.field, c.field),
-            how_text(c.how, meanings.get(c.field, ""), item.submitted_at, zone),
-            OUTCOMES.get(str(verdicts.get(c.field, "")), ""), "có" if c.conflict else "",
+            labels.get(c.field, c.field), *shown, how + _tidied(c),
+            OUTCOMES.get(str(verdicts.get(c.field, "")), ""), Text(conflict),
         )  # fmt: skip
     Console().print(table)
     if out is not None:
         write_values(out, item, labels)
         typer.echo(f"Đã ghi giá trị vào {out}.")
+
+
+def _cell(value: str | None) -> Text:
+    """A value as stored, never read as rich markup (a ``[`` in a name)."""
+    return Text(value if value else EMPTY)
+
+
+def _tidied(change: ReviewChange) -> str:
+    """How a confirmed value was tidied (its stored form differs from the record's)."""
+    if change.how != "confirmed" or not change.old or change.new is None:
+        return ""
+    if change.old == change.new:
+        return ""
+    return f" (chuẩn hoá: {tidying(change.old, change.new) or 'định dạng'})"
 
 
 def write_values(out: Path, item: ReviewItem, labels: Mapping[str, str]) -> None:
@@ -219,16 +302,24 @@ def return_fields(
     unit: UnitOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Trả lại một số mục để người dùng sửa, kèm lý do; họ được báo qua bot."""
+    """Trả lại một số mục để người dùng sửa, kèm lý do; họ được báo qua bot.
+
+    --field nhận tên mục (như người dùng đọc, ví dụ "Số điện thoại di động") hoặc mã mục
+    (so_dien_thoai)."""
     settings = cli_settings(config)
-    reasons = {key: reason for key in field}
+
+    async def work(desk: ReviewDesk) -> tuple[Decision, int]:
+        item = await desk.item(change_set_id)
+        keys = resolve_fields(field, item, desk.reference.catalogues[item.kind])
+        return await desk.decide(change_set_id, dict.fromkeys(keys, reason)), len(keys)
+
     try:
-        decision = _with_desk(settings, unit, lambda desk: desk.decide(change_set_id, reasons))
+        decision, count = _with_desk(settings, unit, work)
     except ValueError as exc:
         fail(str(exc))
     if decision.status is None:
         fail(f"bộ thay đổi {change_set_id} không ở trạng thái chờ duyệt.")
     typer.echo(
-        f"Đã trả lại {len(reasons)} mục của bộ thay đổi {change_set_id}; "
+        f"Đã trả lại {count} mục của bộ thay đổi {change_set_id}; "
         f"đã báo {decision.notified} tài khoản."
     )

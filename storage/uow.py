@@ -34,6 +34,7 @@ from storage.repos.outbox import OutboxRepo
 from storage.repos.pacing import PacingRepo
 from storage.repos.people import PersonRepo, UnitRepo
 from storage.repos.remind_targets import RemindTargets
+from storage.repos.removal import RemovalRepo
 from storage.repos.report_queries import ReportQueries
 from storage.repos.review import ReviewRepo
 from storage.repos.roster_queries import RosterQueries
@@ -79,6 +80,7 @@ class UnitOfWork:
         self.deliveries = DeliveryRepo(s)
         self.pacing = PacingRepo(s)
         self.remind_targets = RemindTargets(s)
+        self.removal = RemovalRepo(s)
         return self
 
     async def commit(self) -> None:

@@ -54,6 +54,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         "report",
         "remind",
         "requests",
+        "records",
     }
     assert expected <= listed
     run = hoso("run", "--help", cwd=tmp_path)

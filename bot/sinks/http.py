@@ -10,7 +10,13 @@ Contract (what the receiving service must do):
     {"change_set_id": 123, "ma_dinh_danh": "...", "unit": "<unit code>",
      "kind": "staff"|"student", "approved_at": "<ISO 8601>", "submitted_at": "<ISO 8601>",
      "changes": [{"field": "<catalogue key>", "old": "..."|null, "new": "..."|null,
-                  "how": "confirmed"|"corrected"|"filled"|"unavailable"}]}
+                  "how": "confirmed"|"corrected"|"filled"|"unavailable",
+                  "normalised": true|false}]}
+
+``"normalised": true`` marks a confirmed value saved in another form than the receiver's record
+held (a phone whose leading 0 came back, a name put in Unicode NFC): the person saw and confirmed
+that form, so store ``new``; it is a tidying, not a correction. Every other confirmed answer has
+``new == old``.
 
 ``"how": "unavailable"`` is a declaration that the person does not have the value ([Chưa có]:
 no CCCD yet, no email …), made on ``submitted_at``; its ``new`` is null and must not clear the

@@ -8,20 +8,24 @@ columns that say what the row means:
 - ``Ngày duyệt``: when the school approved it (ISO 8601, from the approval);
 - ``Các mục thay đổi``: the headers of the fields whose value changed, "; "-separated;
 - ``Các mục đã xác nhận``: the headers of the fields the person confirmed unchanged;
+- ``Các mục chuẩn hoá``: the headers of the fields the person confirmed whose stored form differs
+  from what the record held (a phone whose leading 0 came back, a name put in Unicode NFC,
+  spaces tidied): the person was shown that change in the summary, so its cell carries the
+  stored form, flagged here as a normalisation rather than a correction;
 - ``Các mục khai chưa có``: the headers of the fields the person declared unavailable
   ([Chưa có]: no CCCD yet, no email, a parent's birth year not known …);
 - ``Ngày khai``: when the person sent those declarations (ISO 8601), blank without any.
 
 The identity columns (``Mã định danh Bộ GD&ĐT``; ``Mã trường``: the school of the person's unit
 when the set was approved; ``Lớp``: the class on a student's record) are always filled. A
-changed field (corrected or filled in) carries its approved new value; every other cell is
-blank, meaning "no change" — so a central database importing the file updates only what changed
-and never overwrites a value it changed itself meanwhile. A field listed in ``Các mục thay đổi``
-with a blank cell was cleared. A declared field's own cell stays blank too and it is never in
-``Các mục thay đổi``: the declaration is not a value and must not clear the one the central
-database holds; it is named in ``Các mục khai chưa có`` instead. Columns are matched by header,
-not position (ROSTER.md), so the extra columns do not disturb an importer that reads only the
-roster columns.
+changed field (corrected or filled in) and a normalised one carry their approved new value;
+every other cell is blank, meaning "no change" — so a central database importing the file
+updates only what changed and never overwrites a value it changed itself meanwhile. A field
+listed in ``Các mục thay đổi`` with a blank cell was cleared. A declared field's own cell stays
+blank too and it is never in ``Các mục thay đổi``: the declaration is not a value and must not
+clear the one the central database holds; it is named in ``Các mục khai chưa có`` instead.
+Columns are matched by header, not position (ROSTER.md), so the extra columns do not disturb an
+importer that reads only the roster columns.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from flows.context import UNAVAILABLE
 
 EXTRA_HEADERS = (
     "Mã phiếu thay đổi", "Ngày duyệt", "Các mục thay đổi", "Các mục đã xác nhận",
-    "Các mục khai chưa có", "Ngày khai",
+    "Các mục chuẩn hoá", "Các mục khai chưa có", "Ngày khai",
 )  # fmt: skip
 CHANGED = frozenset({"corrected", "filled"})
 CONFIRMED = "confirmed"
@@ -46,11 +50,31 @@ IDENTITY = ("ma_dinh_danh", "ma_truong", "lop")
 SEPARATOR = "; "
 
 
+def is_normalised(how: str, old: str | None, new: str | None) -> bool:
+    """A confirmed answer saved in another form than the record held: only tidied, not changed
+    in substance (``flows.questions``: confirmed means equal once normalised).
+
+    >>> is_normalised("confirmed", "912345678", "0912345678")
+    True
+    >>> is_normalised("confirmed", "0912345678", "0912345678")
+    False
+    >>> is_normalised("corrected", "912345678", "0912345678")
+    False
+    """
+    return how == CONFIRMED and bool(old) and new is not None and new != old
+
+
 @dataclass(frozen=True)
 class Change:
     field: str
     new: str | None
     how: str
+    #: The value the record held (None when the payload does not say).
+    old: str | None = None
+
+    @property
+    def normalised(self) -> bool:
+        return is_normalised(self.how, self.old, self.new)
 
 
 @dataclass(frozen=True)
@@ -97,6 +121,7 @@ def item_from(payload: Mapping[str, Any], *, school: str | None, lop: str | None
             field=str(c["field"]),
             new=None if c.get("new") is None else str(c["new"]),
             how=str(c.get("how") or ""),
+            old=None if c.get("old") is None else str(c["old"]),
         )
         for c in payload.get("changes") or ()
     )
@@ -128,6 +153,7 @@ class Layout:
         cells: list[str | None] = [None] * len(self.headers)
         changed: list[str] = []
         confirmed: list[str] = []
+        normalised: list[str] = []
         declared: list[str] = []
         for change in item.changes:
             at = self._index.get(change.field)
@@ -136,6 +162,9 @@ class Layout:
             if change.how in CHANGED:
                 cells[at] = change.new
                 changed.append(self._header[change.field])
+            elif change.normalised:
+                cells[at] = change.new
+                normalised.append(self._header[change.field])
             elif change.how == CONFIRMED:
                 confirmed.append(self._header[change.field])
             elif change.how == DECLARED:
@@ -149,6 +178,7 @@ class Layout:
             item.approved_at,
             SEPARATOR.join(changed),
             SEPARATOR.join(confirmed),
+            SEPARATOR.join(normalised),
             SEPARATOR.join(declared),
             item.submitted_at if declared else "",
         ]
