@@ -133,8 +133,9 @@ async def test_a_roster_sent_in_chat_is_imported_and_the_check_comes_back(office
     assert "Đã nhập danh sach lop.csv: 4 hồ sơ mới" in caption
     assert "1 dòng bị từ chối" in caption
     header = checked.decode("utf-8-sig").splitlines()[0]
-    assert header.startswith("row,ma_dinh_danh")
-    assert header.endswith("field,code,message,de_xuat")  # the suggested 2025 unit last
+    assert header.startswith("Dòng,Mã định danh Bộ GD&ĐT,Họ và tên")
+    # the message and the suggested 2025 unit, then the field's key and the code last
+    assert header.endswith("Nội dung,Đề xuất,Mã thông tin,Mã lỗi")
     rejected = list(csv.DictReader(io.StringIO(files[1][1].decode("utf-8-sig"))))
     assert len(rejected) == 1
     async with office.store.unit_of_work() as uow:
