@@ -21,6 +21,8 @@ from bot.audit_layout import APART_COLUMNS, POLICE_COLUMNS, REPORT_COLUMNS, apar
 from bot.audit_summary import AuditSummary
 from bot.config import DatabaseSettings, Settings
 from bot.import_rows import MESSAGES, RejectCode
+from bot.report import CCCD_DAMAGED, build_report
+from bot.report_xlsx import POLICE_SHEET
 from bot.sample_data import STUDENT_KEYS, generate_school
 from storage.uow import Store
 from tests.test_import import REFERENCE, headers, run, snapshot
@@ -234,3 +236,48 @@ async def test_import_stores_the_repaired_values_and_the_database_audit_agrees(
     expected = [r for r in _read(clean_police) if r[MA] not in DAMAGED.lost]
     assert who(_read(out["police"])) == who(expected)
     assert {r[MA] for r in _read(out["apart"])} == DAMAGED.lost
+
+    # ``hoso report``'s police sheet: the same people, the lost ones with their own reason
+    (tmp_path / "bc").mkdir()
+    files = await build_report(store, SCHOOL.units[0].code, TODAY, tmp_path / "bc")
+    book = openpyxl.load_workbook(files.xlsx, read_only=True)
+    try:
+        sheet = [tuple(row) for row in book[POLICE_SHEET].iter_rows(values_only=True)][2:]
+    finally:
+        book.close()
+    reasons = {row[3]: row[6] for row in sheet}
+    assert {m for m, why in reasons.items() if why == CCCD_DAMAGED} == DAMAGED.lost
+    assert {m for m, why in reasons.items() if why != CCCD_DAMAGED} == {r[MA] for r in expected}
+
+
+def test_the_terminal_counts_the_repairs(tmp_path: Path) -> None:
+    """The summary says how many zeros were put back and how many values lost their digits,
+    for the audit and for the import: counts only, never a value."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from bot.audit_summary import print_summary as audit_summary
+    from bot.import_cli import print_summary as import_summary
+    from bot.importer import ImportSummary
+
+    got, police, apart = _audit(_workbook(tmp_path / "d.xlsx", DAMAGED.cells), tmp_path / "r.csv")
+    out = StringIO()
+    audit_summary(got, Console(file=out, width=200), report=tmp_path / "r.csv", police=police)
+    text = printed = out.getvalue()
+    assert (
+        f"{DAMAGED.restored} số CCCD/điện thoại được thêm lại số 0 đầu bị Excel làm mất." in text
+    )
+    assert f"{len(DAMAGED.lost)} số CCCD/điện thoại bị Excel làm mất chữ số" in text
+    assert f"{len(DAMAGED.lost)} người từ 14 tuổi có số CCCD bị Excel làm hỏng" in text
+    assert str(apart) in text
+    out = StringIO()
+    summary = ImportSummary(read=3, inserted=3, excel_restored=2, excel_lost=1)
+    import_summary(summary, Console(file=out, width=200), report=tmp_path / "tu-choi.csv")
+    text = out.getvalue()
+    printed += text
+    assert "2 số CCCD/điện thoại được thêm lại số 0 đầu bị Excel làm mất." in text
+    assert "1 số CCCD/điện thoại bị Excel làm mất chữ số" in text
+    for values in STUDENTS:  # no personal value on the terminal
+        for key in ("so_dinh_danh", "ho_ten", "sdt_cha"):
+            assert not values[key] or values[key] not in printed
