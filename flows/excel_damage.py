@@ -62,7 +62,9 @@ class Repair(NamedTuple):
 
 def repair(kind: str, text: str) -> Repair:
     """``text`` of a field of ``kind`` (a CCCD, a phone), its leading zero back where certain."""
-    if kind not in REPAIRED_KINDS or not text:
+    if kind not in REPAIRED_KINDS or not text or text[0] == "0":
+        # a number Excel wrote never starts with 0: the common case (a CCCD, a mobile in
+        # stored form) decided at once
         return Repair(text, Damage.NONE)
     stripped = text.strip()
     if _SCIENTIFIC.fullmatch(stripped):

@@ -7,7 +7,11 @@ reader does) then ``flows.excel_damage.repair``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.roster import cell_text
 from flows.excel_damage import CANDIDATE_RE, Damage, digits_lost, repair
@@ -64,8 +68,28 @@ def test_candidates_cover_every_change(
 ) -> None:
     """A column-wise reader picks the rows to repair by ``CANDIDATE_RE``: every value that
     ``repair`` changes or reports must match it."""
-    import re
-
     text = cell_text(cell) or ""
     if damage is not NONE:
+        assert re.match(CANDIDATE_RE, text), text
+
+
+TEXTS = st.one_of(
+    st.text(max_size=30),
+    st.from_regex(r"\A ?[0-9]{1,13}(\.0+)? ?\Z"),
+    st.from_regex(r"\A[0-9][.,][0-9]{0,6}[eE][+-]?[0-9]{1,2}\Z"),
+)
+
+
+@given(kind=st.sampled_from(["cccd", "phone", "text"]), text=TEXTS)
+def test_any_text_is_kept_or_only_gains_leading_zeros(kind: str, text: str) -> None:
+    """No input crashes the repair, and it never changes a digit: it keeps the text or puts
+    zeros in front of its digits."""
+    got = repair(kind, text)
+    if got.damage is Damage.ZERO_RESTORED:
+        digits = text.strip().split(".")[0]
+        assert got.value.lstrip("0") == digits
+        assert len(got.value) in (10, 12)
+    else:
+        assert got.value == text
+    if got.damage is not Damage.NONE:  # the column-wise import hands such rows to the repair
         assert re.match(CANDIDATE_RE, text), text
