@@ -24,6 +24,16 @@ import polars as pl
 
 from bot.audit_columns import BatchVerdict, ColumnJudge
 from bot.audit_duplicates import DuplicateIndex
+from bot.audit_layout import (
+    APART_COLUMNS,
+    CCCD_DAMAGED_NOTE,
+    POLICE_COLUMNS,
+    REPORT_COLUMNS,
+    apart_path,
+    labels_of,
+    report_frame,
+    report_row,
+)
 from bot.audit_summary import AuditSummary, Tally
 from bot.cells import FORMULA_RE, ILLEGAL_XLSX_RE, PLAIN_NUMBER_RE, QUOTE, xlsx_row
 from bot.config import Settings
@@ -42,11 +52,7 @@ if TYPE_CHECKING:  # imported where used: a roster's audit needs neither (start-
     from storage.repos.report_queries import ReportAnswer
     from storage.uow import Store
 
-#: ``de_xuat``: the value a finding suggests instead (an old ward's 2025 ward), else empty.
-REPORT_COLUMNS = (
-    "row", "ma_dinh_danh", "ma_truong", "lop", "field", "code", "message", "de_xuat",
-)  # fmt: skip
-POLICE_COLUMNS = ("row", "ma_dinh_danh", "ho_ten", "ma_truong", "lop", "thieu")
+__all__ = ["POLICE_COLUMNS", "REPORT_COLUMNS"]  # re-exported: ``bot.audit_layout``'s
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
 #: The police list's reasons, one per code: a CCCD declared unavailable ([Chưa có]) or VNeID
 #: answered "Chưa" is told apart from one missing.
@@ -156,10 +162,18 @@ class Auditor:
     """Judges records one at a time, writes their findings, keeps the per-unit counts."""
 
     def __init__(
-        self, reference: Reference, today: date, report: TableWriter, police: TableWriter | None
+        self,
+        reference: Reference,
+        today: date,
+        report: TableWriter,
+        police: TableWriter | None,
+        *,
+        apart: TableWriter | None = None,
     ) -> None:
+        """``apart``: where the people 14+ whose CCCD Excel damaged go (off the police list)."""
         self._reference, self._today = reference, today
-        self._report, self._police = report, police
+        self._report, self._police, self._apart = report, police, apart
+        self._labels: dict[str, dict[str, str]] = {}
         self._ids = DuplicateIndex()
         self._memo: ChoiceMemo = {}
         self._judges: dict[str, RecordJudge] = {}
@@ -173,6 +187,7 @@ class Auditor:
         """The record judge of ``catalogue`` (one per kind, kept for the run)."""
         judge = self._judges.get(catalogue.kind)
         if judge is None or judge.catalogue is not catalogue:
+            self._labels[catalogue.kind] = labels_of(catalogue)
             ref = self._reference
             judge = self._judges[catalogue.kind] = RecordJudge(
                 catalogue, codelists=ref.codelists, crossref=ref.crossref, today=self._today
@@ -190,17 +205,18 @@ class Auditor:
         """One record; ``declared``: its fields declared unavailable (the database's answers)."""
         if BROKEN in values:  # a row the reader could not read: listed, never judged
             why = f"Dòng không đọc được: {values[BROKEN]}."
-            self._report.write((row, "", "", "", "", BROKEN_CODE, why))
+            self._report.write((row, "", "", "", "", "", why, "", "", BROKEN_CODE))
             self.summary.findings += 1
             return
         result = self.judge_for(catalogue).judge(values, self._memo, declared=declared)
         unit = ((values.get("ma_truong") or "").strip(), (values.get("lop") or "").strip())
         ma = (values.get("ma_dinh_danh") or "").strip()
+        name = result.values.get("ho_ten") or ""
         if result.findings:
-            write = self._report.write
+            write, labels = self._report.write, self._labels[catalogue.kind]
             for finding in result.findings:
-                write((row, ma, *unit, finding.field, finding.code, finding.message,
-                       finding.suggestion))  # fmt: skip
+                write(report_row(row, ma, name, unit, finding, labels))
+                self.summary.count_excel(finding.code)
             self.summary.findings += len(result.findings)
         tally = self.summary.units.get(unit)
         if tally is None:
@@ -209,13 +225,16 @@ class Auditor:
         if declared and result.declared:
             self.summary.declared += 1
         if result.cccd is not None:
-            self._ids.add(result.cccd, row, ma, unit, result.clean)
+            self._ids.add(result.cccd, row, ma, unit, result.clean, name)
         if result.police and self._police is not None:
             missing = "; ".join(_MISSING_FOR_POLICE[AuditCode(c)] for c in result.police_codes)
-            name = result.values.get("ho_ten") or ""
             self._police.write((row, ma, name, *unit, missing))
+        if result.cccd_damaged:
+            self.summary.police_apart += 1
+            if self._apart is not None:
+                self._apart.write((row, ma, name, *unit, CCCD_DAMAGED_NOTE))
 
-    def add_batch(self, batch: pl.DataFrame, verdict: BatchVerdict) -> None:
+    def add_batch(self, batch: pl.DataFrame, verdict: BatchVerdict, catalogue: Catalogue) -> None:
         """A batch judged by ``ColumnJudge``: what ``add`` does for each of its rows."""
         units = batch.select(
             pl.col(ROW),
@@ -223,12 +242,13 @@ class Auditor:
                 (pl.col(c) if c in batch.columns else pl.lit(None, pl.String)).alias(c)
                 for c in UNIT_COLUMNS
             ),
-        )
+        ).join(verdict.rows.select(ROW, "ho_ten"), on=ROW, how="left", maintain_order="left")
         findings = verdict.findings.join(units, on=ROW, how="left", maintain_order="left")
-        self._report.write_frame(
-            findings.select(ROW, *UNIT_COLUMNS, "field", "code", "message", "suggestion")
-        )
+        labels = self._labels.get(catalogue.kind) or labels_of(catalogue)
+        self._report.write_frame(report_frame(findings, labels))
         self.summary.findings += findings.height
+        for code, count in findings.get_column("code").value_counts().iter_rows():
+            self.summary.count_excel(code, count)
         rows = verdict.rows.join(units, on=ROW, how="left", maintain_order="left").with_columns(
             pl.col("ma_truong", "lop").fill_null("")
         )
@@ -243,9 +263,20 @@ class Auditor:
             tally.merge(Tally(*counts))
         ids = rows.filter(pl.col("cccd").is_not_null()).select(
             "cccd", pl.col(ROW).alias("row"), pl.col("ma_dinh_danh").fill_null("").alias("ma"),
-            pl.col("ma_truong").alias("truong"), "lop", "clean",
+            pl.col("ma_truong").alias("truong"), "lop", "clean", pl.col("ho_ten").alias("ten"),
         )  # fmt: skip
         self._ids.add_frame(ids)
+        damaged = rows.filter(
+            pl.col("police_codes").str.contains(AuditCode.AGE14_CCCD_DAMAGED, literal=True)
+        )
+        self.summary.police_apart += damaged.height
+        if self._apart is not None:
+            self._apart.write_frame(
+                damaged.select(
+                    ROW, "ma_dinh_danh", "ho_ten", pl.col("ma_truong", "lop").replace("", None),
+                    pl.lit(CCCD_DAMAGED_NOTE).alias("note"),
+                )
+            )  # fmt: skip
         if self._police is not None:
             listed = rows.filter(pl.col("police"))
             texts = {
@@ -265,11 +296,10 @@ class Auditor:
     def finish(self) -> AuditSummary:
         """Report shared CCCDs (a duplicate makes both records unclean), then close the index."""
         try:
-            for row, ma, unit, was_clean, others in self._ids.duplicates():
+            labels = {k: v for kind in self._labels.values() for k, v in kind.items()}
+            for row, ma, unit, was_clean, others, name in self._ids.duplicates():
                 finding = duplicate_finding(others)
-                self._report.write(
-                    (row, ma, *unit, finding.field, finding.code, finding.message, "")
-                )
+                self._report.write(report_row(row, ma, name, unit, finding, labels))
                 self.summary.findings += 1
                 self.summary.units[unit].clean -= was_clean
         finally:
@@ -292,18 +322,22 @@ def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditS
     """Audit, then publish the report (and police list) only if the whole run succeeded."""
     report = TableWriter(job.out, REPORT_COLUMNS)
     police = TableWriter(job.police, POLICE_COLUMNS) if job.police is not None else None
-    writers = [w for w in (report, police) if w is not None]
+    apart = TableWriter(apart_path(job.police), APART_COLUMNS) if job.police is not None else None
+    writers = [w for w in (report, police, apart) if w is not None]
     try:
         if job.file is not None:
-            summary = _audit_file(job, reference, report, police, settings.limits)
+            summary = _audit_file(job, reference, (report, police, apart), settings.limits)
         else:
-            auditor = Auditor(reference, job.today, report, police)
+            auditor = Auditor(reference, job.today, report, police, apart=apart)
             asyncio.run(audit_database(auditor, settings, reference, job.kind))
             summary = auditor.finish()
     except BaseException:
         for writer in writers:
             writer.abort()
         raise
+    if apart is not None and not summary.police_apart:
+        apart.abort()  # nobody to list apart: no file beside the police list
+        writers.remove(apart)
     for writer in writers:
         writer.commit()
     return summary
@@ -312,8 +346,7 @@ def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditS
 def _audit_file(
     job: AuditJob,
     reference: Reference,
-    report: TableWriter,
-    police: TableWriter | None,
+    writers: tuple[TableWriter, TableWriter | None, TableWriter | None],
     limits: RosterLimits,
 ) -> AuditSummary:
     """A roster file: column-wise where the file allows it, else (or if that fails part way:
@@ -322,21 +355,26 @@ def _audit_file(
     The column-wise reader checks the text is UTF-8 itself, so the file is not read once more
     for that; if it is not, the row-by-row reader names the line."""
     assert job.file is not None
+    report, police, apart = writers
+
+    def auditor() -> Auditor:
+        return Auditor(reference, job.today, report, police, apart=apart)
+
     with open_roster(job.file, check_encoding=False, limits=limits) as roster:
         kind = job.kind or guess_kind(roster.headers, reference.catalogues)
         catalogue = reference.catalogues[kind]
         if roster.delimiter is None:  # a workbook
-            return _audit_rows(roster, catalogue, Auditor(reference, job.today, report, police))
-        auditor = Auditor(reference, job.today, report, police)
+            return _audit_rows(roster, catalogue, auditor())
+        by_columns = auditor()
         try:
-            return _audit_columns(job.file, roster, catalogue, auditor)
+            return _audit_columns(job.file, roster, catalogue, by_columns)
         except FrameUnavailable:
-            auditor.abandon()
-    for writer in (report, police):
+            by_columns.abandon()
+    for writer in writers:
         if writer is not None:
             writer.restart()
     with open_roster(job.file, limits=limits) as roster:
-        return _audit_rows(roster, catalogue, Auditor(reference, job.today, report, police))
+        return _audit_rows(roster, catalogue, auditor())
 
 
 def _audit_rows(roster: Roster, catalogue: Catalogue, auditor: Auditor) -> AuditSummary:
@@ -359,7 +397,7 @@ def _audit_columns(
         columns=columns,
         max_rows=roster.limits.max_rows,
     ):
-        auditor.add_batch(batch, judge.judge_batch(batch))
+        auditor.add_batch(batch, judge.judge_batch(batch), catalogue)
         rows += batch.height
     if not rows:  # the row reader names this case
         raise FrameUnavailable("no data rows")

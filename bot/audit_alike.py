@@ -25,6 +25,8 @@ _DIGITS = r"^[0-9]{1,64}$"
 #: What a PIN is replaced by where only its first six digits count.
 PIN_TAIL = "000000"
 SOME_PIN = "0" * 12
+#: What a CCCD whose digits Excel lost is replaced by where only that counts (the police list).
+LOST_PIN = "7,92004E+10"
 
 
 def stand_in(kind: str, raw: pl.Expr) -> pl.Expr | None:

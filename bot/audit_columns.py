@@ -19,7 +19,15 @@ from typing import Any
 
 import polars as pl
 
-from bot.audit_alike import SOME_PIN, cross_projection, given, is_pin, stand_in, stands_for_all
+from bot.audit_alike import (
+    LOST_PIN,
+    SOME_PIN,
+    cross_projection,
+    given,
+    is_pin,
+    stand_in,
+    stands_for_all,
+)
 from bot.audit_known import FindingIds, Known
 from bot.roster_frame import ROW
 from flows.audit import (
@@ -322,11 +330,17 @@ class ColumnJudge:
                     projected = cross_projection(key, current(key), rule.fields)
                     exprs.append(projected.alias(f"r{i}:{key}"))
                     exprs.append(bad(key).alias(f"r{i}!{key}"))
+        lost = (
+            pl.col("so_dinh_danh:v").is_in(self._ids.digits_lost())
+            if "so_dinh_danh" in parsed
+            else pl.lit(False)
+        )
         exprs += [
             pl.col("ngay_sinh:aged").alias("pol:aged"),
             current("quoc_tich").alias("pol:q"),
             is_pin(current("so_dinh_danh")).alias("pol:pin"),
             current("vneid_muc_2").alias("pol:vneid"),
+            lost.alias("pol:lost"),
         ]
         keep: list[str | pl.Expr] = [ROW, *(f"{f.key}:{c}" for f in present for c in "vb")]
         keep += [current(k).alias(f"{k}:out") for k in ("so_dinh_danh", "ho_ten")]
@@ -340,7 +354,7 @@ class ColumnJudge:
             cols = [c for c in frame.columns if c.startswith((f"r{i}:", f"r{i}!"))]
             if cols:
                 groups.append((i, cols))
-        police = ["pol:aged", "pol:q", "pol:pin", "pol:vneid"]
+        police = ["pol:aged", "pol:q", "pol:pin", "pol:vneid", "pol:lost"]
         groups.append((len(RULES), police))
         tables: list[Known] = []
         for i, cols in groups:
@@ -381,10 +395,10 @@ class ColumnJudge:
         return pl.concat([frame, *parts], how="horizontal")
 
     def _police_verdict(self, combo: tuple[Any, ...]) -> tuple[int, bool]:
-        aged, nationality, pin, vneid = combo
+        aged, nationality, pin, vneid, lost = combo
         values = {
             "quoc_tich": nationality,
-            "so_dinh_danh": SOME_PIN if pin else None,
+            "so_dinh_danh": LOST_PIN if lost else SOME_PIN if pin else None,
             "vneid_muc_2": vneid,
         }
         found: list[Finding] = []

@@ -22,7 +22,7 @@ PARTS = 16
 BATCH = 200_000
 _SCHEMA = {
     "cccd": pl.Int64, "row": pl.Int64, "ma": pl.String, "truong": pl.String, "lop": pl.String,
-    "clean": pl.Boolean,
+    "clean": pl.Boolean, "ten": pl.String,
 }  # fmt: skip
 
 
@@ -30,20 +30,23 @@ class DuplicateIndex:
     """CCCDs seen so far, with the row, record key and unit they were seen on, on disk."""
 
     def __init__(self) -> None:
-        self._pending: list[tuple[int, int, str, str, str, bool]] = []
+        self._pending: list[tuple[int, int, str, str, str, bool, str]] = []
         #: Batches of rows kept until ``BATCH`` rows, then spilled together (one file a part).
         self._frames: list[pl.DataFrame] = []
         self._framed = 0
         self._dir = tempfile.TemporaryDirectory(prefix="hoso-audit-")
         self._spills = 0
 
-    def add(self, cccd: str, row: int, ma_dinh_danh: str, unit: Unit, clean: bool) -> None:
-        self._pending.append((int(cccd), row, ma_dinh_danh, unit[0], unit[1], clean))
+    def add(
+        self, cccd: str, row: int, ma_dinh_danh: str, unit: Unit, clean: bool, name: str = ""
+    ) -> None:
+        """``name``: the person's, for the report (which the school reads)."""
+        self._pending.append((int(cccd), row, ma_dinh_danh, unit[0], unit[1], clean, name))
         if len(self._pending) >= BATCH:
             self._flush()
 
     def add_frame(self, frame: pl.DataFrame) -> None:
-        """Rows with the columns of ``_SCHEMA`` (cccd, row, ma, truong, lop, clean)."""
+        """Rows with the columns of ``_SCHEMA`` (cccd, row, ma, truong, lop, clean, ten)."""
         self._frames.append(frame.select(pl.col(n).cast(kind) for n, kind in _SCHEMA.items()))
         self._framed += frame.height
         if self._framed >= BATCH:
@@ -69,8 +72,9 @@ class DuplicateIndex:
     def _path(self, part: int, spill: int) -> Path:
         return Path(self._dir.name) / f"{part:02d}-{spill:06d}.arrow"
 
-    def duplicates(self) -> Iterator[tuple[int, str, Unit, bool, str]]:
-        """(row, ma_dinh_danh, unit, was clean, the other rows) for every shared CCCD, by row."""
+    def duplicates(self) -> Iterator[tuple[int, str, Unit, bool, str, str]]:
+        """(row, ma_dinh_danh, unit, was clean, the other rows, name) for every shared CCCD, by
+        row."""
         self._flush()
         found: list[pl.DataFrame] = []
         for part in range(PARTS):
@@ -88,9 +92,9 @@ class DuplicateIndex:
         rows = pl.concat(found).sort("row")
         others = rows.group_by("cccd").agg(pl.col("row").sort().alias("rows"))
         by_cccd = {cccd: list(group) for cccd, group in others.iter_rows()}
-        for cccd, row, ma, truong, lop, clean in rows.iter_rows():
+        for cccd, row, ma, truong, lop, clean, name in rows.iter_rows():
             listed = ", ".join(str(r) for r in by_cccd[cccd] if r != row)
-            yield row, ma or "", (truong or "", lop or ""), bool(clean), listed
+            yield row, ma or "", (truong or "", lop or ""), bool(clean), listed, name or ""
 
     def close(self) -> None:
         self._dir.cleanup()

@@ -8,12 +8,9 @@ from typing import Any
 
 import polars as pl
 
-from flows.audit import AuditCode, Finding
-from flows.notices import OLD_UNIT_CODES
+from flows.audit import UNCLEAN_CODES, AuditCode, Finding
 
-_UNCLEAN: frozenset[str] = frozenset(
-    {AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID, *OLD_UNIT_CODES}
-)
+_UNCLEAN = UNCLEAN_CODES
 
 
 class FindingIds:
@@ -24,6 +21,7 @@ class FindingIds:
         self._ids: dict[tuple[Finding, ...], int] = {(): 0}
         self._rows: list[tuple[int, int, str, str, str, str]] = []
         self._unclean: list[int] = []
+        self._lost: list[int] = []
         self._codes: dict[int, str] = {}
         self._frame: pl.DataFrame | None = None
 
@@ -39,6 +37,8 @@ class FindingIds:
                            for i, f in enumerate(findings)]  # fmt: skip
             if any(f.code in _UNCLEAN for f in findings):
                 self._unclean.append(found)
+            if any(f.code == AuditCode.EXCEL_DIGITS_LOST for f in findings):
+                self._lost.append(found)
             self._codes[found] = ",".join(str(f.code) for f in findings)
             self._frame = None
         return found
@@ -54,6 +54,10 @@ class FindingIds:
     def unclean(self) -> list[int]:
         """Ids whose findings make a record not "sạch"."""
         return self._unclean
+
+    def digits_lost(self) -> list[int]:
+        """Ids whose findings say Excel lost a value's digits (``flows.excel_damage``)."""
+        return self._lost
 
     def codes(self) -> dict[int, str]:
         """Id -> its findings' codes joined with ","."""

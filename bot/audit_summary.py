@@ -15,7 +15,8 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from flows.audit import RecordAudit
+from bot.audit_layout import apart_path
+from flows.audit import AuditCode, RecordAudit
 
 Unit = tuple[str, str]
 
@@ -58,6 +59,18 @@ class AuditSummary:
     findings: int = 0
     #: Records with a field declared unavailable ([Chưa có]; only the database holds any).
     declared: int = 0
+    #: CCCDs and phones Excel read as numbers (``flows.excel_damage``): zero put back, or
+    #: digits lost; people 14+ kept off the police list for a damaged CCCD.
+    excel_restored: int = 0
+    excel_lost: int = 0
+    police_apart: int = 0
+
+    def count_excel(self, code: str, count: int = 1) -> None:
+        """Count a finding if it is about a number Excel damaged."""
+        if code == AuditCode.EXCEL_ZERO_RESTORED:
+            self.excel_restored += count
+        elif code == AuditCode.EXCEL_DIGITS_LOST:
+            self.excel_lost += count
 
 
 SUMMARY_TITLE = "Kết quả kiểm tra hồ sơ"
@@ -92,10 +105,25 @@ def print_summary(
             f"{summary.declared} hồ sơ có thông tin người khai báo «Chưa có» "
             "(tính là đã trả lời, không tính là thiếu)."
         )
+    if summary.excel_restored:
+        console.print(
+            f"{summary.excel_restored} số CCCD/điện thoại được thêm lại số 0 đầu bị Excel làm mất."
+        )
+    if summary.excel_lost:
+        console.print(
+            f"{summary.excel_lost} số CCCD/điện thoại bị Excel làm mất chữ số: hãy định dạng cột "
+            "là Văn bản rồi nhập lại."
+        )
     where = police if police is not None else report
     console.print(
         f"{total.police} người từ 14 tuổi chưa có CCCD hoặc VNeID mức 2 (danh sách: {where})."
     )
+    if summary.police_apart:
+        apart = apart_path(police) if police is not None else report
+        console.print(
+            f"{summary.police_apart} người từ 14 tuổi có số CCCD bị Excel làm hỏng, chưa đưa vào "
+            f"danh sách gửi công an: cần kiểm tra lại ({apart})."
+        )
 
 
 def plain_table(rows: Sequence[Sequence[str]], last: Sequence[str], width: int) -> str | None:

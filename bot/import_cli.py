@@ -149,6 +149,17 @@ def print_summary(summary: ImportSummary, console: Console, *, report: Path | No
     console.print(table)
     for code, count in sorted(summary.by_code.items()):
         console.print(f"  {LABELS[RejectCode(code)]}: {count}")
+    if summary.excel_restored:
+        console.print(
+            f"{summary.excel_restored} số CCCD/điện thoại được thêm lại số 0 đầu bị Excel làm mất."
+        )
+    if summary.excel_lost:
+        console.print(
+            f"{summary.excel_lost} số CCCD/điện thoại bị Excel làm mất chữ số (giữ nguyên, không "
+            "đoán): hãy định dạng cột là Văn bản rồi nhập lại."
+        )
+    if (summary.excel_restored or summary.excel_lost) and report is not None:
+        console.print(f"Từng số ấy được ghi trong {report}.")
     if summary.rejected and report is not None:
         console.print(f"Đã ghi {summary.rejected} dòng bị từ chối kèm lý do vào {report}.")
     elif summary.rejected:

@@ -42,7 +42,7 @@ from bot.import_frames import (
     to_rows,
     unit_rows,
 )
-from bot.import_rows import Incoming, RejectCode, Rejection, rejected_row
+from bot.import_rows import Incoming, RejectCode, Rejection, rejected_row, repaired_fields
 from bot.importer import (
     Importer,
     ImportFailed,
@@ -75,9 +75,15 @@ class ColumnImporter(Importer):
     """``Importer`` fed with batches of columns."""
 
     def __init__(
-        self, store: Store, job: ImportJob, *, at: datetime, report: TableWriter | None
+        self,
+        store: Store,
+        job: ImportJob,
+        *,
+        at: datetime,
+        report: TableWriter | None,
+        catalogue: Catalogue | None = None,
     ) -> None:
-        super().__init__(store, job, at=at, report=report)
+        super().__init__(store, job, at=at, report=report, catalogue=catalogue)
         self._writing: deque[asyncio.Task[list[Rejection]]] = deque()
         # SQLite has one writer: one batch is written while the next is read and checked
         self._in_flight = IN_FLIGHT if self._background else 1
@@ -164,6 +170,8 @@ class ColumnImporter(Importer):
             if isinstance(item, Rejection):
                 self.reject(item)
             else:
+                for note in item.notes:
+                    self.reject(note)
                 odd.append(item)
         ready = self._first_columns(split.ready)
         if odd:
@@ -190,8 +198,8 @@ class ColumnImporter(Importer):
         keys = ready.get_column(KEY).unique(maintain_order=True).to_list()
         earlier = self._seen.repeated(keys)
         kept, repeated = first_occurrences(ready, earlier)
-        for row, key, school in repeated.select(ROW, KEY, SCHOOL).iter_rows():
-            self.reject(rejected_row(row, key, school, RejectCode.DUPLICATE_IN_FILE))
+        for row, key, school, name in repeated.select(ROW, KEY, SCHOOL, _name(ready)).iter_rows():
+            self.reject(rejected_row(row, key, school, RejectCode.DUPLICATE_IN_FILE, name))
         return kept
 
     async def _write_columns(
@@ -257,9 +265,17 @@ class ColumnImporter(Importer):
 
     def _known_unit_columns(self, ready: pl.DataFrame, units: dict[str, int]) -> pl.DataFrame:
         known = pl.col(UNIT).is_in(pl.Series(list(units), dtype=pl.String).implode())
-        for row, key, school in ready.filter(~known).select(ROW, KEY, SCHOOL).iter_rows():
-            self.reject(rejected_row(row, key, school, RejectCode.UNKNOWN_UNIT))
+        unknown = ready.filter(~known).select(ROW, KEY, SCHOOL, _name(ready))
+        for row, key, school, name in unknown.iter_rows():
+            self.reject(rejected_row(row, key, school, RejectCode.UNKNOWN_UNIT, name))
         return ready.filter(known)
+
+
+def _name(batch: pl.DataFrame) -> pl.Expr:
+    """The person's name for the report (the file may lack the column)."""
+    return (pl.col("ho_ten") if "ho_ten" in batch.columns else pl.lit(None, pl.String)).alias(
+        "__name"
+    )
 
 
 async def import_columns(
@@ -277,7 +293,9 @@ async def import_columns(
     assert roster.delimiter is not None
     map_large_buffers()
     columns = match_columns(roster.headers, reading, mapping)
-    frames = FrameMapper(job.kind, list(columns.values()), school=job.school)
+    frames = FrameMapper(
+        job.kind, list(columns.values()), school=job.school, repaired=repaired_fields(reading)
+    )
     batches = frame_batches(
         job.file,
         width=len(roster.headers),
@@ -286,7 +304,7 @@ async def import_columns(
         chunk_bytes=CHUNK_BYTES,
         max_rows=roster.limits.max_rows,
     )
-    importer = ColumnImporter(store, job, at=at, report=report)
+    importer = ColumnImporter(store, job, at=at, report=report, catalogue=reading)
     with closing(batches):  # a failed import stops the reader's thread now, not at collection
         await importer.run_columns(
             batches,

@@ -32,6 +32,7 @@ from bot.import_rows import (
 )
 from bot.roster_frame import ROW
 from bot.seed import GUARDIAN_PHONES, SELF_PHONES
+from flows.excel_damage import CANDIDATE_RE
 from storage.repos.imports import PEOPLE_CSV_COLUMNS, PHONE_CSV_COLUMNS
 
 RowValues = dict[str, str | None]
@@ -66,10 +67,19 @@ class Split:
 class FrameMapper:
     """``bot.import_rows.RowMapper`` for a batch of columns."""
 
-    def __init__(self, kind: str, keys: Sequence[str], *, school: str | None = None) -> None:
-        """``keys``: the batch's field columns (the file's matched columns), in file order."""
+    def __init__(
+        self,
+        kind: str,
+        keys: Sequence[str],
+        *,
+        school: str | None = None,
+        repaired: Mapping[str, str] | None = None,
+    ) -> None:
+        """``keys``: the batch's field columns (the file's matched columns), in file order;
+        ``repaired``: the fields Excel may have turned into numbers (key -> kind)."""
         self.kind, self.school = kind, school
         self.keys = tuple(keys)
+        self.repaired = tuple(k for k in (repaired or {}) if k in self.keys)
         self.fields = tuple(k for k in self.keys if k != SCHOOL_NAME_KEY)
         wanted = SELF_PHONES if kind == "staff" else GUARDIAN_PHONES
         self.role = "self" if kind == "staff" else "guardian"
@@ -94,6 +104,8 @@ class FrameMapper:
         ok &= school.str.len_chars() + lop.str.len_chars().fill_null(0) + 1 <= MAX_UNIT
         if self.school is not None:
             ok &= school == self.school
+        for key in self.repaired:  # maybe a number Excel damaged: the row mapper repairs it
+            ok &= ~pl.col(key).str.contains(CANDIDATE_RE).fill_null(False)
         return ok.fill_null(False)
 
     def _columns(self, ready: pl.DataFrame) -> pl.DataFrame:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from bot.roster import BROKEN
 from bot.seed import GUARDIAN_PHONES, SELF_PHONES
 from flows.catalogue import Catalogue, FieldSpec
+from flows.excel_damage import REPAIRED_KINDS, Damage, repair
 from flows.rules.phones import canonical_phone
 from flows.texts import KIND_NAMES
 
@@ -37,6 +38,27 @@ class RejectCode(StrEnum):
     WRONG_KIND = "WRONG_KIND"
     DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
     BROKEN_ROW = "BROKEN_ROW"
+    #: Notes on an imported row, not rejections: a CCCD or phone Excel read as a number had
+    #: its leading zero put back (stored so), or had lost digits (stored as read: not guessed,
+    #: and ``hoso audit --db`` keeps finding it).
+    EXCEL_ZERO_RESTORED = Damage.ZERO_RESTORED.value
+    EXCEL_DIGITS_LOST = Damage.DIGITS_LOST.value
+
+
+#: Codes of report lines about a row that was imported all the same.
+NOTE_CODES = frozenset({RejectCode.EXCEL_ZERO_RESTORED, RejectCode.EXCEL_DIGITS_LOST})
+#: The field a rejection is about, for the report's label and key columns.
+CODE_FIELDS: dict[RejectCode, str] = {
+    RejectCode.MISSING_ID: "ma_dinh_danh",
+    RejectCode.ID_TOO_LONG: "ma_dinh_danh",
+    RejectCode.MISSING_SCHOOL: "ma_truong",
+    RejectCode.MISSING_CLASS: "lop",
+    RejectCode.UNIT_TOO_LONG: "ma_truong",
+    RejectCode.OTHER_SCHOOL: "ma_truong",
+    RejectCode.UNKNOWN_UNIT: "ma_truong",
+    RejectCode.WRONG_KIND: "ma_dinh_danh",
+    RejectCode.DUPLICATE_IN_FILE: "ma_dinh_danh",
+}
 
 
 MESSAGES: dict[RejectCode, str] = {
@@ -52,6 +74,14 @@ MESSAGES: dict[RejectCode, str] = {
     ),
     RejectCode.DUPLICATE_IN_FILE: "Mã định danh trùng với một dòng phía trên trong tệp.",
     RejectCode.BROKEN_ROW: "Dòng không đọc được: {why}.",
+    RejectCode.EXCEL_ZERO_RESTORED: (
+        "Excel đã làm mất số 0 ở đầu; đã thêm lại số 0 khi nhập. "
+        "Lần sau hãy định dạng cột là Văn bản."
+    ),
+    RejectCode.EXCEL_DIGITS_LOST: (
+        "Excel đã làm mất chữ số: hãy định dạng cột là Văn bản rồi nhập lại. "
+        "Hồ sơ vẫn được nhập, giá trị giữ nguyên như trong tệp (không đoán)."
+    ),
 }
 
 #: Short labels for the terminal's per-reason counts (no value from a record in them).
@@ -66,15 +96,28 @@ LABELS: dict[RejectCode, str] = {
     RejectCode.WRONG_KIND: "Sai loại hồ sơ (cán bộ/học sinh)",
     RejectCode.DUPLICATE_IN_FILE: "Trùng mã trong tệp",
     RejectCode.BROKEN_ROW: "Dòng không đọc được (ô gộp dòng, sai số ô)",
+    RejectCode.EXCEL_ZERO_RESTORED: "Đã thêm lại số 0 đầu bị Excel làm mất",
+    RejectCode.EXCEL_DIGITS_LOST: "Excel đã làm mất chữ số (không đoán)",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    """A line of the import's report: a row refused, or a note on a row imported
+    (``NOTE_CODES``)."""
+
     row: int
     ma_dinh_danh: str
     code: RejectCode
     params: tuple[tuple[str, str], ...] = ()
+    #: The person's name as the file has it (the report is the school's), "" when unknown.
+    name: str = ""
+    #: The field the line is about ("" for a row that could not be read).
+    field: str = ""
+
+    @property
+    def field_key(self) -> str:
+        return self.field or CODE_FIELDS.get(self.code, "")
 
     @property
     def message(self) -> str:
@@ -97,6 +140,8 @@ class Incoming:
     unit_code: str
     #: ``values`` converted for the database ahead of its batch (PostgreSQL), or None
     encoded: object = None
+    #: Report lines about the row, which is imported all the same (``NOTE_CODES``).
+    notes: tuple[Rejection, ...] = ()
 
 
 def reading_catalogue(catalogue: Catalogue) -> Catalogue:
@@ -114,9 +159,14 @@ def column_mapping(mapping: Mapping[str, str], catalogue: Catalogue) -> dict[str
 class RowMapper:
     """Turns the reader's rows into people of one kind, optionally of one school only."""
 
-    def __init__(self, kind: str, *, school: str | None = None) -> None:
+    def __init__(
+        self, kind: str, *, school: str | None = None, repaired: Mapping[str, str] | None = None
+    ) -> None:
+        """``repaired``: field key -> kind of the fields Excel may have turned into numbers
+        (``repaired_fields``)."""
         self.kind = kind
         self.school = school
+        self.repaired = tuple((repaired or {}).items())
 
     def map(self, row: int, values: dict[str, str | None]) -> Incoming | Rejection:
         """``values`` (the reader's fresh dict for this row) becomes the record's values."""
@@ -129,7 +179,9 @@ class RowMapper:
         code = self._problem(ma, school, lop)
         if code is not None:
             params = {"school": school, "expected": self.school or ""}
-            return Rejection(row, ma[:MAX_ID], code, tuple(params.items()))
+            person = values.get("ho_ten") or ""
+            return Rejection(row, ma[:MAX_ID], code, tuple(params.items()), person)
+        notes = self._repair(row, ma, values) if self.repaired else ()
         return Incoming(
             row=row,
             ma_dinh_danh=ma,
@@ -140,7 +192,25 @@ class RowMapper:
             values=values,
             phones=record_phones(self.kind, values),
             unit_code=school if lop is None else f"{school}-{lop}",
+            notes=notes,
         )
+
+    def _repair(self, row: int, ma: str, values: dict[str, str | None]) -> tuple[Rejection, ...]:
+        """Put back the leading zero Excel took from a CCCD or phone (in ``values``), and say
+        so; a value whose digits were lost stays as read, and is said too."""
+        notes: list[Rejection] = []
+        for key, kind in self.repaired:
+            text = values.get(key)
+            if not text:
+                continue
+            fixed = repair(kind, text)
+            if fixed.damage is Damage.NONE:
+                continue
+            if fixed.damage is Damage.ZERO_RESTORED:
+                values[key] = fixed.value
+            code = RejectCode(fixed.damage.value)
+            notes.append(Rejection(row, ma, code, (), values.get("ho_ten") or "", key))
+        return tuple(notes)
 
     def _problem(self, ma: str, school: str, lop: str | None) -> RejectCode | None:
         if not ma:
@@ -156,6 +226,11 @@ class RowMapper:
         if self.school is not None and school != self.school:
             return RejectCode.OTHER_SCHOOL
         return None
+
+
+def repaired_fields(catalogue: Catalogue) -> dict[str, str]:
+    """Field key -> kind of the fields whose values Excel may have read as numbers."""
+    return {s.key: s.kind for s in catalogue.fields if s.kind in REPAIRED_KINDS}
 
 
 def record_phones(kind: str, values: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
@@ -197,13 +272,18 @@ def wrong_kind(incoming: Incoming, stored_kind: str) -> Rejection:
         ("stored", KIND_NAMES.get(stored_kind, stored_kind)),
         ("kind", KIND_NAMES[incoming.kind]),
     )
-    return Rejection(incoming.row, incoming.ma_dinh_danh, RejectCode.WRONG_KIND, params)
+    name = incoming.values.get("ho_ten") or ""
+    return Rejection(incoming.row, incoming.ma_dinh_danh, RejectCode.WRONG_KIND, params, name)
 
 
 def rejected(incoming: Incoming, code: RejectCode) -> Rejection:
-    return rejected_row(incoming.row, incoming.ma_dinh_danh, incoming.school, code)
+    name = incoming.values.get("ho_ten") or ""
+    return rejected_row(incoming.row, incoming.ma_dinh_danh, incoming.school, code, name)
 
 
-def rejected_row(row: int, ma_dinh_danh: str, school: str, code: RejectCode) -> Rejection:
-    """``rejected`` for a row known only by its number, key and school (a batch's columns)."""
-    return Rejection(row, ma_dinh_danh, code, (("school", school), ("expected", "")))
+def rejected_row(
+    row: int, ma_dinh_danh: str, school: str, code: RejectCode, name: str | None = ""
+) -> Rejection:
+    """``rejected`` for a row known only by its number, key, school and name (a batch's
+    columns)."""
+    return Rejection(row, ma_dinh_danh, code, (("school", school), ("expected", "")), name or "")

@@ -52,7 +52,7 @@ async def import_file(
                     store, job, roster, reading, mapping, report, at=at, progress=progress
                 )
             else:
-                importer = Importer(store, job, at=at, report=report)
+                importer = Importer(store, job, at=at, report=report, catalogue=reading)
                 await importer.run(roster.records(reading, mapping), progress or _no_progress)
                 summary = importer.summary
     except BaseException:

@@ -26,16 +26,19 @@ from pathlib import Path
 
 from bot.audit import TableWriter
 from bot.import_rows import (
+    NOTE_CODES,
     Incoming,
     RejectCode,
     Rejection,
     RowMapper,
     record_phones,
     rejected,
+    repaired_fields,
     wrong_kind,
 )
 from bot.import_seen import SeenKeys
 from bot.roster_limits import RosterLimits
+from flows.catalogue import Catalogue
 from storage.repos.imports import (
     DatabaseError,
     NewPerson,
@@ -46,7 +49,11 @@ from storage.repos.imports import (
 )
 from storage.uow import Store, UnitOfWork
 
-REPORT_COLUMNS = ("Dòng", "Mã định danh Bộ GD&ĐT", "Mã lỗi", "Lý do")
+#: For the school's clerk: whose row, which information (its label), why; the field's key and
+#: the code last.
+REPORT_COLUMNS = (
+    "Dòng", "Mã định danh Bộ GD&ĐT", "Họ và tên", "Thông tin", "Lý do", "Mã thông tin", "Mã lỗi",
+)  # fmt: skip
 #: Rows read between two turns of the batch written in the background: a statement's answer
 #: waits at most this long (~2 ms) for its next statement, so the server is not left idle
 #: between a batch's statements (256 rows left it waiting ~10 ms each time).
@@ -87,6 +94,9 @@ class ImportSummary:
     conflicts: int = 0
     units_created: int = 0
     by_code: dict[str, int] = field(default_factory=dict)
+    #: CCCDs and phones Excel read as numbers: leading zero put back / digits lost (kept).
+    excel_restored: int = 0
+    excel_lost: int = 0
 
 
 @dataclass
@@ -103,10 +113,20 @@ class Importer:
     """Batches rows, writes each batch in one unit of work, tallies, reports rejections."""
 
     def __init__(
-        self, store: Store, job: ImportJob, *, at: datetime, report: TableWriter | None
+        self,
+        store: Store,
+        job: ImportJob,
+        *,
+        at: datetime,
+        report: TableWriter | None,
+        catalogue: Catalogue | None = None,
     ) -> None:
+        """``catalogue``: the kind's fields, for the report's labels and for the numbers Excel
+        damaged (without it, neither)."""
         self._store, self._job, self._at, self._report = store, job, at, report
-        self._mapper = RowMapper(job.kind, school=job.school)
+        repaired = repaired_fields(catalogue) if catalogue is not None else None
+        self._mapper = RowMapper(job.kind, school=job.school, repaired=repaired)
+        self._labels = {s.key: s.label for s in catalogue.fields} if catalogue else {}
         self._units: dict[str, int] = {}  # code -> id: grows with units, not rows
         self._background = store.engine.dialect.name == "postgresql"
         # PostgreSQL: new rows' values are turned into JSON as they are read, while the
@@ -119,11 +139,20 @@ class Importer:
         self.summary = ImportSummary()
 
     def reject(self, rejection: Rejection) -> None:
-        self.summary.rejected += 1
-        codes = self.summary.by_code
-        codes[rejection.code] = codes.get(rejection.code, 0) + 1
+        """Count and report a rejected row, or a note on an imported one (``NOTE_CODES``)."""
+        if rejection.code in NOTE_CODES:
+            if rejection.code == RejectCode.EXCEL_ZERO_RESTORED:
+                self.summary.excel_restored += 1
+            else:
+                self.summary.excel_lost += 1
+        else:
+            self.summary.rejected += 1
+            codes = self.summary.by_code
+            codes[rejection.code] = codes.get(rejection.code, 0) + 1
         if self._report is not None:
-            row = (rejection.row, rejection.ma_dinh_danh, rejection.code, rejection.message)
+            key = rejection.field_key
+            row = (rejection.row, rejection.ma_dinh_danh, rejection.name,
+                   self._labels.get(key, key), rejection.message, key, rejection.code)  # fmt: skip
             self._report.write(row)
 
     async def run(
@@ -138,6 +167,8 @@ class Importer:
                 if isinstance(item, Rejection):
                     self.reject(item)
                     continue
+                for note in item.notes:
+                    self.reject(note)
                 if self._expect_new and self._encode is not None:
                     item.encoded = self._encode(item.values)
                 batch.append(item)

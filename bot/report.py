@@ -49,6 +49,8 @@ from storage.uow import Store
 
 #: Records per page (and per unit of work).
 BATCH = 500
+#: The police sheet's reason for a person 14+ whose CCCD Excel damaged (not "no CCCD").
+CCCD_DAMAGED = "Số CCCD bị Excel làm hỏng, cần kiểm tra lại (chưa gửi công an)"
 Page = list[tuple[ReportPerson, list[ReportAnswer]]]
 
 
@@ -158,8 +160,9 @@ class _Run:
         seen = result.values
         lop = (seen.get("lop") or "").strip() or place.class_name
         name, born = seen.get("ho_ten") or "", seen.get("ngay_sinh") or ""
-        if verdict.police:
-            missing = "; ".join(verdict.police_missing)
+        if verdict.police or result.cccd_damaged:
+            # a CCCD whose digits Excel lost is not "no CCCD": listed so, to be checked first
+            missing = "; ".join(verdict.police_missing) if verdict.police else CCCD_DAMAGED
             row = (place.school_code, place.school_name, lop, person.ma_dinh_danh, name, born)
             self._book.police_row((*row, missing))
         if result.cccd is not None:

@@ -35,6 +35,8 @@ _MARKUP = (b"<!doctype", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<b
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _DELIMITERS = (",", ";", "\t")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+#: Whole floats below this hold every digit (a double keeps 15 significant digits).
+_EXACT_FLOAT = 1e15
 SAVE_AS_CSV = "Hãy mở tệp bằng Excel và lưu lại dưới dạng CSV UTF-8 hoặc Excel (.xlsx)."
 
 
@@ -47,7 +49,9 @@ def cell_text(value: object) -> str | None:
     """A cell as record text: dates as dd/mm/yyyy, whole numbers as their digits, "" as None.
 
     A number Excel stored without its leading zero (a phone, a CCCD) is kept as the digits left:
-    guessing the zero back would hide the problem, so the rules report it instead.
+    ``flows.excel_damage`` puts the zero back where the field and the length make it certain. A
+    float past 15 significant digits has lost digits: it is written in scientific notation, as
+    Excel shows it, so that it is reported and never read as a number it is not.
     """
     if type(value) is str:  # every CSV cell: the common case first
         return value.strip() or None
@@ -58,7 +62,7 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return str(int(value)) if abs(value) < _EXACT_FLOAT else f"{value:.14E}"
     text = str(value).strip()
     return text or None
 

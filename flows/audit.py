@@ -20,6 +20,7 @@ from types import MappingProxyType
 from flows.catalogue import Catalogue, FieldSpec, is_required, rule_context
 from flows.codelists import CodeList
 from flows.errors import lower_first, render_problem
+from flows.excel_damage import REPAIRED_KINDS, Damage, digits_lost, repair
 from flows.notices import OLD_UNIT_CODES, with_notice
 from flows.official import official_form
 from flows.rules.base import Code, Invalid, Parser, Problem, RuleContext
@@ -52,6 +53,12 @@ class AuditCode(StrEnum):
     #: 14+ and declared no CCCD / answered "Chưa" for VNeID level 2: listed for that reason.
     AGE14_DECLARED_NO_CCCD = "AGE14_DECLARED_NO_CCCD"
     AGE14_DECLARED_NO_VNEID = "AGE14_DECLARED_NO_VNEID"
+    #: A CCCD or phone Excel read as a number (``flows.excel_damage``): its leading zero put
+    #: back where the length makes it certain, or its digits lost and not guessed.
+    EXCEL_ZERO_RESTORED = Damage.ZERO_RESTORED.value
+    EXCEL_DIGITS_LOST = Damage.DIGITS_LOST.value
+    #: 14+ with a CCCD whose digits Excel lost: not "no CCCD", listed apart to be checked.
+    AGE14_CCCD_DAMAGED = "AGE14_CCCD_DAMAGED"
 
 
 #: Wording of the audit's own codes. Like flows.errors, never a personal value: the report row
@@ -82,14 +89,32 @@ AUDIT_MESSAGES: Mapping[AuditCode, str] = MappingProxyType(
             "Người từ 14 tuổi trở lên khai chưa có tài khoản định danh điện tử (VNeID) mức 2; "
             "hồ sơ này được đưa vào danh sách gửi công an."
         ),
+        AuditCode.EXCEL_ZERO_RESTORED: (
+            "{label}: Excel đã làm mất số 0 ở đầu; số 0 được thêm lại khi nhập. "
+            "Lần sau hãy định dạng cột là Văn bản."
+        ),
+        AuditCode.EXCEL_DIGITS_LOST: (
+            "Excel đã làm mất chữ số: hãy định dạng cột là Văn bản rồi nhập lại."
+        ),
+        AuditCode.AGE14_CCCD_DAMAGED: (
+            "Số CCCD bị Excel làm hỏng, cần kiểm tra lại; hồ sơ này chưa được đưa vào danh "
+            "sách gửi công an mà được liệt kê riêng."
+        ),
     }
 )
 
 #: Codes that make a record not "sạch" (clean) rather than not "đúng" (correct).
 #: An old (pre-2025) ward or district is kept as it is and suggested its 2025 unit: not clean.
-_UNCLEAN: frozenset[str] = frozenset(
-    {AuditCode.NOT_NORMALISED, AuditCode.DUPLICATE_ID, *OLD_UNIT_CODES}
+#: A value Excel stripped of its leading zero is not in stored form in the file: not clean.
+UNCLEAN_CODES: frozenset[str] = frozenset(
+    {
+        AuditCode.NOT_NORMALISED,
+        AuditCode.DUPLICATE_ID,
+        AuditCode.EXCEL_ZERO_RESTORED,
+        *OLD_UNIT_CODES,
+    }
 )
+_UNCLEAN = UNCLEAN_CODES
 _POLICE = frozenset(
     {
         AuditCode.AGE14_NO_CCCD,
@@ -144,6 +169,11 @@ class RecordAudit:
     @property
     def police_codes(self) -> tuple[str, ...]:
         return tuple(f.code for f in self.findings if f.code in _POLICE)
+
+    @property
+    def cccd_damaged(self) -> bool:
+        """A 14+ person whose CCCD Excel damaged: off the police list, listed apart."""
+        return any(f.code == AuditCode.AGE14_CCCD_DAMAGED for f in self.findings)
 
     @property
     def declared(self) -> tuple[str, ...]:
@@ -292,7 +322,21 @@ class RecordJudge:
         self, field: ParsedField, raw: str, values: Mapping[str, str | None]
     ) -> Judged:
         """One value through the chat's parser (and reference notices), as findings; of
-        ``values`` only the field's parent is read (a ward's province)."""
+        ``values`` only the field's parent is read (a ward's province). A CCCD or phone that
+        Excel read as a number is repaired first (``flows.excel_damage``), or reported."""
+        if field.spec.kind in REPAIRED_KINDS:
+            fixed = repair(field.spec.kind, raw)
+            if fixed.damage is Damage.DIGITS_LOST:
+                return None, (audit_finding(field.spec, AuditCode.EXCEL_DIGITS_LOST),), True
+            if fixed.damage is Damage.ZERO_RESTORED:
+                value, found, bad = self._judge_text(field, fixed.value, values)
+                restored = audit_finding(field.spec, AuditCode.EXCEL_ZERO_RESTORED)
+                return value, (restored, *found), bad
+        return self._judge_text(field, raw, values)
+
+    def _judge_text(
+        self, field: ParsedField, raw: str, values: Mapping[str, str | None]
+    ) -> Judged:
         spec = field.spec
         ctx = field.context
         if ctx is None:
@@ -435,6 +479,10 @@ class RecordJudge:
             return False
         nationality = values.get("quoc_tich")
         if nationality and nationality != VIETNAMESE:
+            return False
+        if digits_lost("cccd", values.get("so_dinh_danh")):
+            # the person may well hold a CCCD: checked by the school first, not sent on
+            findings.append(self._police_finding("so_dinh_danh", AuditCode.AGE14_CCCD_DAMAGED))
             return False
         listed = False
         if not is_cccd(values.get("so_dinh_danh") or ""):

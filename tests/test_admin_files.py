@@ -133,13 +133,43 @@ async def test_a_roster_sent_in_chat_is_imported_and_the_check_comes_back(office
     assert "Đã nhập danh sach lop.csv: 4 hồ sơ mới" in caption
     assert "1 dòng bị từ chối" in caption
     header = checked.decode("utf-8-sig").splitlines()[0]
-    assert header.startswith("row,ma_dinh_danh")
-    assert header.endswith("field,code,message,de_xuat")  # the suggested 2025 unit last
+    assert header.startswith("Dòng,Mã định danh Bộ GD&ĐT,Họ và tên")
+    # the message and the suggested 2025 unit, then the field's key and the code last
+    assert header.endswith("Nội dung,Đề xuất,Mã thông tin,Mã lỗi")
     rejected = list(csv.DictReader(io.StringIO(files[1][1].decode("utf-8-sig"))))
     assert len(rejected) == 1
     async with office.store.unit_of_work() as uow:
         assert await uow.people.count() == 4  # only the admin's own school
     assert await office.jobs.run_once() == 0  # answered once
+
+
+async def test_a_roster_excel_damaged_sent_in_chat_is_repaired_as_on_the_command_line(
+    office: Office,
+) -> None:
+    """CCCDs stored as numbers in the workbook get their 0 back; one shown in scientific
+    notation is not guessed, and the check sent back says so (issue #16)."""
+    catalogue = REFERENCE.catalogues["student"]
+    book = openpyxl.Workbook()
+    book.active.append([catalogue.field(k).header for k in STUDENT_KEYS])
+    people = [p.values for p in SCHOOL.students[:3]]
+    for n, values in enumerate(people):
+        cells: list[object] = [values.get(k) or "" for k in STUDENT_KEYS]
+        cccd = STUDENT_KEYS.index("so_dinh_danh")
+        cells[cccd] = int(str(cells[cccd])) if n else "7,92004E+10"
+        book.active.append(cells)
+    content = io.BytesIO()
+    book.save(content)
+    await send_file(office, ADMIN_CHAT, "lop.xlsx", content.getvalue())
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    checked = uploads(office, ADMIN_CHAT)[0][1].decode("utf-8-sig")
+    codes = [r["Mã lỗi"] for r in csv.DictReader(io.StringIO(checked))]
+    assert codes.count("EXCEL_ZERO_RESTORED") == 2
+    assert codes.count("EXCEL_DIGITS_LOST") == 1
+    async with office.store.unit_of_work() as uow:
+        stored = [await uow.people.by_ma_dinh_danh(v["ma_dinh_danh"] or "") for v in people]
+    got = [p.values["so_dinh_danh"] if p else None for p in stored]
+    assert got == ["7,92004E+10", *(v["so_dinh_danh"] for v in people[1:])]
 
 
 async def test_the_report_comes_back_as_a_chart_and_a_workbook(

@@ -1,7 +1,9 @@
 """``hoso audit`` in a real process: golden reports, the database, bad files, no personal data.
 
-The golden files are the contract of DESIGN §6 (columns ``row,ma_dinh_danh,…,field,code,message``,
-``row`` the 1-based data row): regenerate them only after reading the difference.
+The golden files are the contract of DESIGN §6, laid out for the school's clerk
+(``bot.audit_layout``: ``Dòng,Mã định danh Bộ GD&ĐT,Họ và tên,…,Nội dung,Đề xuất`` then the
+field's key and the code, ``Dòng`` the 1-based data row): regenerate them only after reading
+the difference.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def test_xlsx_report_and_police_list(tmp_path: Path) -> None:
     assert rows[0] == list(expected[0])
     assert rows[1:] == [list(r.values()) for r in expected]
     police = read_report(tmp_path / "police.csv")
-    assert [(p["row"], p["thieu"]) for p in police] == [("4", "CCCD; VNeID mức 2 (khai «Chưa»)")]
+    assert [(p["Dòng"], p["Còn thiếu"]) for p in police] == [
+        ("4", "CCCD; VNeID mức 2 (khai «Chưa»)")
+    ]
     assert "1 người từ 14 tuổi" in result.stdout
 
 
@@ -259,9 +263,9 @@ def test_db_audit_agrees_with_the_sample_flaws(tmp_path: Path) -> None:
     result = hoso("--db", "--out", "r.csv", "--today", TODAY, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     report = read_report(tmp_path / "r.csv")
-    by_row = {int(r["row"]): r["ma_dinh_danh"] for r in report}
+    by_row = {int(r["Dòng"]): r["Mã định danh Bộ GD&ĐT"] for r in report}
     assert all(people[row - 1].ma_dinh_danh == ma for row, ma in by_row.items())  # id order
-    codes = Counter(r["code"] for r in report)
+    codes = Counter(r["Mã lỗi"] for r in report)
     flaws = Counter(flaw for p in people for flaw in p.flaws)
     assert codes["PHONE_OLD_11_DIGITS"] == flaws["old_phone"]
     assert codes["CCCD_OLD_CMND"] == flaws["old_cmnd"]
@@ -270,7 +274,9 @@ def test_db_audit_agrees_with_the_sample_flaws(tmp_path: Path) -> None:
     assert codes["AGE14_NO_VNEID"] == _listed(people, {"missing:vneid_muc_2"})
     assert codes["AGE14_DECLARED_NO_VNEID"] == _listed(people, {"vneid_chua"})
     assert codes["AGE14_NO_CCCD"] == _listed(people, {"old_cmnd", "missing:so_dinh_danh"})
-    missing = {(r["ma_dinh_danh"], r["field"]) for r in report if r["code"] == "MISSING"}
+    missing = {
+        (r["Mã định danh Bộ GD&ĐT"], r["Mã thông tin"]) for r in report if r["Mã lỗi"] == "MISSING"
+    }
     assert missing == _expected_missing(people, today)
     no_guardian = [
         p for p in people if p.kind == "student" and not any(

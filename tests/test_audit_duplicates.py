@@ -20,7 +20,8 @@ def test_shared_cccds_found_across_spills(monkeypatch: pytest.MonkeyPatch, batch
     index = DuplicateIndex()
     try:
         for cccd, row in rows[:100]:  # one at a time, as the row-by-row audit adds them
-            index.add(cccd, row, f"ma{row}", ("79000001", f"10A{row % 3}"), row % 2 == 0)
+            index.add(cccd, row, f"ma{row}", ("79000001", f"10A{row % 3}"), row % 2 == 0,
+                      f"Tên {row}")  # fmt: skip
         frame = pl.DataFrame(
             {
                 "cccd": [int(c) for c, _ in rows[100:]],
@@ -29,6 +30,7 @@ def test_shared_cccds_found_across_spills(monkeypatch: pytest.MonkeyPatch, batch
                 "truong": ["79000001"] * 100,
                 "lop": [f"10A{r % 3}" for _, r in rows[100:]],
                 "clean": [r % 2 == 0 for _, r in rows[100:]],
+                "ten": [f"Tên {r}" for _, r in rows[100:]],
             }
         )
         for part in frame.iter_slices(7):  # and in batches, as the column-wise audit does
@@ -41,7 +43,7 @@ def test_shared_cccds_found_across_spills(monkeypatch: pytest.MonkeyPatch, batch
         by_cccd.setdefault(cccd, []).append(row)
     expected = [
         (row, f"ma{row}", ("79000001", f"10A{row % 3}"), row % 2 == 0,
-         ", ".join(str(r) for r in by_cccd[cccd] if r != row))
+         ", ".join(str(r) for r in by_cccd[cccd] if r != row), f"Tên {row}")
         for cccd, row in rows
         if len(by_cccd[cccd]) > 1
     ]  # fmt: skip

@@ -87,7 +87,7 @@ def test_a_clean_roster_in_official_spelling_has_no_finding(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         findings = list(csv.DictReader(handle))
-    assert [(f["row"], f["field"], f["code"]) for f in findings] == []
+    assert [(f["Dòng"], f["Mã thông tin"], f["Mã lỗi"]) for f in findings] == []
 
 
 STUDENT_HEADERS = [

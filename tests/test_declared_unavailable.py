@@ -116,15 +116,15 @@ async def test_a_declaration_reads_the_same_everywhere(database_url: str, tmp_pa
         audited = auditor.finish()
         report.commit()
         listed.commit()
-        findings = [(r["field"], r["code"]) for r in _rows(report_csv)]
+        findings = [(r["Mã thông tin"], r["Mã lỗi"]) for r in _rows(report_csv)]
         assert findings == [
             ("so_dinh_danh", "DECLARED_UNAVAILABLE"),
             ("nam_sinh_me", "DECLARED_UNAVAILABLE"),
             ("so_dinh_danh", "AGE14_DECLARED_NO_CCCD"),
             ("vneid_muc_2", "AGE14_DECLARED_NO_VNEID"),
         ]
-        assert NO_CCCD in _rows(report_csv)[0]["message"]
-        assert [(p["ma_dinh_danh"], p["thieu"]) for p in _rows(police_csv)] == [
+        assert NO_CCCD in _rows(report_csv)[0]["Nội dung"]
+        assert [(p["Mã định danh Bộ GD&ĐT"], p["Còn thiếu"]) for p in _rows(police_csv)] == [
             ("7910123456", "CCCD (tự khai chưa có); VNeID mức 2 (khai «Chưa»)"),
         ]
         assert audited.declared == 1

@@ -244,8 +244,11 @@ async def test_rejected_rows_are_reported_with_reasons(store: Store, tmp_path: P
     summary = await run(store, write_csv(tmp_path / "hs.csv", "student", rows), report=report)
     with report.open(encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.reader(handle))
-    assert lines[0] == ["Dòng", "Mã định danh Bộ GD&ĐT", "Mã lỗi", "Lý do"]
-    got = sorted((int(r[0]), r[2]) for r in lines[1:])
+    assert lines[0] == [
+        "Dòng", "Mã định danh Bộ GD&ĐT", "Họ và tên", "Thông tin", "Lý do", "Mã thông tin",
+        "Mã lỗi",
+    ]  # fmt: skip
+    got = sorted((int(r[0]), r[6]) for r in lines[1:])
     assert got == [
         (2, RejectCode.MISSING_ID),
         (3, RejectCode.MISSING_CLASS),
@@ -253,7 +256,14 @@ async def test_rejected_rows_are_reported_with_reasons(store: Store, tmp_path: P
         (6, RejectCode.WRONG_KIND),
         (8, RejectCode.ID_TOO_LONG),
     ]
-    reasons = {r[2]: r[3] for r in lines[1:]}
+    reasons = {r[6]: r[4] for r in lines[1:]}
+    # for the clerk: whose row and which information, by its label (the key comes last)
+    by_code = {r[6]: (r[2], r[3], r[5]) for r in lines[1:]}
+    assert by_code[RejectCode.MISSING_CLASS] == (good[1].values["ho_ten"], "Lớp", "lop")
+    assert by_code[RejectCode.DUPLICATE_IN_FILE] == (
+        good[0].values["ho_ten"], "Mã định danh Bộ GD&ĐT", "ma_dinh_danh",
+    )  # fmt: skip
+    assert by_code[RejectCode.WRONG_KIND][0] == good[2].values["ho_ten"]
     assert reasons[RejectCode.WRONG_KIND] == (
         "Mã định danh này đã có trong hệ thống là hồ sơ cán bộ, giáo viên, nhân viên, "
         "không phải học sinh."
@@ -281,8 +291,8 @@ async def test_rows_of_other_or_unknown_schools(
     assert counts(summary) == (2, 1, 0, 0, 1, 0)
     with report.open(encoding="utf-8-sig") as handle:
         row = list(csv.reader(handle))[1]
-    assert (row[0], row[2]) == ("2", code or RejectCode.UNKNOWN_UNIT)
-    assert "79999999" in row[3]
+    assert (row[0], row[3], row[6]) == ("2", "Mã trường", code or RejectCode.UNKNOWN_UNIT)
+    assert "79999999" in row[4]
     assert STUDENTS[1].ma_dinh_danh not in await snapshot(store)
 
 

@@ -121,9 +121,9 @@ async def import_rows(store: Store, job: ImportJob, at: datetime) -> ImportSumma
 
     catalogue = REFERENCE.catalogues[job.kind]
     report = TableWriter(job.report, REPORT_COLUMNS) if job.report else None
-    importer = Importer(store, job, at=at, report=report)
+    reading = reading_catalogue(catalogue)
+    importer = Importer(store, job, at=at, report=report, catalogue=reading)
     with open_roster(job.file) as roster:
-        reading = reading_catalogue(catalogue)
         await importer.run(roster.records(reading, column_mapping({}, catalogue)), lambda _: None)
     if report is not None:
         report.commit()

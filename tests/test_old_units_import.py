@@ -37,7 +37,7 @@ async def test_import_keeps_the_old_ward_and_the_audit_suggests_the_new(
     report.commit()
     police.commit()
     with report_csv.open(encoding="utf-8-sig", newline="") as handle:
-        found = [r for r in csv.DictReader(handle) if r["field"] == "thuong_tru_xa"]
-    assert [(r["ma_dinh_danh"], r["code"], r["de_xuat"]) for r in found] == [
+        found = [r for r in csv.DictReader(handle) if r["Mã thông tin"] == "thuong_tru_xa"]
+    assert [(r["Mã định danh Bộ GD&ĐT"], r["Mã lỗi"], r["Đề xuất"]) for r in found] == [
         (rows[0]["ma_dinh_danh"], "OLD_WARD", "Phường Sài Gòn, Thành phố Hồ Chí Minh")
     ]

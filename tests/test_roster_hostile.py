@@ -131,8 +131,8 @@ def test_the_audit_lists_a_broken_row(tmp_path: Path, case: str) -> None:
                    today=date(2026, 12, 1))  # fmt: skip
     run_audit(job, Settings(), REFERENCE)
     with job.out.open(encoding="utf-8-sig", newline="") as handle:
-        found = [r for r in csv.DictReader(handle) if r["code"] == "BROKEN_ROW"]
-    assert [int(r["row"]) for r in found] == rejected_rows
+        found = [r for r in csv.DictReader(handle) if r["Mã lỗi"] == "BROKEN_ROW"]
+    assert [int(r["Dòng"]) for r in found] == rejected_rows
 
 
 def refusal(path: Path, limits: RosterLimits | None = None) -> str:
