@@ -34,6 +34,8 @@ NO_WORDS = _PHRASES[Reply.NO] + ("Không đúng ạ", "sai roi", "khong dung", "
         ("chưa có", Reply.UNAVAILABLE), ("Chưa có ạ", Reply.UNAVAILABLE),
         ("không nhớ", Reply.UNAVAILABLE), ("chua co", Reply.UNAVAILABLE),
         ("bỏ qua", Reply.SKIP), ("để sau", Reply.SKIP),
+        ("đúng r", Reply.YES), ("Sai r", Reply.NO), ("đc", Reply.YES), ("dc r", Reply.YES),
+        ("chuẩn r ạ", Reply.YES), ("đúng òi", Reply.YES), ("r", None),
         ("cô", None), ("Nguyễn Văn Có", None), ("123 Lê Lợi", None), ("", None),
         ("ok ok ok ok ok ok ok", None), ("Đúng Thị Vâng", None),
     ],
