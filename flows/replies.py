@@ -3,8 +3,9 @@
 People type instead of tapping: "vâng", "đúng rồi ạ", "ok", "ko", "sai rồi", "chưa có". A reply is
 read as one of these only when it is nothing else but such a phrase (with the particles people add:
 "dạ", "ạ", "nhé", "rồi" and its texting forms "r", "òi"), so a real value ("Nguyễn Văn Có") is
-never taken for a word, and a word is never stored as a value. A reply typed with diacritics is matched with them ("cô" is not
-"có"); one typed without any is matched on its folded form ("dung roi", "chua co").
+never taken for a word, and a word is never stored as a value. A reply typed with diacritics is
+matched with them ("cô" is not "có"); one typed without any is matched on its folded form
+("dung roi", "chua co").
 """
 
 from __future__ import annotations
