@@ -24,7 +24,7 @@ from flows.remind_chat import RemindChat
 from flows.review import Review
 from flows.rights import Rights
 from flows.state import State
-from flows.texts import RETURNED_LINE
+from flows.texts import RETURNED_LINE, progress_counts
 
 ACTIVE = frozenset(
     {"field", "edit", "confirm_value", "propose", "declare", "conflict", "summary", "pick"}
@@ -183,8 +183,7 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
             "progress",
             title=view.catalogue.title,
             name=subject.name,
-            missing=missing,
-            confirm=confirm,
+            counts=progress_counts(missing, confirm),
             deadline=self.ctx.deadline.strftime("%d/%m/%Y"),
         )
         return self.next_question(state, subject)

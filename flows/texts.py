@@ -133,10 +133,7 @@ TEXTS: Mapping[str, str] = {
     ),
     "choose_person": "Bạn muốn cập nhật hồ sơ của ai? Bấm chọn một tên bên dưới.",
     "progress": (
-        "{title}: {name}.\n"
-        "Còn thiếu {missing} thông tin, cần xác nhận {confirm} thông tin. "
-        "Hạn cập nhật: {deadline}.\n"
-        "Mình sẽ hỏi lần lượt từng mục."
+        "{title}: {name}.\n{counts} Hạn cập nhật: {deadline}.\nMình sẽ hỏi lần lượt từng mục."
     ),
     "welcome_back": "Chào mừng bạn quay lại! Mình tiếp tục từ chỗ đang dở nhé.",
     "confirm_field": "{label}: {value}\nThông tin này đúng không?",
@@ -290,3 +287,14 @@ KIND_NAMES: Mapping[str, str] = {"staff": "cán bộ, giáo viên, nhân viên",
 def render(say: Say) -> str:
     """The text of a message, with its parameters filled in."""
     return TEXTS[say.key].format(**say.params)
+
+
+def progress_counts(missing: int, confirm: int) -> str:
+    """The progress line's counts, without "thiếu 0" or "xác nhận 0" that read as nonsense."""
+    if missing and confirm:
+        return f"Còn thiếu {missing} thông tin, cần xác nhận {confirm} thông tin."
+    if missing:
+        return f"Còn thiếu {missing} thông tin."
+    if confirm:
+        return f"Hồ sơ đã đủ thông tin, cần xác nhận {confirm} thông tin."
+    return "Hồ sơ đã đủ thông tin."
