@@ -174,3 +174,18 @@ def test_no_phrase_changes_a_stored_value_without_a_confirmation_turn(
             ).parse(spec, second)  # fmt: skip
             typed_again = isinstance(again, Ok) and again.value == shown
             assert classify(second) is Reply.YES or typed_again, (first, second)
+
+
+def test_a_name_typed_without_marks_is_asked_back_before_it_is_saved() -> None:
+    spec = REFERENCE.catalogues["staff"].field("ho_ten")
+    state, _, _ = _at_confirm("teacher", spec, Tap("edit"))
+    ctx = context(consent=True)
+    typed = step(state, Text("nguyen thi mai"), ctx)
+    assert not any(isinstance(e, SaveAnswer) for e in typed.effects)
+    assert [e.params.get("code") for e in typed.effects if isinstance(e, Say)] == [
+        "NAME_NO_MARKS"
+    ]
+    assert typed.state.phase == "confirm_value"
+    kept = step(typed.state, Text("vâng"), ctx)
+    saved = [(e.field, e.new) for e in kept.effects if isinstance(e, SaveAnswer)]
+    assert saved == [("ho_ten", "Nguyen Thi Mai")]
