@@ -182,9 +182,7 @@ def test_a_name_typed_without_marks_is_asked_back_before_it_is_saved() -> None:
     ctx = context(consent=True)
     typed = step(state, Text("nguyen thi mai"), ctx)
     assert not any(isinstance(e, SaveAnswer) for e in typed.effects)
-    assert [e.params.get("code") for e in typed.effects if isinstance(e, Say)] == [
-        "NAME_NO_MARKS"
-    ]
+    assert [e.params.get("code") for e in typed.effects if isinstance(e, Say)] == ["NAME_NO_MARKS"]
     assert typed.state.phase == "confirm_value"
     kept = step(typed.state, Text("vâng"), ctx)
     saved = [(e.field, e.new) for e in kept.effects if isinstance(e, SaveAnswer)]
