@@ -21,6 +21,8 @@ from flows.rules.phones import canonical_phone
 #: The phone fields of each catalogue (flows/data/staff.toml, student.toml), in order.
 PHONE_FIELDS = {"staff": ("so_dien_thoai",), "student": ("sdt_cha", "sdt_me", "sdt_giam_ho")}
 SMS_LIMIT = 160
+#: ZNS's "customer name" parameter type holds at most 30 characters.
+ZNS_NAME = 30
 #: The GSM 03.38 basic alphabet (what one 160-character segment can carry).
 GSM7 = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -88,7 +90,7 @@ def zns_data(
 ) -> dict[str, str]:
     """The ZNS template's parameters, named as in the approved template (``[reach.zns]``)."""
     values = {
-        "name": unicodedata.normalize("NFC", " ".join(name.split())),
+        "name": unicodedata.normalize("NFC", " ".join(name.split()))[:ZNS_NAME],
         "code": code,
         "link": link,
         "deadline": f"{deadline:%d/%m/%Y}",

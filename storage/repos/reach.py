@@ -144,7 +144,7 @@ class ReachRepo:
         person_id: int,
         phone: str,
         round: str,
-        invitation_id: int,
+        invitation_id: int | None,
         code_seed: str,
         owner: str,
         at: datetime,
