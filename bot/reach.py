@@ -75,6 +75,7 @@ class RunResult:
     recovered: dict[str, int] = field(default_factory=dict)  # earlier runs' "sending" rows
     quiet_until: datetime | None = None
     stopped: str = ""
+    changed: int = 0  # planned, then passed over: linked, sent or opted out meanwhile
 
 
 def round_of(now: datetime, settings: Settings) -> str:
@@ -150,12 +151,12 @@ class ReachRun:
     async def run(self, scope: RemindScope) -> RunResult:
         await self._lead()
         try:
-            recovered = await self._recover()
+            quiet = quiet_until(self.clock(), self.settings)
+            recovered = {} if quiet is not None else await self._recover()
             async with self.store.unit_of_work() as uow:
                 counts, planned = await plan(uow, self.settings, scope, now=self.clock())
-            result = RunResult(counts, recovered=recovered)
-            result.quiet_until = quiet_until(self.clock(), self.settings)
-            if result.quiet_until is None:
+            result = RunResult(counts, recovered=recovered, quiet_until=quiet)
+            if quiet is None:
                 await self._configure()
                 result.stopped = await self._send_all(planned, result)
             async with self.store.unit_of_work() as uow:
@@ -228,7 +229,7 @@ class ReachRun:
                 return "quiet"
             if not await self._renew():
                 return "lease"
-            started = await self._start(item, now)
+            started = await self._start(item, now, result)
             if started is None:
                 continue
             row_id, message, slot = started
@@ -237,7 +238,9 @@ class ReachRun:
                 return "slow"
         return ""
 
-    async def _start(self, item: Planned, now: datetime) -> tuple[int, PhoneMessage, float] | None:
+    async def _start(
+        self, item: Planned, now: datetime, result: RunResult
+    ) -> tuple[int, PhoneMessage, float] | None:
         """The message's row, committed "sending" with its invitation, and its send slot."""
         key = reach_key(self.channel.via, item.person_id, item.phone, round_of(now, self.settings))
         async with self.store.unit_of_work() as uow:
@@ -248,6 +251,11 @@ class ReachRun:
             else:
                 if await uow.reach.by_key(key) is not None:
                     return None  # tried already this round
+                if not await uow.reach.still_unreached(item.person_id) or (
+                    await uow.reach.opted_out([item.phone])
+                ):
+                    result.changed += 1  # opened the bot, sent the record, or opted out since
+                    return None
                 invitation, seed = await self._invitation(uow, item, now)
                 row = await uow.reach.begin(
                     key=key, via=self.channel.via, person_id=item.person_id, phone=item.phone,

@@ -107,6 +107,11 @@ def outcome(result: RunResult) -> list[str]:
         lines.append(f"Tin của lượt trước bị dừng giữa chừng: {earlier}.")
     done = "; ".join(f"{OUTCOMES.get(k, k)}: {v}" for k, v in sorted(result.outcomes.items()) if v)
     lines.append("Kết quả: " + (done or "không có tin nào."))
+    if result.changed:
+        lines.append(
+            f"{result.changed} tin không gửi: trong lúc gửi, người đó đã mở bot, đã gửi hồ sơ "
+            "hoặc đã xin thôi nhận tin."
+        )
     if result.quiet_until is not None:
         lines.append(
             f"Đang giờ nghỉ: phần còn lại gửi khi chạy lại từ {result.quiet_until:%H:%M %d/%m}."

@@ -15,7 +15,8 @@ import pytest
 from bot.config import Settings
 from bot.invitations import code_hash, installation_pepper
 from bot.reach import ReachRun, RunResult, plan
-from bot.reach_channels import sms_channel
+from bot.reach_channels import PhoneChannel, PhoneMessage, sms_channel
+from bot.reach_sms import GatewayAnswer
 from bot.remind_admin import RemindScope, resolve_scope
 from flows.reach import SMS_LIMIT, gsm7, unaccent
 from storage.uow import Store
@@ -225,3 +226,37 @@ def test_a_long_name_still_fits_one_segment() -> None:
 
 def test_unaccent() -> None:
     assert unaccent("Nguyễn Đức Thắng, hồ sơ") == "Nguyen Duc Thang, ho so"
+
+
+async def test_someone_who_opens_the_bot_during_the_run_is_passed_over(
+    store: Store, database_url: str, gateway: rs.FakeSmsGateway
+) -> None:
+    seeded = await rs.seed(store)
+    settings = rs.settings(database_url, sms_url=gateway.url)
+
+    class LinksOnFirstSend:
+        """The SMS channel; while the first message goes, GV002 opens the bot and links."""
+
+        via, dedupes = "sms", True
+
+        def __init__(self, inner: PhoneChannel) -> None:
+            self.inner, self.first = inner, True
+
+        async def send(self, message: PhoneMessage) -> GatewayAnswer:
+            if self.first:
+                self.first = False
+                async with store.unit_of_work() as uow:
+                    account = await uow.accounts.get_or_create("telegram", "555002", at=rs.NOON)
+                    person = seeded.people["GV002"]
+                    await uow.accounts.link(account.id, person, role="self", proof="t", at=rs.NOON)
+                    await uow.commit()
+            return await self.inner.send(message)
+
+    async with aiohttp.ClientSession() as session:
+        channel = LinksOnFirstSend(sms_channel(settings, session))
+        result = await ReachRun(store, settings, channel, clock=Clock(rs.NOON)).run(
+            await scope_of(store)
+        )
+    assert "84912345602" not in sent_to(gateway)
+    assert result.changed == 1
+    assert result.outcomes == {"sent": 4}

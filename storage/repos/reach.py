@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.remind import RETURNED
@@ -61,6 +61,18 @@ def _row(r: PhoneReach) -> ReachRow:
     )  # fmt: skip
 
 
+def _unreached() -> Select[tuple[int, str, dict[str, Any]]]:
+    latest = latest_status()
+    linked = (
+        exists()
+        .where(AccountLink.person_id == Person.id)
+        .where(Account.id == AccountLink.account_id, Account.active.is_(True))
+    )
+    return select(Person.id, Person.kind, Person.values).where(
+        latest.is_(None) | (latest == RETURNED), ~linked
+    )
+
+
 class ReachRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -70,24 +82,19 @@ class ReachRepo:
     ) -> list[Unreached]:
         """The next records (by id) of ``units`` not yet sent to the school (or returned) that
         no active account is linked to."""
-        latest = latest_status()
-        linked = (
-            exists()
-            .where(AccountLink.person_id == Person.id)
-            .where(Account.id == AccountLink.account_id, Account.active.is_(True))
-        )
         rows = await self._s.execute(
-            select(Person.id, Person.kind, Person.values)
-            .where(
-                Person.id > after,
-                Person.unit_id.in_(units),
-                latest.is_(None) | (latest == RETURNED),
-                ~linked,
-            )
+            _unreached()
+            .where(Person.id > after, Person.unit_id.in_(units))
             .order_by(Person.id)
             .limit(limit)
         )
         return [Unreached(int(i), k, v or {}) for i, k, v in rows]
+
+    async def still_unreached(self, person_id: int) -> bool:
+        """Whether the record is still due and unlinked (checked again just before a send:
+        the person may have opened the bot or sent the record since the run began)."""
+        row = (await self._s.execute(_unreached().where(Person.id == person_id))).first()
+        return row is not None
 
     async def opted_out(self, phones: Collection[str]) -> set[str]:
         if not phones:
