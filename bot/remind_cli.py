@@ -74,8 +74,9 @@ def remind_command(
         f"(sẽ nhắc {due.accounts} tài khoản);"
     )
     typer.echo(
-        f"- {due.unreached} người chưa mở bot: không nhận được tin nhắc; hãy phát phiếu mời "
-        f"cho họ (hoso invite --unit {unit} --only-missing --out phieu.pdf)."
+        f"- {due.unreached} người chưa mở bot: không nhận được tin nhắc trong chat; hãy phát "
+        f"phiếu mời cho họ (hoso invite --unit {unit} --only-missing --out phieu.pdf), hoặc "
+        f"nhắn tới số điện thoại trong hồ sơ (hoso remind --unit {unit} --via sms --dry-run)."
     )
     typer.echo(
         "Ai hoàn tất trước lúc gửi, ai đã được nhắc đủ số lần, sẽ không nhận; "
