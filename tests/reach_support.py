@@ -55,6 +55,9 @@ class FakeSmsGateway:
     delivered: dict[str, dict[str, Any]] = field(default_factory=dict)  # request_id -> body
     #: HTTP statuses to answer for these numbers (``to``) instead of accepting.
     refuse: dict[str, int] = field(default_factory=dict)
+    #: (HTTP status, Retry-After) to answer the next request for these numbers, once each,
+    #: without sending anything (a 429, a 503).
+    answer_once: dict[str, tuple[int, str]] = field(default_factory=dict)
     url: str = ""
     _hold_from: int | None = None
     _released: asyncio.Event = field(default_factory=asyncio.Event)
@@ -96,6 +99,9 @@ class FakeSmsGateway:
         self._seen.set()
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return web.json_response({"error": "unauthorized"}, status=401)
+        if body["to"] in self.answer_once:
+            status, wait = self.answer_once.pop(body["to"])
+            return web.json_response({}, status=status, headers={"Retry-After": wait})
         if body["to"] in self.refuse:
             return web.json_response({"error": "refused"}, status=self.refuse[body["to"]])
         key = str(body["request_id"])

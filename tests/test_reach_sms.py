@@ -260,3 +260,35 @@ async def test_someone_who_opens_the_bot_during_the_run_is_passed_over(
     assert "84912345602" not in sent_to(gateway)
     assert result.changed == 1
     assert result.outcomes == {"sent": 4}
+
+
+@pytest.mark.parametrize(
+    ("status", "wait", "first_run"),
+    [
+        (503, "", {"sent": 5}),  # no verdict: asked again at once under the same request_id
+        (429, "1", {"sent": 5}),  # slow down a second: waited for, then sent
+        (429, "600", {"sent": 1, "deferred": 1}),  # ten minutes: the run stops, nothing lost
+    ],
+    ids=["503-retried", "429-short", "429-long"],
+)
+async def test_the_gateway_asks_to_wait(
+    store: Store,
+    database_url: str,
+    gateway: rs.FakeSmsGateway,
+    status: int,
+    wait: str,
+    first_run: dict[str, int],
+) -> None:
+    await rs.seed(store)
+    gateway.answer_once["84912345602"] = (status, wait)
+    settings = rs.settings(database_url, sms_url=gateway.url)
+    result = await run(store, settings, Clock(rs.NOON))
+    assert result.outcomes == first_run
+    again = await run(store, settings, Clock(rs.NOON + timedelta(minutes=15)))
+    assert gateway.per_number() == {"84" + p[1:]: 1 for v in rs.EXPECTED.values() for p in v}
+    keys = [r.body["request_id"] for r in gateway.requests if r.body["to"] == "84912345602"]
+    assert len(keys) == 2
+    assert len(set(keys)) == 1
+    if first_run.get("deferred"):
+        assert again.outcomes == {"sent": 4}  # the deferred one taken back, then the rest
+        assert result.stopped == "slow"
