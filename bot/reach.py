@@ -214,6 +214,11 @@ class ReachRun:
             async with self.store.unit_of_work() as uow:
                 taken = await uow.reach.take_over(row.id, owner=self.owner)
                 message = await self._message(uow, row) if taken else None
+                if message is not None and await uow.reach.opted_out([row.phone]):
+                    # It may have gone before the opt-out; it is not asked again.
+                    await uow.reach.finish(row.id, "unknown", at=self.clock(), error="optout")
+                    message = None
+                    done["unknown"] = done.get("unknown", 0) + 1
                 await uow.commit()
             if message is not None:
                 status = await self._deliver(row.id, message)
@@ -244,18 +249,21 @@ class ReachRun:
         """The message's row, committed "sending" with its invitation, and its send slot."""
         key = reach_key(self.channel.via, item.person_id, item.phone, round_of(now, self.settings))
         async with self.store.unit_of_work() as uow:
+            earlier = await uow.reach.by_key(key)
+            if earlier is not None and earlier.status != "deferred":
+                return None  # tried already this round
+            if not await uow.reach.still_unreached(item.person_id) or (
+                await uow.reach.opted_out([item.phone])
+            ):
+                result.changed += 1  # opened the bot, sent the record, or opted out since
+                return None
             retaken = await uow.reach.retake(key, owner=self.owner)
             if retaken is not None:
                 message = await self._message(uow, retaken)
                 row_id = retaken.id
             else:
-                if await uow.reach.by_key(key) is not None:
-                    return None  # tried already this round
-                if not await uow.reach.still_unreached(item.person_id) or (
-                    await uow.reach.opted_out([item.phone])
-                ):
-                    result.changed += 1  # opened the bot, sent the record, or opted out since
-                    return None
+                if earlier is not None:
+                    return None  # another run took it back first
                 invitation, seed = await self._invitation(uow, item, now)
                 row = await uow.reach.begin(
                     key=key, via=self.channel.via, person_id=item.person_id, phone=item.phone,

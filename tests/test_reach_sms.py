@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings
 from bot.invitations import code_hash, installation_pepper
-from bot.reach import ReachRun, RunResult, plan
+from bot.reach import ReachRun, RunResult, plan, reach_key, round_of
 from bot.reach_channels import PhoneChannel, PhoneMessage, sms_channel
 from bot.reach_sms import GatewayAnswer
 from bot.remind_admin import RemindScope, resolve_scope
@@ -292,3 +292,33 @@ async def test_the_gateway_asks_to_wait(
     if first_run.get("deferred"):
         assert again.outcomes == {"sent": 4}  # the deferred one taken back, then the rest
         assert result.stopped == "slow"
+
+
+@pytest.mark.parametrize("opted_out", [False, True], ids=["asked-again", "opted-out-meanwhile"])
+async def test_a_message_a_dead_run_left_sending(
+    store: Store, database_url: str, gateway: rs.FakeSmsGateway, opted_out: bool
+) -> None:
+    """Sent again under the same request_id (the gateway dedupes), unless the number opted out
+    meanwhile: then it is "unknown" (it may have gone) and never asked again."""
+    seeded = await rs.seed(store)
+    person, phone = seeded.people["GV001"], "0912345601"
+    key = reach_key("sms", person, phone, round_of(rs.NOON, rs.settings("")))
+    async with store.unit_of_work() as uow:
+        await uow.reach.begin(
+            key=key, via="sms", person_id=person, phone=phone, round="2026-12-08",
+            invitation_id=None, code_seed="00", owner="dead-run",
+            at=rs.NOON - timedelta(minutes=1),
+        )  # fmt: skip
+        if opted_out:
+            await uow.reach.opt_out(phone, by="test", at=rs.NOON)
+        await uow.commit()
+    settings = rs.settings(database_url, sms_url=gateway.url)
+    result = await run(store, settings, Clock(rs.NOON))
+    to_him = [r.body for r in gateway.requests if r.body["to"] == "84912345601"]
+    if opted_out:
+        assert result.recovered == {"unknown": 1}
+        assert not to_him
+    else:
+        assert result.recovered == {"sent": 1}
+        assert [b["request_id"] for b in to_him] == [key]
+    assert len(gateway.delivered) == 5 - opted_out
