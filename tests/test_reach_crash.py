@@ -161,3 +161,56 @@ async def test_remind_optout_from_the_command_line(
     assert "không hợp lệ" in text
     async with store.unit_of_work() as uow:
         assert await uow.reach.opted_out(["0912345611", "0987000111"]) == {"0912345611"}
+
+
+async def test_a_killed_zns_fan_out_never_messages_a_number_twice(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """ZNS does not dedupe on tracking_id: the message in flight when the process died is
+    "unknown" after the rerun and never sent again; every other number gets exactly one."""
+    from tests.zalo_api import APP_ID, APP_SECRET, OA_ID, OA_SECRET, FakeZalo
+    from tests.zalo_runner import forget_zalo
+
+    await forget_zalo(store)
+    await rs.seed(store, people())
+    async with FakeZalo() as zalo:
+        zalo.hold_zns_from = HOLD_FROM
+        base = zalo.base_url
+        environment = {
+            **env(database_url, rs.FakeSmsGateway()),
+            "HOSO_REACH__ZNS__TEMPLATE_ID": "424242",
+            "HOSO_ZALO__APP_ID": APP_ID, "HOSO_ZALO__OA_ID": OA_ID,
+            "HOSO_ZALO__SECRET_KEY": OA_SECRET, "HOSO_ZALO__APP_SECRET": APP_SECRET,
+            "HOSO_ZALO__REFRESH_TOKEN": zalo.refresh_token, "HOSO_ZALO__API_BASE": base,
+            "HOSO_ZALO__OAUTH_BASE": base, "HOSO_ZALO__ZNS_BASE": base,
+            "HOSO_ZALO__QUIET_START_HOUR": "0", "HOSO_ZALO__QUIET_END_HOUR": "0",
+            "HOSO_ZALO__REFRESH_MARGIN_MINUTES": "0",
+        }  # fmt: skip
+
+        async def remind() -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "remind", "--unit", rs.SCHOOL, "--via", "zns",
+                "--yes", env=environment, cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+
+        def sent() -> list[str]:
+            return [str(c.body["phone"]) for c in zalo.calls if c.kind == "zns" and c.error == 0]
+
+        first = await remind()
+        try:
+            while len(sent()) < HOLD_FROM:  # the held one is recorded before it waits
+                await asyncio.wait_for(zalo.changed.wait(), timeout=120)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        zalo.zns_released.set()
+        second = await remind()
+        out, err = await asyncio.wait_for(second.communicate(), timeout=120)
+        assert second.returncode == 0, err.decode()
+        assert "không rõ đã tới chưa (sẽ không gửi lại): 1" in out.decode(), out.decode()
+
+    assert sorted(sent()) == sorted("84" + phone(i)[1:] for i in range(NUMBERS))
+    async with store.unit_of_work() as uow:
+        statuses = list(await uow.session.scalars(select(PhoneReach.status)))
+    assert sorted(statuses) == sorted(["unknown"] + ["sent"] * (NUMBERS - 1))
