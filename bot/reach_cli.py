@@ -53,7 +53,7 @@ def reach_command(
 ) -> None:
     """The ``--via`` branch of ``hoso remind``."""
     try:
-        scope, counts = asyncio.run(_preview(settings, unit, class_name))
+        scope, counts, unfinished = asyncio.run(_preview(settings, unit, class_name, via))
     except ScopeError as exc:
         typer.echo(f"Lỗi: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -63,7 +63,9 @@ def reach_command(
     if dry_run:
         typer.echo("Chạy thử: không gửi gì.")
         return
-    if counts.messages == 0:
+    if unfinished:
+        typer.echo(f"{unfinished} tin của một lượt trước chưa rõ kết quả: sẽ được xử lý trước.")
+    if counts.messages == 0 and not unfinished:
         typer.echo("Không có tin nào để gửi.")
         return
     missing = missing_settings(settings, via)
@@ -122,12 +124,15 @@ def outcome(result: RunResult) -> list[str]:
 
 
 async def _preview(
-    settings: Settings, unit: str, class_name: str | None
-) -> tuple[RemindScope, ReachCounts]:
+    settings: Settings, unit: str, class_name: str | None, via: Via
+) -> tuple[RemindScope, ReachCounts, int]:
+    """The scope, the counts, and how many messages earlier runs left "sending" (a killed
+    run's: the next run settles them even when nobody new is due)."""
     async with open_engine(settings) as engine, engine.store.unit_of_work() as uow:
         scope = await resolve_scope(uow, [unit], class_name)
         counts, _ = await plan(uow, settings, scope, now=utc_now())
-    return scope, counts
+        unfinished = len(await uow.reach.stale(via, owner=""))
+    return scope, counts, unfinished
 
 
 async def _send(settings: Settings, scope: RemindScope, via: Via) -> RunResult:

@@ -63,21 +63,24 @@ async def start(environment: dict[str, str], cwd: Path) -> asyncio.subprocess.Pr
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("hold", [HOLD_FROM, NUMBERS], ids=["mid-way", "at-the-last"])
 async def test_a_killed_fan_out_rerun_messages_every_number_once(
-    store: Store, database_url: str, tmp_path: Path
+    store: Store, database_url: str, tmp_path: Path, hold: int
 ) -> None:
+    """Killed at the last message, the rerun has nobody new to message but still settles the
+    one left "sending"."""
     await rs.seed(store, people())
     async with rs.FakeSmsGateway() as gateway:
-        gateway.hold_from(HOLD_FROM)
+        gateway.hold_from(hold)
         environment = env(database_url, gateway)
         first = await start(environment, tmp_path)
         try:
-            await asyncio.wait_for(gateway.wait_requests(HOLD_FROM), timeout=120)
+            await asyncio.wait_for(gateway.wait_requests(hold), timeout=120)
         finally:
             first.send_signal(signal.SIGKILL)
             await first.wait()
         assert first.returncode == -signal.SIGKILL
-        assert len(gateway.delivered) == HOLD_FROM  # the last one taken, never answered
+        assert len(gateway.delivered) == hold  # the last one taken, never answered
         async with store.unit_of_work() as uow:
             left = list(await uow.session.scalars(select(PhoneReach.status)))
         assert left.count("sending") == 1
