@@ -32,6 +32,7 @@ app = typer.Typer(
             "review": ("bot.review_cli", "review_app"),
             "report": ("bot.report_cli", "report_command"),
             "remind": ("bot.remind_cli", "remind_command"),
+            "remind-optout": ("bot.reach_cli", "optout_command"),
             "requests": ("bot.requests_cli", "requests_app"),
             "records": ("bot.records_cli", "records_app"),
         }

@@ -33,6 +33,7 @@ from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.pacing import PacingRepo
 from storage.repos.people import PersonRepo, UnitRepo
+from storage.repos.reach import ReachRepo
 from storage.repos.remind_targets import RemindTargets
 from storage.repos.removal import RemovalRepo
 from storage.repos.report_queries import ReportQueries
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.pacing = PacingRepo(s)
         self.remind_targets = RemindTargets(s)
         self.removal = RemovalRepo(s)
+        self.reach = ReachRepo(s)
         return self
 
     async def commit(self) -> None:
