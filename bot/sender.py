@@ -29,6 +29,8 @@ MAX_ATTEMPTS = 20
 BACKOFF_CAP = 300.0
 #: Waits between two tries to save a sent reply's outcome while the database is away.
 SETTLE_FIRST_WAIT, SETTLE_MAX_WAIT = 0.1, 2.0
+#: How long a sent reply's outcome is retried before the sender gives up (seconds).
+SETTLE_PATIENCE = 300.0
 
 
 class Sender:
@@ -109,11 +111,13 @@ class Sender:
         reason: str,
         chat: tuple[str, str],
     ) -> None:
-        """Write the outcome of an API call that was made, waiting out a database that is briefly
-        away (a restart, a failover). Giving up at the first error left the row leased and unsent
-        in the outbox: once the lease ran out the reply went to the person a second time. Waits
-        at most half the lease, so the row is still this sender's when the outcome is written."""
-        deadline = time.monotonic() + self.lease.total_seconds() / 2
+        """Write the outcome of an API call that was made, waiting out a database that is away (a
+        restart, a failover). Giving up at the first error left the row leased and unsent in the
+        outbox: once the lease ran out the reply went to the person a second time. The wait is
+        not bounded by the lease: while the database is down no other sender can take the row
+        either, and the outcome is written under this sender's name as long as nobody has (a
+        row another sender took meanwhile is its own: ``complete`` then changes nothing)."""
+        deadline = time.monotonic() + SETTLE_PATIENCE
         delay = SETTLE_FIRST_WAIT
         while True:
             try:
