@@ -233,20 +233,46 @@ def run_zalo(
 
 @app.command("grant-admin")
 def grant_admin_command(
-    channel: Annotated[str, typer.Option("--channel", help="Kênh: telegram, zalo, console.")],
-    external_id: Annotated[str, typer.Option("--external-id", help="Mã tài khoản trên kênh.")],
     unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị (trường, cụm, Sở).")],
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Kênh: telegram, zalo, console.")
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="Mã tài khoản trên kênh.")
+    ] = None,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link", help="In một đường dẫn (và mã) mời dùng một lần, thay vì mã tài khoản."
+        ),
+    ] = False,
+    hours: Annotated[
+        float, typer.Option("--hours", help="Với --link: số giờ mã còn dùng được.")
+    ] = 72.0,
     role: Annotated[
         str, typer.Option("--role", help="school_admin, area_admin hoặc department_admin.")
     ] = "school_admin",
     config: ConfigOption = None,
 ) -> None:
-    """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc) cho một tài khoản."""
+    """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc).
+
+    Với --link: in đường dẫn Telegram và mã để gõ trên Zalo; ai mở đường dẫn (hoặc gửi mã) trước
+    sẽ thành quản trị đơn vị đó. Mã dùng một lần, hết hạn sau --hours giờ.
+    """
     if role not in ("school_admin", "area_admin", "department_admin"):
         fail("--role phải là school_admin, area_admin hoặc department_admin.")
+    settings = cli_settings(config)
+    if link:
+        if channel is not None or external_id is not None:
+            fail("--link không đi cùng --channel và --external-id.")
+        from bot.admin_link_cli import print_admin_link
+
+        print_admin_link(settings, unit=unit, role=role, hours=hours)
+        return
+    if channel is None or external_id is None:
+        fail("cần --channel và --external-id, hoặc --link để in đường dẫn mời.")
     from bot.runtime import grant_admin
 
-    settings = cli_settings(config)
     try:
         asyncio.run(
             grant_admin(settings, channel=channel, external_id=external_id, unit=unit, role=role)
