@@ -35,12 +35,11 @@ async def _seed(store: Store) -> tuple[int, int]:
                 values={"ho_ten": "Lê Văn An"}, at=NOW,
             )  # fmt: skip
             account = await uow.accounts.get_or_create("telegram", f"{PERSON}{n}", at=NOW)
-            ids.append(
-                await uow.requests.add(
-                    account_id=account.id, person_id=person, kind="delete", at=NOW,
-                    acknowledge_by=NOW + timedelta(days=2), complete_by=NOW + timedelta(days=15),
-                )  # fmt: skip
-            )
+            request = await uow.requests.add(
+                account_id=account.id, person_id=person, kind="delete", at=NOW,
+                acknowledge_by=NOW + timedelta(days=2), complete_by=NOW + timedelta(days=15),
+            )  # fmt: skip
+            ids.append(request)
         admin = await uow.accounts.get_or_create("telegram", ADMIN, at=NOW)
         await uow.scopes.grant(admin.id, "79000701", role="school_admin", at=NOW)
         await uow.commit()
