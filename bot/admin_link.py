@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.invitations import code_hash, installation_pepper, new_code
-from bot.invite import deep_link
+from bot.invite import deep_link, zalo_link
 from storage.uow import Store, UnitOfWork
 
 ROLES = ("school_admin", "area_admin", "department_admin")
@@ -31,13 +31,6 @@ class AdminLink:
     unit: str
     role: str
     expires: datetime
-
-
-def zalo_link(settings: Settings) -> str:
-    """``https://zalo.me/<OA id>``: opens the Official Account's chat (it carries no code, so the
-    person types it). Assumed from Zalo's public OA links, not confirmed against their docs."""
-    oa = settings.zalo.oa_id.strip()
-    return f"https://zalo.me/{oa}" if oa else ""
 
 
 async def issue_admin_link(

@@ -13,14 +13,10 @@ from bot.admin_link import AdminInviteError, AdminLink, issue_admin_link
 from bot.cli_common import fail
 from bot.config import Settings
 from bot.engine import utc_now
+from bot.invite import NO_USERNAME
 from bot.schema import require_schema
 from storage.db import make_engine
 from storage.uow import Store
-
-NO_USERNAME = (
-    "Cảnh báo: chưa đặt [telegram] bot_username (HOSO_TELEGRAM__BOT_USERNAME), nên không có "
-    "đường dẫn Telegram: người nhận phải tự tìm bot của nhà trường và gửi mã."
-)
 
 
 async def _issue(settings: Settings, *, unit: str, role: str, hours: float) -> AdminLink:

@@ -172,13 +172,16 @@ def invite(
 ) -> None:
     """Tạo mã mời dùng một lần cho cán bộ (tự cập nhật) và phụ huynh học sinh, theo từng lớp.
 
-    Tệp CSV có các cột ma_dinh_danh,ho_ten,lop,role,code,link,expires; tệp PDF là phiếu mời in
-    trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR. Chạy lại sẽ tạo mã MỚI
-    cho từng người; mã cũ vẫn dùng được đến khi được dùng hoặc hết hạn.
+    Tệp CSV có các cột ma_dinh_danh,ho_ten,lop,role,code,link,expires,zalo; tệp PDF là phiếu mời
+    in trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR Telegram, và mã QR Zalo
+    khi đã cấu hình [zalo] oa_id. Chạy lại sẽ tạo mã MỚI cho từng người và thu hồi mã cũ chưa
+    dùng của họ: chỉ phiếu mới nhất dùng được.
     """
-    from bot.invite import InviteError, InviteJob, run_invite
+    from bot.invite import NO_USERNAME, InviteError, InviteJob, run_invite
 
     settings = cli_settings(config)
+    if not settings.telegram.bot_username.strip().lstrip("@"):
+        typer.echo(NO_USERNAME, err=True)
     job = InviteJob(unit=unit, out=out, class_name=class_name, only_missing=only_missing)
     try:
         summary = run_invite(job, settings)
@@ -187,6 +190,11 @@ def invite(
     for group, count in summary.groups.items():
         typer.echo(f"{group}: {count}")
     typer.echo(f"Đã tạo {summary.total} mã mời, ghi vào {summary.out}.")
+    if summary.revoked:
+        typer.echo(
+            f"Đã thu hồi {summary.revoked} mã cũ chưa dùng của những người này: "
+            "phiếu in trước đây không còn dùng được, hãy phát phiếu mới."
+        )
 
 
 @run_app.command("telegram")
