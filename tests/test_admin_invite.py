@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.purge import purge
 from bot.reference import load_reference
 from flows.channel import Inbound
 from flows.inputs import Text
@@ -146,3 +148,26 @@ async def test_every_admin_command_answers_before_consent(store: Store) -> None:
     async with store.unit_of_work() as uow:
         account = await uow.accounts.get_or_create("telegram", "777", at=NOW)
     assert account.consent_given is None
+
+
+async def test_purge_deletes_expired_unused_admin_invitations(store: Store) -> None:
+    await _school(store)
+    async with store.unit_of_work() as uow:
+        [unit] = [u for u in await uow.roster.units_under(SCHOOL) if u.code == SCHOOL]
+        account = await uow.accounts.get_or_create("telegram", "9", at=NOW)
+        for days, used in ((-40, False), (-40, True), (2, False)):
+            invitation = await uow.admin_invitations.create(
+                unit.id, role="school_admin", code_hash=f"a{days}{used}",
+                expires_at=NOW + timedelta(days=days), at=NOW - timedelta(days=50),
+            )  # fmt: skip
+            if used:
+                await uow.admin_invitations.use(
+                    invitation, account.id, at=NOW - timedelta(days=45)
+                )
+        await uow.commit()
+    done = await purge(store, Settings(), now=NOW)
+    assert done.invitations == 1
+    async with store.unit_of_work() as uow:
+        assert await uow.admin_invitations.by_hash("a-40False") is None
+        for kept in ("a-40True", "a2False"):
+            assert await uow.admin_invitations.by_hash(kept) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AdminInvitation, Unit
@@ -59,6 +59,16 @@ class AdminInvitationRepo:
             .values(used_at=at, used_by=account_id)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def purge_expired(self, *, before: datetime) -> int:
+        """Delete admin invitations that expired before ``before`` unused (a spent one stays:
+        the audit log names it)."""
+        result = await self._s.execute(
+            delete(AdminInvitation).where(
+                AdminInvitation.expires_at < before, AdminInvitation.used_at.is_(None)
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _one(self, where: object) -> AdminInvitationRecord | None:
         a = AdminInvitation
