@@ -6,6 +6,7 @@ bare code and ``hoso invite`` warns on stderr."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,14 @@ def test_cli_warns_without_a_username_and_says_what_it_revoked(tmp_path: Path) -
     assert second.stderr == ""
     made = int(second.stdout.split("Đã tạo ", 1)[1].split()[0])
     assert f"Đã thu hồi {made} mã cũ chưa dùng" in second.stdout
+
+
+async def test_the_csv_names_the_zalo_way_in(store: Store, tmp_path: Path) -> None:
+    await seeded(store)
+    out = tmp_path / "codes.csv"
+    await issue_invitations(store, InviteJob(SCHOOL, out, "10A1"), zalo_settings(), at=AT)
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 10
+    assert {row["zalo"] for row in rows} == {ZALO}
+    assert all(row["link"].endswith(row["code"].replace("-", "")) for row in rows)
