@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flows.address_texts import ADDRESS_BUTTONS, ADDRESS_TEXTS
+from flows.admin_texts import ADMIN_TEXTS
 from flows.effects import Say
 from flows.remind_texts import CHAT_BUTTONS, CHAT_TEXTS
 
@@ -99,6 +100,7 @@ TEXTS: Mapping[str, str] = {
         "/duyet: duyệt các thay đổi hồ sơ đã gửi\n"
         "/baocao: báo cáo tiến độ và danh sách cần xử lý\n"
         "/nhacnho [lớp]: nhắc những người chưa gửi hồ sơ\n"
+        "/yeucau: yêu cầu về dữ liệu của người dùng (xem, đóng khi xong, từ chối có lý do)\n"
         "Gửi tệp danh sách (CSV hoặc Excel) vào đây để nhập hồ sơ."
     ),
     "my_data": "Dữ liệu của {name} (mã định danh được che một phần):\n{lines}",
@@ -221,6 +223,7 @@ TEXTS: Mapping[str, str] = {
     ),
     **CHAT_TEXTS,
     **ADDRESS_TEXTS,
+    **ADMIN_TEXTS,
 }
 
 BUTTON_TEXTS: Mapping[str, str] = {

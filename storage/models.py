@@ -271,6 +271,21 @@ class AdminScope(Base):
     __table_args__ = (UniqueConstraint("account_id", "unit_id"),)
 
 
+class AdminInvitation(Base):
+    """A one-time code that makes whoever sends it admin of a unit (``hoso grant-admin --link``);
+    only its keyed hash is stored, as for the people's invitations."""
+
+    __tablename__ = "admin_invitations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
 class DataRequest(Base):
     """A data subject's request (correct, delete, withdraw, unlink), tracked to its deadline."""
 

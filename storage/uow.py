@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repos.accounts import AccountRepo
+from storage.repos.admin_invites import AdminInvitationRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.campaigns import CampaignRepo, DeliveryRepo
 from storage.repos.changes import ChangeRepo
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.remind_targets = RemindTargets(s)
         self.removal = RemovalRepo(s)
         self.reach = ReachRepo(s)
+        self.admin_invitations = AdminInvitationRepo(s)
         return self
 
     async def commit(self) -> None:
