@@ -57,7 +57,7 @@ def reach_command(
     except ScopeError as exc:
         typer.echo(f"Lỗi: {exc}", err=True)
         raise typer.Exit(2) from exc
-    for line in summary(scope, counts, via):
+    for line in summary(scope, counts, via, unit):
         typer.echo(line)
     until = quiet_until(utc_now(), settings)
     if dry_run:
@@ -87,13 +87,13 @@ def reach_command(
         typer.echo(line)
 
 
-def summary(scope: RemindScope, counts: ReachCounts, via: Via) -> list[str]:
+def summary(scope: RemindScope, counts: ReachCounts, via: Via, unit: str) -> list[str]:
     return [
         f"Phạm vi: {scope.label}. {counts.records} hồ sơ chưa gửi mà chưa ai mở bot.",
         f"Sẽ gửi {counts.messages} tin {NAMES[via]} tới {counts.numbers} số; "
         f"{counts.invalid} số không hợp lệ; {len(counts.opted_out)} người đã từ chối nhận.",
         f"- {counts.no_phone} hồ sơ không có số điện thoại hợp lệ nào: hãy phát phiếu mời "
-        f"(hoso invite --unit ... --only-missing).",
+        f"(hoso invite --unit {unit} --only-missing --out phieu.pdf).",
         f"- {counts.recent} tin để lần sau: số đó vừa được nhắn gần đây;"
         f" {counts.capped} tin quá mức tối đa của một lượt.",
         "Mỗi tin mang đường dẫn mời riêng của người nhận; không gửi trong giờ nghỉ.",

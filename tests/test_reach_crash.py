@@ -125,6 +125,7 @@ async def test_the_dry_run_counts_and_sends_nothing(
     text = out.decode()
     assert "Sẽ gửi 4 tin SMS tới 4 số; 2 số không hợp lệ; 1 người đã từ chối nhận." in text
     assert "2 hồ sơ không có số điện thoại hợp lệ nào" in text
+    assert f"hoso invite --unit {rs.SCHOOL} --only-missing" in text
     assert not gateway.requests
     if dry_run:
         assert process.returncode == 0
