@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.engine import utc_now
 from bot.invite import NO_USERNAME
 from bot.schema import require_schema
+from flows.admin_texts import ROLE_NAMES
 from storage.db import make_engine
 from storage.uow import Store
 
@@ -38,7 +39,8 @@ def print_admin_link(settings: Settings, *, unit: str, role: str, hours: float) 
         fail(str(exc))
     expires = made.expires.astimezone(ZoneInfo(settings.review.timezone))
     typer.echo(
-        f"Mã mời quản trị {made.unit}, vai trò {made.role}: dùng một lần, "
+        f"Mã mời quản trị {made.unit}, vai trò {ROLE_NAMES.get(made.role, made.role)}: "
+        "dùng một lần, "
         f"hết hạn lúc {expires:%H:%M ngày %d/%m/%Y}."
     )
     if made.telegram:

@@ -79,6 +79,7 @@ def test_the_link_makes_whoever_opens_it_admin_once(tmp_path: Path, database_url
     assert f"Telegram: https://t.me/hoso_truong_bot?start={bare}" in made.stdout
     assert "Zalo: mở https://zalo.me/1234567890123456789" in made.stdout
     assert "Trường THPT Nguyễn Du (79000701)" in made.stdout
+    assert "vai trò quản trị trường" in made.stdout
     assert made.stderr == ""
     unknown = hoso("grant-admin", "--unit", "nowhere", "--link", cwd=tmp_path, env=env)
     assert unknown.returncode == 2
