@@ -163,7 +163,12 @@ class AdminJobs:
         await source.fetch(params["file_id"], str(path))
         try:
             with open_roster(path, limits=self.engine.settings.limits) as roster:
-                kind = guess_kind(roster.headers, self.engine.reference.catalogues)
+                # by the header row found (below any title rows), and the sheets' names
+                kind = guess_kind(
+                    roster.headers,
+                    self.engine.reference.catalogues,
+                    sheet_names=roster.sheet_names,
+                )
         except RosterError as exc:
             raise JobRefused(str(exc)) from exc
         rejected = folder / "dong-bi-tu-choi.csv"
@@ -186,7 +191,9 @@ class AdminJobs:
         except (ImportFailed, RosterError) as exc:
             raise JobRefused(str(exc)) from exc
         checked = folder / "kiem-tra.csv"
-        audit = AuditJob(file=path, out=checked, kind=kind, police=None, today=self.today())
+        audit = AuditJob(
+            file=path, out=checked, kind=kind, police=None, today=self.today(), unit=school
+        )
         try:
             found = await asyncio.to_thread(run_audit, audit, settings, self.engine.reference)
         except (AuditError, RosterError) as exc:

@@ -247,7 +247,7 @@ class _PieceReader:
         spaces = PY_WHITESPACE if any(c in piece for c in _PY_ONLY_SPACES) else None
         batch = (
             frame.lazy()
-            .with_row_index(ROW, offset=self.rows + 1)
+            .with_row_index(ROW, offset=self.rows + 2)  # the file's line: the header is line 1
             .with_columns(pl.col(names).str.strip_chars(spaces))
             .filter(~pl.all_horizontal((pl.col(n).is_null() | (pl.col(n) == "")) for n in names))
             .select(
