@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Collection, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -148,7 +148,21 @@ class TableWriter:
     def abort(self) -> None:
         if self._handle is not None:
             self._handle.close()
+        if self._book is not None:
+            self._close_sheet()
         self._tmp.unlink(missing_ok=True)
+
+    def _close_sheet(self) -> None:
+        """Finish a workbook's sheet that will not be saved, and remove its temporary file:
+        left to the garbage collector, openpyxl writes to a closed file and prints a traceback
+        (``ValueError: I/O operation on closed file.``, issue #16)."""
+        sheet, self._book = self._sheet, None
+        with suppress(Exception):  # nothing of it is kept: it only has to end quietly
+            sheet.close()
+        writer = getattr(sheet, "_writer", None)
+        if writer is not None:
+            with suppress(Exception):
+                writer.cleanup()
 
     def restart(self) -> None:
         """Throw away what was written and start again with the header row."""

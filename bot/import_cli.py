@@ -97,9 +97,12 @@ def import_command(
     )
     if dry_run:
         try:
-            print_preview(preview(job, reference), Console())
+            result = preview(job, reference)
         except RosterError as exc:
             fail(str(exc))
+        print_preview(result, Console())
+        if result.error is not None:
+            fail(result.error)
         return
     at = datetime.now(UTC)
     try:
@@ -210,6 +213,8 @@ def print_preview(result: Preview, console: Console) -> None:
         console.print(table)
     for warning in result.warnings:
         console.print(f"Cảnh báo: {warning}", markup=False)
+    if result.error is not None:
+        return  # the reason follows, on stderr
     counts = Table(title="Nếu nhập tệp này (chạy thử: chưa ghi gì)")
     counts.add_column("", justify="left")
     counts.add_column("Số dòng", justify="right")

@@ -11,14 +11,14 @@ not met earlier in the file (whether it is new or an update is only known to the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.import_rows import SCHOOL_NAME, Rejection, RowMapper, column_mapping, reading_catalogue
 from bot.import_run import job_fill
 from bot.importer import ImportJob
 from bot.reference import Reference
-from bot.roster import open_roster
+from bot.roster import RosterError, RowValues, open_roster
 from flows.headers import Column, column_warning
 
 
@@ -41,7 +41,8 @@ class Preview:
     skipped: dict[str, int] = field(default_factory=dict)
     ignored_sheets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    excel_notes: int = 0
+    #: Why the file cannot be imported (missing columns ...): shown after the mapping.
+    error: str | None = None
 
 
 def preview(job: ImportJob, reference: Reference) -> Preview:
@@ -55,21 +56,28 @@ def preview(job: ImportJob, reference: Reference) -> Preview:
     with open_roster(job.file, limits=job.limits) as roster:
         for sheet, columns, given in roster.columns(reading, mapping, fill):
             result.sheets.append(_sheet(sheet, columns, given, labels, result.warnings))
-        mapper = RowMapper(job.kind, school=job.school)
-        seen: set[str] = set()
-        for row, values in roster.records(reading, mapping, fill=fill):
-            result.read += 1
-            item = mapper.map(row, values)
-            if isinstance(item, Rejection):
-                result.rejected[item.code] += 1
-            elif item.ma_dinh_danh in seen:
-                result.rejected["DUPLICATE_IN_FILE"] += 1
-            else:
-                seen.add(item.ma_dinh_danh)
-                result.to_import += 1
+        try:
+            _count(result, roster.records(reading, mapping, fill=fill), job)
+        except RosterError as exc:  # the mapping is shown all the same: it says what to fix
+            result.error = str(exc)
         result.skipped = dict(roster.skipped)
         result.ignored_sheets = list(roster.ignored_sheets)
     return result
+
+
+def _count(result: Preview, rows: Iterable[tuple[int, RowValues]], job: ImportJob) -> None:
+    mapper = RowMapper(job.kind, school=job.school)
+    seen: set[str] = set()
+    for row, values in rows:
+        result.read += 1
+        item = mapper.map(row, values)
+        if isinstance(item, Rejection):
+            result.rejected[item.code] += 1
+        elif item.ma_dinh_danh in seen:
+            result.rejected["DUPLICATE_IN_FILE"] += 1
+        else:
+            seen.add(item.ma_dinh_danh)
+            result.to_import += 1
 
 
 def _sheet(
