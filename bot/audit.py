@@ -50,7 +50,7 @@ from bot.roster import (
     open_roster,
 )
 from bot.roster_cells import sheet_of
-from bot.roster_frame import ROW, FrameUnavailable, frame_batches
+from bot.roster_frame import ROW, FrameUnavailable, SkipCounter, frame_batches
 from bot.roster_limits import RosterLimits
 from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
@@ -443,6 +443,7 @@ def _audit_columns(
     assert roster.delimiter is not None
     judge = ColumnJudge(auditor.judge_for(catalogue))
     rows = 0
+    skips = SkipCounter(auditor.summary.skipped)
     for batch in frame_batches(
         path,
         width=len(roster.headers),
@@ -450,8 +451,10 @@ def _audit_columns(
         columns=columns,
         max_rows=roster.limits.max_rows,
     ):
-        auditor.add_batch(batch, judge.judge_batch(batch), catalogue)
         rows += batch.height
+        batch = skips.batch(batch)
+        if batch.height:
+            auditor.add_batch(batch, judge.judge_batch(batch), catalogue)
     if not rows:  # the row reader names this case
         raise FrameUnavailable("no data rows")
     return auditor.finish()

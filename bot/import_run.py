@@ -100,7 +100,8 @@ def describe(
     fill: Mapping[str, str],
 ) -> None:
     """What the summary says of the file beyond the rows: skipped rows, sheets, warnings."""
-    summary.skipped = dict(roster.skipped)
+    for reason, count in roster.skipped.items():  # the column reader counts some itself
+        summary.skipped[reason] = summary.skipped.get(reason, 0) + count
     summary.sheets = [name for name in roster.sheet_names if name]
     summary.ignored_sheets = list(roster.ignored_sheets)
     labels = {s.key: s.label for s in reading.fields}

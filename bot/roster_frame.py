@@ -25,6 +25,8 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.table import SkipReason
+
 ROW = "__row"
 _READ = 1 << 20
 #: A stretch of the file this long without the end of a row: not a roster polars reads alike.
@@ -261,3 +263,35 @@ class _PieceReader:
         )
         self.rows += frame.height
         return batch
+
+
+class SkipCounter:
+    """What the row reader counts in ``Roster.skipped``, for a file read in batches: the blank
+    rows (the gaps in ``ROW``: the header is row 1) and the rows with neither key nor name,
+    which it takes out of each batch."""
+
+    def __init__(self, skipped: dict[str, int]) -> None:
+        self.skipped, self._last = skipped, 1
+
+    def batch(self, batch: pl.DataFrame) -> pl.DataFrame:
+        last = batch.get_column(ROW)[-1]
+        self._add(SkipReason.BLANK, last - self._last - batch.height)
+        self._last = last
+        kept, unnamed = drop_unnamed(batch)
+        self._add(SkipReason.NO_KEY_NO_NAME, unnamed)
+        return kept
+
+    def _add(self, reason: str, count: int) -> None:
+        if count > 0:
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+def drop_unnamed(batch: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The batch without its rows that have neither a key nor a name (no record: the row
+    reader skips them too, ``bot.roster_table``), and how many there were."""
+    present = [c for c in ("ma_dinh_danh", "ho_ten") if c in batch.columns]
+    if not present:
+        return batch, 0
+    unnamed = pl.all_horizontal(pl.col(c).is_null() for c in present)
+    kept = batch.filter(~unnamed)
+    return kept, batch.height - kept.height
