@@ -11,7 +11,7 @@ one sheet per class instead, named for the class, without a class column.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -77,9 +77,58 @@ class Made:
     lost: list[SamplePerson] = field(default_factory=list)
 
 
+STAFF_COLUMNS: tuple[tuple[str, str | None], ...] = (
+    ("STT", None), ("Mã CB", "ma_dinh_danh"), ("Họ tên", "ho_ten"), ("Ngày sinh", "ngay_sinh"),
+    ("Giới tính", "gioi_tinh"), ("Dân tộc", "dan_toc"), ("Tôn giáo", "ton_giao"),
+    ("Quốc tịch", "quoc_tich"), ("CCCD", "so_dinh_danh"), ("Nơi sinh", "noi_dang_ky_khai_sinh"),
+    ("Tỉnh/TP thường trú", "thuong_tru_tinh"), ("Phường/Xã", "thuong_tru_xa"),
+    ("Địa chỉ", "thuong_tru_chi_tiet"), ("SĐT", "so_dien_thoai"), ("E-mail", "email"),
+    ("Số BHXH", "ma_so_bhxh"), ("Trình độ", "trinh_do_dao_tao"), ("Chuyên ngành", "chuyen_nganh"),
+    ("Vị trí việc làm", "vi_tri_viec_lam"), ("Môn dạy", "mon_day"),
+    ("Ngày vào ngành", "ngay_tuyen_dung"), ("VNeID", "vneid_muc_2"),
+)  # fmt: skip
+
+
 def students() -> list[SamplePerson]:
-    """The students with a key (the generator leaves none without)."""
-    return [p for p in SCHOOL.students if p.values.get("ma_dinh_danh")]
+    """The students with a key (the generator leaves none without); every fifth has a guardian
+    (the optional column "Người giám hộ", which must be imported, not dropped)."""
+    people = [p for p in SCHOOL.students if p.values.get("ma_dinh_danh")]
+    return [
+        replace(p, values={**p.values, "ho_ten_giam_ho": p.values.get("ho_ten_me")})
+        if n % 5 == 0 else p
+        for n, p in enumerate(people)
+    ]  # fmt: skip
+
+
+def staff_workbook(path: Path) -> Made:
+    """The school's staff the same way: title rows, "Mã CB", "SĐT", "Ngày vào ngành" (an
+    optional column that must be imported), phones and CCCDs as numbers, a signature block."""
+    people = list(SCHOOL.staff)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    headers = [h for h, _ in STAFF_COLUMNS]
+    _title(sheet, len(headers))
+    sheet.append(headers)
+    for n, person in enumerate(people, start=1):
+        row: list[object] = []
+        for _, key in STAFF_COLUMNS:
+            value = person.values.get(key) if key else None
+            if key is None:
+                row.append(n)
+            elif key in ("ngay_sinh", "ngay_tuyen_dung"):
+                row.append(_excel_date(value))
+            elif key in ("so_dinh_danh", "so_dien_thoai"):
+                row.append(_number(value))
+            else:
+                row.append(value)
+        sheet.append(row)
+    for row in _footer(
+        headers, {"Mã học sinh": "Mã CB", "Họ tên mẹ": "VNeID", "Họ và tên": "Họ tên"}
+    ):
+        sheet.append(row)
+    book.save(path)
+    return Made(path, people, [sheet.title], footer_rows=len(FOOTER), blank_rows=0,
+                title_rows=len(TITLES), header_again=0)  # fmt: skip
 
 
 def _excel_date(text: str | None) -> object:
@@ -122,12 +171,13 @@ def _lose_digits(row: list[object], index: int, headers: list[str]) -> None:
         row[cccd] = 7.92004e10
 
 
-def _footer(headers: list[str]) -> list[list[object]]:
+def _footer(headers: list[str], where: dict[str, str] | None = None) -> list[list[object]]:
+    """The signature block; ``where``: the column each of ``FOOTER``'s goes to instead."""
     rows = []
     for cells in FOOTER:
         row: list[object] = [None] * len(headers)
         for header, text in cells.items():
-            row[headers.index(header)] = text
+            row[headers.index((where or {}).get(header, header))] = text
         rows.append(row)
     return rows
 

@@ -31,7 +31,7 @@ from flows.inputs import Document, Input, Text
 from handlers.telegram import TelegramTransport
 from storage.uow import Store
 from tests import hostile_files as hostile
-from tests.school_workbook import school_workbook
+from tests.school_workbook import school_workbook, staff_workbook
 from tests.telegram_api import FakeBotAPI
 from tests.telegram_runner import make_bot, outbox_rows
 
@@ -294,3 +294,22 @@ async def test_the_school_workbook_sent_in_chat_fills_the_admins_school(
             assert stored.kind == "student"
             assert stored.values["ma_truong"] == SCHOOL_CODE
             assert stored.values["lop"] == person.values["lop"]
+
+
+async def test_the_staff_workbook_sent_in_chat_is_a_staff_roster(
+    office: Office, tmp_path: Path
+) -> None:
+    """Title rows, "Mã CB", "SĐT", "Ngày vào ngành", a signature block: staff, of the admin's
+    school, the date of entry kept, and no signer made a record (issue #16)."""
+    made = staff_workbook(tmp_path / "cb.xlsx")
+    await send_file(office, ADMIN_CHAT, "can bo.xlsx", made.path.read_bytes())
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == len(made.people)
+        for person in made.people:
+            stored = await uow.people.by_ma_dinh_danh(person.ma_dinh_danh)
+            assert stored is not None
+            assert stored.kind == "staff"
+            assert stored.values["ma_truong"] == SCHOOL_CODE
+            assert stored.values["ngay_tuyen_dung"] == person.values["ngay_tuyen_dung"]

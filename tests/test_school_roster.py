@@ -23,7 +23,15 @@ import pytest
 from bot.audit_layout import apart_path
 from flows.table import SKIP_LABELS, SkipReason
 from storage.uow import Store
-from tests.school_workbook import SCHOOL_CODE, TITLES, Made, school_workbook
+from tests.school_workbook import (
+    SCHOOL_CODE,
+    STUDENT_COLUMNS,
+    TITLES,
+    Made,
+    school_workbook,
+    staff_workbook,
+    students,
+)
 from tests.test_import import hoso, snapshot
 
 TODAY = "01/09/2026"
@@ -152,3 +160,67 @@ def test_made_counts_are_what_the_generator_wrote(tmp_path: Path) -> None:
     assert all(len(sheet.merged_cells.ranges) == 3 for sheet in book.worksheets)
     assert made.title_rows == 3 * len(made.sheets)
     assert isinstance(made, Made)
+
+
+async def test_the_staff_workbook_keeps_its_optional_columns_and_no_signer(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """ "Ngày vào ngành" is the date of entry (imported, not dropped: else every teacher is asked
+    for a date the school had), "SĐT" the teacher's phone; the signature block is no one."""
+    made = staff_workbook(tmp_path / "cb.xlsx")
+    done = hoso(str(made.path), "--kind", "staff", "--unit", SCHOOL_CODE, cwd=tmp_path,
+                url=database_url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _count(done.stdout, "Hồ sơ thêm mới") == len(made.people)
+    assert _skipped(done.stdout, SkipReason.FOOTER) == made.footer_rows
+    assert "Cảnh báo" not in done.stdout
+    stored = await snapshot(store)
+    assert set(stored) == {p.ma_dinh_danh for p in made.people}
+    for person in made.people:
+        values, unit, *_, phones = stored[person.ma_dinh_danh]
+        assert unit == SCHOOL_CODE
+        assert values["ngay_tuyen_dung"] == person.values["ngay_tuyen_dung"]
+        assert values["email"] == person.values["email"]
+        cccd = person.values["so_dinh_danh"] or ""
+        if len(cccd) == 12:  # its 0 put back (an old 9-digit CMND is not guessed)
+            assert values["so_dinh_danh"] == cccd
+
+
+async def test_a_row_of_another_school_is_still_refused_with_unit(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """--unit fills a missing "Mã trường"; a file that has the column keeps it, and a row of
+    another school is refused, row by row."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH HỌC SINH"])
+    people = students()[:3]
+    columns = [(h, k) for h, k in STUDENT_COLUMNS if k] + [("Mã trường", "ma_truong")]
+    sheet.append([h for h, _ in columns])
+    for n, person in enumerate(people):
+        values = {**person.values, "ma_truong": "79999999" if n == 1 else SCHOOL_CODE}
+        sheet.append([values.get(k) for _, k in columns])
+    book.save(tmp_path / "ds.xlsx")
+    report = tmp_path / "r.csv"
+    done = hoso(str(tmp_path / "ds.xlsx"), "--kind", "student", "--unit", SCHOOL_CODE,
+                "--report", str(report), cwd=tmp_path, url=database_url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _count(done.stdout, "Hồ sơ thêm mới") == 2
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        (line,) = list(csv.DictReader(handle))
+    assert (line["Dòng"], line["Trang tính"], line["Mã lỗi"]) == ("4", "Sheet", "OTHER_SCHOOL")
+    assert set(await snapshot(store)) == {people[0].ma_dinh_danh, people[2].ma_dinh_danh}
+
+
+def test_a_sheet_without_a_header_row_is_named_not_read(tmp_path: Path) -> None:
+    made = school_workbook(tmp_path / "ds.xlsx", per_class=True)
+    book = openpyxl.load_workbook(made.path)
+    notes = book.create_sheet("Hướng dẫn", 0)
+    notes.append(["Điền mỗi lớp vào một trang tính."])
+    book.save(made.path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hoso.db'}"
+    done = hoso(str(made.path), "--kind", "student", "--unit", SCHOOL_CODE, "--dry-run",
+                cwd=tmp_path, url=url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Trang tính không có dòng tên cột, không đọc: «Hướng dẫn»." in done.stdout
+    assert _count(done.stdout, "Hồ sơ sẽ nhập (thêm mới hoặc cập nhật)") == len(made.people)
