@@ -31,7 +31,7 @@ from bot.importer import ImportFailed, ImportJob, ImportSummary, Progress
 from bot.reference import KINDS, load_reference
 from bot.roster import RosterError
 from flows.catalogue import Catalogue
-from flows.headers import label_to_key
+from flows.headers import column_warning, label_to_key
 from flows.table import skipped_lines
 
 _READ_CHUNK = 1 << 20
@@ -191,8 +191,8 @@ def print_summary(summary: ImportSummary, console: Console, *, report: Path | No
         console.print(line, markup=False)
     if len(summary.sheets) > 1:
         console.print(f"Đã đọc {len(summary.sheets)} trang tính.")
-    for warning in summary.warnings:
-        console.print(f"Cảnh báo: {warning}", markup=False)
+    for sheet, header, label in summary.unread:
+        console.print(f"Cảnh báo: {column_warning(header, label, sheet)}", markup=False)
     if summary.rejected and report is not None:
         console.print(f"Đã ghi {summary.rejected} dòng bị từ chối kèm lý do vào {report}.")
     elif summary.rejected:

@@ -93,5 +93,5 @@ def _sheet(
         shown.append((column.header, labels.get(column.key, column.key) if column.key else None))
         if column.key is None and column.resembles is not None and column.resembles not in mapped:
             label = labels.get(column.resembles or "", column.resembles or "")
-            warnings.append(column_warning(column, label, sheet))
+            warnings.append(column_warning(column.header, label, sheet))
     return SheetColumns(sheet, shown, {labels.get(k, k): v for k, v in given.items()})

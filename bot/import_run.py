@@ -28,7 +28,6 @@ from bot.reference import Reference
 from bot.roster import Roster, is_workbook, match_columns, open_roster
 from bot.schema import require_schema
 from flows.catalogue import Catalogue
-from flows.headers import column_warning
 from storage.db import make_engine
 from storage.uow import Store
 
@@ -114,7 +113,7 @@ def describe(
                 and column.resembles not in mapped
             ):
                 label = labels.get(column.resembles or "", column.resembles or "")
-                summary.warnings.append(column_warning(column, label, sheet))
+                summary.unread.append((sheet, column.header, label))
 
 
 def _no_progress(_: int) -> None:

@@ -101,11 +101,11 @@ class ImportSummary:
     excel_lost: int = 0
     #: Rows of the file that are no record (``flows.table.SkipReason`` -> count), the sheets
     #: read and those without a header row, and the columns that look like a field but are not
-    #: read as one (warnings, Vietnamese).
+    #: read as one: (sheet, header, the label of the field it looks like), for a warning.
     skipped: dict[str, int] = field(default_factory=dict)
     sheets: list[str] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    unread: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -195,10 +195,16 @@ def label_to_key(text: str, catalogue: Catalogue) -> str | None:
     return None
 
 
-def column_warning(column: Column, label: str, sheet: str = "") -> str:
-    """A column that looks like a field but is not read as one: what to do about it."""
+def column_warning(header: str, label: str, sheet: str = "", *, chat: bool = False) -> str:
+    """A column that looks like a field but is not read as one: what to do about it (on the
+    command line, ``--column``; in chat, rename the column in the file)."""
     where = f" (trang tính «{sheet}»)" if sheet else ""
+    fix = (
+        f"hãy đổi tên cột thành «{label}» rồi gửi lại tệp"
+        if chat
+        else f'chạy lại với --column "{header}={label}"'
+    )
     return (
-        f"Cột «{column.header}»{where} giống «{label}» nhưng không được nhận, nên không được "
-        f'nhập. Nếu đúng là thông tin ấy, chạy lại với --column "{column.header}={label}".'
+        f"Cột «{header}»{where} giống «{label}» nhưng không được nhận, nên không được nhập. "
+        f"Nếu đúng là thông tin ấy, {fix}."
     )

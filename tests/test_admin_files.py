@@ -286,6 +286,10 @@ async def test_the_school_workbook_sent_in_chat_fills_the_admins_school(
     assert f"{len(made.people)} hồ sơ mới" in caption
     lines = list(csv.DictReader(io.StringIO(checked.decode("utf-8-sig"))))
     assert {line["Trang tính"] for line in lines} <= set(made.sheets)
+    notes = [t for t in office.api.texts_to(ADMIN_CHAT) if t.startswith("Ghi chú về tệp")]
+    assert len(notes) == 1  # the rows not imported are said, counted
+    assert f"Dòng chữ ký, ngày tháng cuối bảng: {made.footer_rows}" in notes[0]
+    assert (f"Đã đọc {len(made.sheets)} trang tính." in notes[0]) is per_class
     async with office.store.unit_of_work() as uow:
         assert await uow.people.count() == len(made.people)
         for person in made.people:
