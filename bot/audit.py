@@ -443,7 +443,7 @@ def _audit_columns(
     assert roster.delimiter is not None
     judge = ColumnJudge(auditor.judge_for(catalogue))
     rows = 0
-    skips = SkipCounter(auditor.summary.skipped)
+    skips = SkipCounter(auditor.summary.skipped, roster.row_judge(catalogue))
     for batch in frame_batches(
         path,
         width=len(roster.headers),

@@ -101,15 +101,18 @@ class ColumnImporter(Importer):
         frames: FrameMapper,
         rows: Callable[[], Rows],
         progress: Progress,
+        *,
+        judge: Callable[[dict[str, str | None]], str | None] | None = None,
     ) -> None:
         """Import ``batches``; if they stop with ``FrameUnavailable``, the rows after the last
-        batch are taken from ``rows()`` (the row reader, from the start of the file)."""
+        batch are taken from ``rows()`` (the row reader, from the start of the file).
+        ``judge``: why a row is no record (``Roster.row_judge``), as the row reader skips it."""
         last, refused = 0, False
         try:
             try:
                 # the next batch is awaited in a thread, not in the event loop's: the batches
                 # being written go on meanwhile (so through every step below)
-                skips = SkipCounter(self.summary.skipped)
+                skips = SkipCounter(self.summary.skipped, judge)
                 while (frame := await asyncio.to_thread(next, batches, None)) is not None:
                     frame = skips.batch(frame)
                     size = self._job.batch_size
@@ -314,5 +317,6 @@ async def import_columns(
             frames,
             lambda: roster.records(reading, mapping),
             progress or (lambda _: None),
+            judge=roster.row_judge(reading, mapping),
         )
     return importer.summary

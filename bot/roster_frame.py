@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
 
+from bot.roster_cells import RowValues
 from flows.table import SkipReason
 
 ROW = "__row"
@@ -265,21 +266,48 @@ class _PieceReader:
         return batch
 
 
-class SkipCounter:
-    """What the row reader counts in ``Roster.skipped``, for a file read in batches: the blank
-    rows (the gaps in ``ROW``: the header is row 1) and the rows with neither key nor name,
-    which it takes out of each batch."""
+#: A record's key as ``bot.roster_table`` has it (5+ of these characters, a digit among them).
+_KEY_CHARS, _DIGIT = r"^[0-9A-Za-z._/-]{5,}$", r"[0-9]"
 
-    def __init__(self, skipped: dict[str, int]) -> None:
-        self.skipped, self._last = skipped, 1
+
+class SkipCounter:
+    """What the row reader skips and counts in ``Roster.skipped``, for a file read in batches:
+    the blank rows (the gaps in ``ROW``: the header is row 1), and the rows whose key is no
+    record's key that ``judge`` (``Roster.row_judge``) finds are no record (the header again, a
+    signature block, neither key nor name), taken out of each batch."""
+
+    def __init__(
+        self, skipped: dict[str, int], judge: Callable[[RowValues], str | None] | None = None
+    ) -> None:
+        self.skipped, self._last, self._judge = skipped, 1, judge
+        self._signed = False  # a signature block began: rows without a key are part of it
 
     def batch(self, batch: pl.DataFrame) -> pl.DataFrame:
         last = batch.get_column(ROW)[-1]
         self._add(SkipReason.BLANK, last - self._last - batch.height)
         self._last = last
-        kept, unnamed = drop_unnamed(batch)
-        self._add(SkipReason.NO_KEY_NO_NAME, unnamed)
-        return kept
+        if self._judge is None or "ma_dinh_danh" not in batch.columns:
+            kept, unnamed = drop_unnamed(batch)
+            self._add(SkipReason.NO_KEY_NO_NAME, unnamed)
+            return kept
+        key = pl.col("ma_dinh_danh")
+        odd = key.is_null() | ~(key.str.contains(_KEY_CHARS) & key.str.contains(_DIGIT))
+        suspects = batch.filter(odd)
+        if not suspects.height:
+            return batch
+        dropped = []
+        for values in suspects.iter_rows(named=True):
+            row = values.pop(ROW)
+            reason = SkipReason.FOOTER.value if self._signed else self._judge(values)
+            self._signed = self._signed or reason == SkipReason.FOOTER
+            if reason is not None:
+                self._add(reason, 1)
+                dropped.append(row)
+        if not dropped:
+            return batch
+        return batch.filter(
+            ~pl.col(ROW).is_in(pl.Series(dropped, dtype=batch.schema[ROW]).implode())
+        )
 
     def _add(self, reason: str, count: int) -> None:
         if count > 0:

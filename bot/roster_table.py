@@ -279,6 +279,20 @@ class Roster:
                         {k: v for k, v in given.items() if k not in keys}))  # fmt: skip
         return out
 
+    def row_judge(
+        self, catalogue: Catalogue, mapping: Mapping[str, str] | None = None
+    ) -> Callable[[RowValues], str | None]:
+        """Why a row of the first sheet (its mapped values) is no record, or None: for a
+        reader of batches (``bot.roster_frame.SkipCounter``), which has no other cells."""
+        matcher = _matcher(catalogue, mapping or {})
+        plan = _Plan(self.sheets[0], {}, {}, matcher, matcher.score(self.headers))
+
+        def judge(values: RowValues) -> str | None:
+            reason = _not_a_record(list(values.values()), values, plan)
+            return None if reason is None else reason.value
+
+        return judge
+
     def records(
         self,
         catalogue: Catalogue,

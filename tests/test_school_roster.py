@@ -225,3 +225,39 @@ def test_a_sheet_without_a_header_row_is_named_not_read(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Trang tính không có dòng tên cột, không đọc: «Hướng dẫn»." in done.stdout
     assert _count(done.stdout, "Hồ sơ sẽ nhập (thêm mới hoặc cập nhật)") == len(made.people)
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+async def test_a_csv_roster_read_by_columns_skips_what_the_row_reader_skips(
+    store: Store, database_url: str, tmp_path: Path, form: str
+) -> None:
+    """A CSV file whose header is its first line is read a batch of columns at a time: the
+    header pasted again and the signature block ("Người lập biểu" in the key's column, the
+    signers' names in the name's) are skipped and counted there too, never imported."""
+    made = staff_workbook(tmp_path / "cb.xlsx")
+    book = openpyxl.load_workbook(made.path)
+    rows = [
+        [c for c in row]
+        for row in book.active.iter_rows(min_row=len(TITLES) + 1, values_only=True)
+    ]
+    book.close()
+    header, people, footer = rows[0], rows[1 : len(made.people) + 1], rows[len(made.people) + 1 :]
+    table = [[*header, "Mã trường"], *([*r, SCHOOL_CODE] for r in people[:2])]
+    table += [[*header, "Mã trường"], *([*r, SCHOOL_CODE] for r in people[2:])]
+    table += [[*r, None] for r in footer]
+    path = tmp_path / f"cb.{form}"
+    if form == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(["" if c is None else c for c in r] for r in table)
+    else:
+        out = openpyxl.Workbook()
+        for r in table:
+            out.active.append(r)
+        out.save(path)
+    done = hoso(str(path), "--kind", "staff", cwd=tmp_path, url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert _count(done.stdout, "Hồ sơ thêm mới") == len(made.people)
+    assert _count(done.stdout, "Dòng bị từ chối") == 0
+    assert _skipped(done.stdout, SkipReason.FOOTER) == len(footer)
+    assert _skipped(done.stdout, SkipReason.HEADER_AGAIN) == 1
+    assert set(await snapshot(store)) == {p.ma_dinh_danh for p in made.people}
