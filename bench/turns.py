@@ -50,6 +50,7 @@ from flows.catalogue import Catalogue, FieldSpec
 from flows.channel import Inbound, Outbound
 from flows.inputs import Input, Start, Tap, Text
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
+from flows.rules.crossref import CrossRef, province_key
 from storage.db import is_sqlite, make_engine, run_admin
 from storage.migrate import upgrade
 from storage.uow import Store
@@ -95,12 +96,27 @@ def _valid_cccd(values: Mapping[str, str | None]) -> str | None:
     return value if value and is_cccd(value) else None
 
 
-def make_cccd(values: Mapping[str, str | None], serial: int) -> str:
-    """A 12-digit PIN consistent with the record's birth year and gender (Decree 137/2015)."""
+def province_prefixes(crossref: CrossRef) -> dict[str, str]:
+    """``province_key`` of every province name -> its CCCD prefix (the first one listed)."""
+    prefixes: dict[str, str] = {}
+    for prefix, names in sorted(crossref.cccd_provinces.items()):
+        for name in names:
+            prefixes.setdefault(province_key(name), prefix)
+    return prefixes
+
+
+def make_cccd(
+    values: Mapping[str, str | None], serial: int, prefixes: Mapping[str, str] | None = None
+) -> str:
+    """A 12-digit PIN consistent with the record's birth year, gender and birth place (Decree
+    137/2015). With the prefix always 079, a person born in Hà Tĩnh met the province conflict,
+    fixed the CCCD with the same wrong prefix and looped until the bench gave up."""
     year = _birth_year(values) or 1985
     male = (values.get("gioi_tinh") or "Nam") != "Nữ"
     century_gender = 2 * ((year - 1900) // 100) + (0 if male else 1)
-    return f"079{century_gender}{year % 100:02d}{serial % 1_000_000:06d}"
+    place = province_key(values.get("noi_dang_ky_khai_sinh") or "")
+    prefix = (prefixes or {}).get(place, "079")
+    return f"{prefix}{century_gender}{year % 100:02d}{serial % 1_000_000:06d}"
 
 
 @dataclass
@@ -111,6 +127,7 @@ class Policy:
     serial: int
     catalogue: Catalogue
     values: dict[str, str | None]
+    prefixes: Mapping[str, str] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     done: bool = False
     asked: list[str] = field(default_factory=list)  # field keys asked for (no values)
@@ -151,7 +168,8 @@ class Policy:
         if "skip" in payloads:
             return Tap("skip")
         buttons = [p for p in payloads if p.startswith("value:")]
-        value = self._value(spec, buttons) if attempt == 1 else None
+        # A CCCD is made from the record each time: the example's prefix and year are wrong.
+        value = self._value(spec, buttons) if attempt == 1 or spec.kind == "cccd" else None
         if value is None and attempt <= 2 and buttons:  # the typed value was refused
             value = buttons[0].removeprefix("value:")
         if value is None:
@@ -167,7 +185,7 @@ class Policy:
         cccd = _valid_cccd(self.values)
         born = _birth_year(self.values)
         if spec.kind == "cccd":
-            return make_cccd(self.values, self.serial)
+            return make_cccd(self.values, self.serial, self.prefixes)
         if spec.key == "ngay_sinh":
             year = cccd_birth_year(cccd) if cccd else None
             return f"15/06/{year}" if year else spec.example
@@ -272,7 +290,8 @@ async def converse(
 ) -> Conversation:
     """One complete conversation; every ``engine.handle`` call is timed."""
     catalogue = engine.reference.catalogues[person.sample.kind]
-    policy = Policy(person.index, catalogue, dict(person.sample.values))
+    prefixes = province_prefixes(engine.reference.crossref)
+    policy = Policy(person.index, catalogue, dict(person.sample.values), prefixes)
     result = Conversation(person.index, person.sample.kind, person.sample.flaws)
     inp: Input | None = Start()
     while inp is not None and result.turns < max_turns:

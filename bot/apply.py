@@ -10,16 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.admin_invites import become_admin, resolve_admin_code
+from bot.admin_requests import close_in_chat, requests_lookup
 from bot.config import Settings
 from bot.context import role_of
 from bot.invitations import code_hash, installation_pepper, normalise_code
 from bot.remind_admin import chat_lookup, chat_queue
 from bot.review import record_decision
 from bot.topics import ADMIN_JOB_TOPIC, SUBMITTED_TOPIC
+from flows.admin_requests import REQUEST_LOOKUPS
 from flows.context import Subject, TurnContext
 from flows.deadlines import request_deadlines
 from flows.effects import (
+    BecomeAdmin,
+    CloseRequest,
     Decide,
     Effect,
     Job,
@@ -125,6 +131,13 @@ class Applier:
             self.audit("unlink", "account", self.account.id, links=removed)
         elif isinstance(effect, OpenRequest):
             await self.open_request(effect)
+        elif isinstance(effect, BecomeAdmin):
+            await become_admin(self.uow, self.account, effect.invitation_id, now=self.now)
+        elif isinstance(effect, CloseRequest):
+            await close_in_chat(
+                self.uow, self.account, effect, now=self.now,
+                timezone=self.settings.review.timezone,
+            )  # fmt: skip
         elif isinstance(effect, Viewed):
             records = await self.scoped()
             for person_id in effect.person_ids:
@@ -198,6 +211,9 @@ class Applier:
         if lookup.kind == "remind":  # an admin's /nhacnho: how many would be reminded
             rates = self.settings.reminders.rate_per_second
             return await chat_lookup(self.uow, self.account, lookup.key, rates.keys())
+        if lookup.kind in REQUEST_LOOKUPS:  # an admin's /yeucau, within their own units
+            zone = ZoneInfo(self.settings.review.timezone)
+            return await requests_lookup(self.uow, self.account, lookup, now=self.now, zone=zone)
         if lookup.kind == "phone":
             return await self.resolve_phone(lookup.key)
         code = normalise_code(lookup.key)
@@ -205,6 +221,11 @@ class Applier:
         if code is not None:
             pepper = await installation_pepper(self.uow, at=self.now)
             found = await self.uow.invitations.by_hash(code_hash(code, pepper))
+        if found is None and code is not None:  # an admin invitation: told apart, not counted
+            admin = await resolve_admin_code(self.uow, self.account, code, now=self.now)
+            if admin is not None:
+                self.audit("proof_admin_code", "account", self.account.id, outcome=admin.status)
+                return admin
         limit = self.settings.identity.max_failed_proofs
         linked = {s.person_id for s in self.ctx.subjects}
         if found is not None and found.used_by == self.account.id and found.person_id in linked:

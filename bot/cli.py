@@ -32,6 +32,7 @@ app = typer.Typer(
             "review": ("bot.review_cli", "review_app"),
             "report": ("bot.report_cli", "report_command"),
             "remind": ("bot.remind_cli", "remind_command"),
+            "remind-optout": ("bot.reach_cli", "optout_command"),
             "requests": ("bot.requests_cli", "requests_app"),
             "records": ("bot.records_cli", "records_app"),
         }
@@ -176,13 +177,16 @@ def invite(
 ) -> None:
     """Tạo mã mời dùng một lần cho cán bộ (tự cập nhật) và phụ huynh học sinh, theo từng lớp.
 
-    Tệp CSV có các cột ma_dinh_danh,ho_ten,lop,role,code,link,expires; tệp PDF là phiếu mời in
-    trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR. Chạy lại sẽ tạo mã MỚI
-    cho từng người; mã cũ vẫn dùng được đến khi được dùng hoặc hết hạn.
+    Tệp CSV có các cột ma_dinh_danh,ho_ten,lop,role,code,link,expires,zalo; tệp PDF là phiếu mời
+    in trên giấy A4 (8 phiếu một trang, mỗi lớp sang trang mới) có mã QR Telegram, và mã QR Zalo
+    khi đã cấu hình [zalo] oa_id. Chạy lại sẽ tạo mã MỚI cho từng người và thu hồi mã cũ chưa
+    dùng của họ: chỉ phiếu mới nhất dùng được.
     """
-    from bot.invite import InviteError, InviteJob, run_invite
+    from bot.invite import NO_USERNAME, InviteError, InviteJob, run_invite
 
     settings = cli_settings(config)
+    if not settings.telegram.bot_username.strip().lstrip("@"):
+        typer.echo(NO_USERNAME, err=True)
     job = InviteJob(unit=unit, out=out, class_name=class_name, only_missing=only_missing)
     try:
         summary = run_invite(job, settings)
@@ -191,6 +195,11 @@ def invite(
     for group, count in summary.groups.items():
         typer.echo(f"{group}: {count}")
     typer.echo(f"Đã tạo {summary.total} mã mời, ghi vào {summary.out}.")
+    if summary.revoked:
+        typer.echo(
+            f"Đã thu hồi {summary.revoked} mã cũ chưa dùng của những người này: "
+            "phiếu in trước đây không còn dùng được, hãy phát phiếu mới."
+        )
 
 
 @run_app.command("telegram")
@@ -237,20 +246,46 @@ def run_zalo(
 
 @app.command("grant-admin")
 def grant_admin_command(
-    channel: Annotated[str, typer.Option("--channel", help="Kênh: telegram, zalo, console.")],
-    external_id: Annotated[str, typer.Option("--external-id", help="Mã tài khoản trên kênh.")],
     unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị (trường, cụm, Sở).")],
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Kênh: telegram, zalo, console.")
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="Mã tài khoản trên kênh.")
+    ] = None,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link", help="In một đường dẫn (và mã) mời dùng một lần, thay vì mã tài khoản."
+        ),
+    ] = False,
+    hours: Annotated[
+        float, typer.Option("--hours", help="Với --link: số giờ mã còn dùng được.")
+    ] = 72.0,
     role: Annotated[
         str, typer.Option("--role", help="school_admin, area_admin hoặc department_admin.")
     ] = "school_admin",
     config: ConfigOption = None,
 ) -> None:
-    """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc) cho một tài khoản."""
+    """Giao quyền quản trị một đơn vị (và các đơn vị trực thuộc).
+
+    Với --link: in đường dẫn Telegram và mã để gõ trên Zalo; ai mở đường dẫn (hoặc gửi mã) trước
+    sẽ thành quản trị đơn vị đó. Mã dùng một lần, hết hạn sau --hours giờ.
+    """
     if role not in ("school_admin", "area_admin", "department_admin"):
         fail("--role phải là school_admin, area_admin hoặc department_admin.")
+    settings = cli_settings(config)
+    if link:
+        if channel is not None or external_id is not None:
+            fail("--link không đi cùng --channel và --external-id.")
+        from bot.admin_link_cli import print_admin_link
+
+        print_admin_link(settings, unit=unit, role=role, hours=hours)
+        return
+    if channel is None or external_id is None:
+        fail("cần --channel và --external-id, hoặc --link để in đường dẫn mời.")
     from bot.runtime import grant_admin
 
-    settings = cli_settings(config)
     try:
         asyncio.run(
             grant_admin(settings, channel=channel, external_id=external_id, unit=unit, role=role)

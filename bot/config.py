@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.reach_config import ReachSettings
 from bot.remind_config import RemindersSettings
 from bot.roster_limits import RosterLimits
 from bot.zalo_config import ZaloSettings
@@ -161,6 +162,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     export: ExportSettings = ExportSettings()
     reminders: RemindersSettings = RemindersSettings()
+    reach: ReachSettings = ReachSettings()
     workers: WorkerSettings = WorkerSettings()
     limits: RosterLimits = RosterLimits()
 

@@ -6,9 +6,13 @@ output file is the only place the plain codes ever exist. Staff get a code for t
 (role ``self``), each student a code for a parent (role ``guardian``). People are read one unit at
 a time, in class order, and sorted by name within the unit; the file is written as they go.
 
-Issuing again for the same person issues a NEW code: earlier codes stay valid until used or
-expired, because their slips may already be in someone's hands. ``--only-missing`` skips people
-whose record is already linked to a chat account.
+Issuing again for the same person issues a NEW code and revokes the person's earlier codes that
+were never used (they expire at that moment), so two valid sets of slips never exist: the new
+slips replace the old ones, and the run says how many old codes it revoked. ``--only-missing``
+skips people whose record is already linked to a chat account (their codes are left alone).
+
+When Zalo is configured (``[zalo] oa_id``), each slip carries the Zalo way in as well: a second
+QR code that opens the school's Official Account, where the person types the code.
 
 The output (CSV, or PDF slips from ``bot.invite_pdf``) is written under a temporary name and
 published only after the codes are committed, so a failed run leaves neither a file nor codes.
@@ -36,7 +40,7 @@ from storage.db import make_engine
 from storage.repos.roster_queries import RosterMember, RosterUnit
 from storage.uow import Store, UnitOfWork
 
-CSV_COLUMNS = ("ma_dinh_danh", "ho_ten", "lop", "role", "code", "link", "expires")
+CSV_COLUMNS = ("ma_dinh_danh", "ho_ten", "lop", "role", "code", "link", "expires", "zalo")
 OUTPUT_SUFFIXES = (".csv", ".pdf")
 STAFF_GROUP = "Cán bộ, giáo viên, nhân viên"
 ROLES = {"staff": "self", "student": "guardian"}
@@ -67,12 +71,16 @@ class Slip:
     code: str
     link: str
     expires: datetime
+    #: The OA's link (``https://zalo.me/<OA id>``) when Zalo is configured, else "".
+    zalo: str = ""
 
 
 @dataclass
 class InviteSummary:
     out: Path
     groups: dict[str, int] = field(default_factory=dict)
+    #: Earlier codes of the same people, never used, revoked by this run.
+    revoked: int = 0
 
     @property
     def total(self) -> int:
@@ -100,7 +108,10 @@ class CsvSlipWriter:
 
     def add(self, slip: Slip) -> None:
         expires = slip.expires.astimezone(self._tz).strftime("%d/%m/%Y %H:%M")
-        row = (slip.ma_dinh_danh, slip.ho_ten, slip.lop, slip.role, slip.code, slip.link, expires)
+        row = (
+            slip.ma_dinh_danh, slip.ho_ten, slip.lop, slip.role, slip.code, slip.link, expires,
+            slip.zalo,
+        )  # fmt: skip
         self._csv.writerow(csv_row(row))
 
     def finish(self) -> None:
@@ -165,12 +176,18 @@ async def _issue_all(
             for unit in await _selected_units(uow, job):
                 members = await uow.roster.members(unit.id, only_unlinked=job.only_missing)
                 for member in sorted(members, key=lambda m: name_key(m.ho_ten)):
+                    summary.revoked += await uow.invitations.revoke_unused(member.id, at=at)
                     code = await _new_invitation(uow, member, pepper, expires=expires, at=at)
-                    writer.add(_slip(unit, member, code, expires, settings.telegram.bot_username))
+                    writer.add(_slip(unit, member, code, expires, settings))
                     group = group_name(unit)
                     summary.groups[group] = summary.groups.get(group, 0) + 1
             if summary.total == 0:
                 raise InviteError(_nobody(job))
+            if summary.revoked:
+                uow.audit.add(
+                    at=at, actor="cli", action="invitations_revoked", entity="unit",
+                    entity_id=job.unit.strip(), details={"count": summary.revoked},
+                )  # fmt: skip
             writer.finish()
             await uow.commit()
     except InviteError:
@@ -213,7 +230,7 @@ async def _new_invitation(
 
 
 def _slip(
-    unit: RosterUnit, member: RosterMember, code: str, expires: datetime, bot_username: str
+    unit: RosterUnit, member: RosterMember, code: str, expires: datetime, settings: Settings
 ) -> Slip:
     school = unit.parent_name if unit.kind == "class" and unit.parent_name else unit.name
     return Slip(
@@ -224,8 +241,9 @@ def _slip(
         ho_ten=unicodedata.normalize("NFC", member.ho_ten),
         role=ROLES.get(member.kind, "self"),
         code=code,
-        link=deep_link(code, bot_username),
+        link=deep_link(code, settings.telegram.bot_username),
         expires=expires,
+        zalo=zalo_link(settings),
     )
 
 
@@ -233,6 +251,22 @@ def deep_link(code: str, bot_username: str) -> str:
     """``https://t.me/<bot>?start=<code without dash>``, or "" when no bot is configured."""
     name = bot_username.strip().lstrip("@")
     return f"https://t.me/{name}?start={normalise_code(code) or code}" if name else ""
+
+
+def zalo_link(settings: Settings) -> str:
+    """``https://zalo.me/<OA id>``, or "" when Zalo is not configured. It opens the Official
+    Account's chat and carries no code (Zalo has no deep-link payload we could confirm), so the
+    person types the code there. Assumed from Zalo's public OA links (README, Zalo)."""
+    oa = settings.zalo.oa_id.strip()
+    return f"https://zalo.me/{oa}" if oa else ""
+
+
+#: ``hoso invite`` and ``hoso grant-admin --link`` say this (on stderr) when the Telegram bot's
+#: username is not set: the QR code then holds only the bare code.
+NO_USERNAME = (
+    "Cảnh báo: chưa đặt [telegram] bot_username (HOSO_TELEGRAM__BOT_USERNAME), nên không có "
+    "đường dẫn Telegram: mã QR chỉ chứa mã mời và người nhận phải tự tìm bot của nhà trường."
+)
 
 
 def class_label(unit: RosterUnit) -> str:

@@ -2,7 +2,10 @@
 
 Each slip carries the school and class, the person's name, the code in large type, its expiry,
 the deep link, a QR code of the link (of the bare code when no bot username is configured) and
-how to use it. Text is set in DejaVu Sans shipped in ``bot/fonts`` (subset to Latin and
+how to use it. When Zalo is configured the slip has two smaller QR codes side by side, each
+labelled: Telegram's deep link and the Zalo Official Account's link (``zalo.me/<OA id>``, where
+the person sends the code), and the instructions name both ways.
+Text is set in DejaVu Sans shipped in ``bot/fonts`` (subset to Latin and
 Vietnamese; licence in ``bot/fonts/LICENSE.txt``), so the slips print the same on a machine
 without system fonts. The QR code is reportlab's own widget, vector, error correction level M.
 """
@@ -34,6 +37,8 @@ PER_PAGE = COLUMNS * ROWS
 MARGIN = 28.0  # about 10 mm: inside what office printers can print
 PAD = 10.0
 QR_SIZE = 96.0
+QR_PAIR = 64.0  # each of the two codes when the slip offers Telegram and Zalo
+QR_GAP = 6.0
 GREY = Color(0.45, 0.45, 0.45)
 TITLE = "Phiếu mời cập nhật hồ sơ"
 FOR_ROLE = {
@@ -118,9 +123,31 @@ class _SlipPainter:
         top = self.y + self.height - PAD
         self._header(slip, top)
         qr_top = top - 44
-        self._qr(slip, self.x + self.width - PAD - QR_SIZE, qr_top - QR_SIZE)
-        self._person(slip, qr_top - 8)
-        self._instructions(slip, qr_top - QR_SIZE - 8)
+        right = self.x + self.width - PAD
+        if slip.zalo:
+            size, labelled = QR_PAIR, 10.0
+            first = right - 2 * size - QR_GAP
+            bottom = qr_top - labelled - size
+            self._qr(slip.link or _bare(slip), first, bottom, size=size, link=slip.link)
+            self._qr(slip.zalo, right - size, bottom, size=size, link=slip.zalo)
+            self._label("Telegram" if slip.link else "Mã mời", first, size, qr_top)
+            self._label("Zalo", right - size, size, qr_top)
+            room = self.inner - 2 * size - QR_GAP - 10
+            # The expiry line falls below the codes, so it may take the slip's whole width.
+            person_end = self._person(slip, qr_top - 8, room, expiry_room=self.inner)
+            self._instructions(slip, min(bottom - 4, person_end - 2))
+        else:
+            payload = slip.link or _bare(slip)
+            self._qr(payload, right - QR_SIZE, qr_top - QR_SIZE, size=QR_SIZE, link=slip.link)
+            self._person(slip, qr_top - 8, self.inner - QR_SIZE - 6)
+            self._instructions(slip, qr_top - QR_SIZE - 8)
+
+    def _label(self, text: str, x: float, size: float, top: float) -> None:
+        c = self.c
+        c.setFont(BOLD, 7.5)
+        c.setFillColor(GREY)
+        c.drawCentredString(x + size / 2, top - 7, text)
+        c.setFillColor(Color(0, 0, 0))
 
     def _border(self) -> None:
         c = self.c
@@ -148,9 +175,11 @@ class _SlipPainter:
         c.drawString(self.left, top - 39, audience)
         c.setFillColor(Color(0, 0, 0))
 
-    def _person(self, slip: Slip, top: float) -> None:
+    def _person(
+        self, slip: Slip, top: float, room: float, *, expiry_room: float | None = None
+    ) -> float:
+        """Name, code and expiry in ``room`` points; the lowest line's baseline."""
         c = self.c
-        room = self.inner - QR_SIZE - 6
         _, label = FOR_ROLE.get(slip.role, FOR_ROLE["self"])
         c.setFont(REGULAR, 8)
         c.drawString(self.left, top - 8, f"{label}:")
@@ -161,33 +190,54 @@ class _SlipPainter:
         c.setFont(BOLD, _fit(slip.code, BOLD, 19, room))
         c.drawString(self.left, top - 60, slip.code)
         expires = slip.expires.astimezone(self.tz).strftime("Hạn dùng: %H:%M ngày %d/%m/%Y")
-        c.setFont(REGULAR, _fit(expires, REGULAR, 8, room))
+        c.setFont(REGULAR, _fit(expires, REGULAR, 8, expiry_room or room))
         c.drawString(self.left, top - 78, expires)
+        return top - 78
 
-    def _qr(self, slip: Slip, x: float, y: float) -> None:
-        payload = slip.link or normalise_code(slip.code) or slip.code
+    def _qr(self, payload: str, x: float, y: float, *, size: float, link: str) -> None:
         widget = QrCodeWidget(payload, barLevel="M")
         x0, y0, x1, y1 = widget.getBounds()
-        scale = (QR_SIZE / (x1 - x0), QR_SIZE / (y1 - y0))
-        drawing = Drawing(QR_SIZE, QR_SIZE, transform=[scale[0], 0, 0, scale[1], 0, 0])
+        scale = (size / (x1 - x0), size / (y1 - y0))
+        drawing = Drawing(size, size, transform=[scale[0], 0, 0, scale[1], 0, 0])
         drawing.add(widget)
         renderPDF.draw(drawing, self.c, x, y)
-        if slip.link:
-            self.c.linkURL(slip.link, (x, y, x + QR_SIZE, y + QR_SIZE), relative=0, thickness=0)
+        if link:
+            self.c.linkURL(link, (x, y, x + size, y + size), relative=0, thickness=0)
 
     def _instructions(self, slip: Slip, top: float) -> None:
         c = self.c
         where = f"tìm @{self.bot}" if self.bot else "tìm bot của nhà trường"
-        text = f"Mở Telegram, quét mã QR hoặc {where} và gửi mã này. Mỗi mã chỉ dùng một lần."
-        c.setFont(REGULAR, 8.5)
-        lines = simpleSplit(text, REGULAR, 8.5, self.inner)
+        if slip.zalo:
+            text = (
+                f"Telegram: quét mã QR Telegram (hoặc {where}) rồi gửi mã mời. "
+                "Zalo: quét mã QR Zalo, bấm «Quan tâm» rồi gửi mã mời. Mỗi mã chỉ dùng một lần."
+            )
+        else:
+            text = f"Mở Telegram, quét mã QR hoặc {where} và gửi mã này. Mỗi mã chỉ dùng một lần."
+        size = 8.5
+        lines = simpleSplit(text, REGULAR, size, self.inner)
+        while len(lines) > 3 and size > 6.5:  # three lines fit above the link
+            size -= 0.5
+            lines = simpleSplit(text, REGULAR, size, self.inner)
+        c.setFont(REGULAR, size)
         for i, line in enumerate(lines[:3]):
-            c.drawString(self.left, top - 9 - i * 11, line)
-        if slip.link:
-            c.setFont(REGULAR, _fit(slip.link, REGULAR, 7.5, self.inner))
+            c.drawString(self.left, top - 9 - i * (size + 2.5), line)
+        shown = [slip.link] if not slip.zalo else [_short(slip.link), _short(slip.zalo)]
+        links = "   ".join(link for link in shown if link)
+        if links:
+            c.setFont(REGULAR, _fit(links, REGULAR, 7.5, self.inner, smallest=5.0))
             c.setFillColor(GREY)
-            c.drawString(self.left, self.y + PAD - 2, slip.link)
+            c.drawString(self.left, self.y + PAD - 2, links)
             c.setFillColor(Color(0, 0, 0))
+
+
+def _short(link: str) -> str:
+    """A link as people type it: phones open ``t.me/…`` and ``zalo.me/…`` without the scheme."""
+    return link.removeprefix("https://")
+
+
+def _bare(slip: Slip) -> str:
+    return normalise_code(slip.code) or slip.code
 
 
 def _fit(text: str, font: str, size: float, width: float, smallest: float = 6.0) -> float:

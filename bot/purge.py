@@ -22,9 +22,9 @@ async def purge(store: Store, settings: Settings, *, now: datetime) -> Purged:
     one transaction. A reply is kept as long as its update (a redelivery must find both)."""
     retention = settings.retention
     async with store.unit_of_work() as uow:
-        invitations = await uow.invitations.purge_expired(
-            before=now - timedelta(days=retention.invitations_days)
-        )
+        expired = now - timedelta(days=retention.invitations_days)
+        invitations = await uow.invitations.purge_expired(before=expired)
+        invitations += await uow.admin_invitations.purge_expired(before=expired)
         before = now - timedelta(days=retention.inbox_days)
         inbox = await uow.inbox.purge(before=before)
         replies = await uow.outbox.purge_delivered(REPLY_TOPIC, before=before)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -25,6 +25,7 @@ from flows import remind
 from flows.channel import Transport
 from storage.repos.remind_targets import DueCount
 
+Via = Literal["sms", "zns"]
 STATUS_NAMES = {
     "sent": "đã gửi",
     "unknown": "không rõ đã tới chưa (tiến trình dừng giữa chừng)",
@@ -46,10 +47,19 @@ def remind_command(
         bool, typer.Option("--dry-run", help="Chỉ xem mẫu tin và số người, không gửi.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Gửi luôn, không hỏi lại.")] = False,
+    via: Annotated[
+        Via | None,
+        typer.Option("--via", help="Nhắn tới số điện thoại của người chưa mở bot: sms hoặc zns."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Nhắc ngay những người có hồ sơ chưa hoàn tất trong một đơn vị (xem trước mẫu, số người)."""
     settings = cli_settings(config)
+    if via is not None:
+        from bot.reach_cli import reach_command  # aiohttp and the gateways load only here
+
+        reach_command(settings, unit, class_name, via, dry_run=dry_run, yes=yes)
+        return
     try:
         scope, due = asyncio.run(_preview(settings, unit, class_name))
     except ScopeError as exc:
@@ -64,8 +74,9 @@ def remind_command(
         f"(sẽ nhắc {due.accounts} tài khoản);"
     )
     typer.echo(
-        f"- {due.unreached} người chưa mở bot: không nhận được tin nhắc; hãy phát phiếu mời "
-        f"cho họ (hoso invite --unit {unit} --only-missing --out phieu.pdf)."
+        f"- {due.unreached} người chưa mở bot: không nhận được tin nhắc trong chat; hãy phát "
+        f"phiếu mời cho họ (hoso invite --unit {unit} --only-missing --out phieu.pdf), hoặc "
+        f"nhắn tới số điện thoại trong hồ sơ (hoso remind --unit {unit} --via sms --dry-run)."
     )
     typer.echo(
         "Ai hoàn tất trước lúc gửi, ai đã được nhắc đủ số lần, sẽ không nhận; "

@@ -27,6 +27,10 @@ log = logging.getLogger("hoso.sender")
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 20
 BACKOFF_CAP = 300.0
+#: Waits between two tries to save a sent reply's outcome while the database is away.
+SETTLE_FIRST_WAIT, SETTLE_MAX_WAIT = 0.1, 2.0
+#: How long a sent reply's outcome is retried before the sender gives up (seconds).
+SETTLE_PATIENCE = 300.0
 
 
 class Sender:
@@ -95,8 +99,37 @@ class Sender:
             result = SendResult(SendStatus.RETRY, reason=type(exc).__name__)
         retry_at = self.clock() + timedelta(seconds=self._backoff(row, result))
         metrics.SENDS.labels(message.channel, "reply", result.status.value).inc()
-        await self._finish(row, result.status, retry_at=retry_at, reason=result.reason, chat=chat)
+        await self._settle(row, result.status, retry_at=retry_at, reason=result.reason, chat=chat)
         return result.status != SendStatus.RETRY
+
+    async def _settle(
+        self,
+        row: OutboxRecord,
+        status: SendStatus,
+        *,
+        retry_at: datetime,
+        reason: str,
+        chat: tuple[str, str],
+    ) -> None:
+        """Write the outcome of an API call that was made, waiting out a database that is away (a
+        restart, a failover). Giving up at the first error left the row leased and unsent in the
+        outbox: once the lease ran out the reply went to the person a second time. The wait is
+        not bounded by the lease: while the database is down no other sender can take the row
+        either, and the outcome is written under this sender's name as long as nobody has (a
+        row another sender took meanwhile is its own: ``complete`` then changes nothing)."""
+        deadline = time.monotonic() + SETTLE_PATIENCE
+        delay = SETTLE_FIRST_WAIT
+        while True:
+            try:
+                await self._finish(row, status, retry_at=retry_at, reason=reason, chat=chat)
+                return
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                name = type(exc).__name__
+                log.warning("reply outcome not saved yet outbox=%d: %s", row.id, name)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SETTLE_MAX_WAIT)
 
     def _backoff(self, row: OutboxRecord, result: SendResult) -> float:
         """A 429's ``retry_after`` is Telegram's instruction: exactly that. Any other hint (2 s

@@ -106,9 +106,12 @@ AUDIT_MESSAGES: Mapping[AuditCode, str] = MappingProxyType(
 #: Codes that make a record not "sạch" (clean) rather than not "đúng" (correct).
 #: An old (pre-2025) ward or district is kept as it is and suggested its 2025 unit: not clean.
 #: A value Excel stripped of its leading zero is not in stored form in the file: not clean.
+#: A name written without its marks ("Nguyen Van An") matches nobody in the population
+#: database: not clean, though it may be the person's name.
 UNCLEAN_CODES: frozenset[str] = frozenset(
     {
         AuditCode.NOT_NORMALISED,
+        Code.NAME_NO_MARKS,
         AuditCode.DUPLICATE_ID,
         AuditCode.EXCEL_ZERO_RESTORED,
         *OLD_UNIT_CODES,

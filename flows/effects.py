@@ -123,7 +123,25 @@ class Remind:
     class_name: str | None = None
 
 
+@dataclass(frozen=True)
+class BecomeAdmin:
+    """The account sent a valid admin invitation code: spend it, make the account admin of its
+    unit with its role, audit it."""
+
+    invitation_id: int
+
+
+@dataclass(frozen=True)
+class CloseRequest:
+    """An admin closed a data request of their units: ``status`` "done" or "refused" (with the
+    reason the person reads)."""
+
+    request_id: int
+    status: str
+    reason: str = ""
+
+
 Effect = (
     Say | SaveAnswer | RecordConsent | Submit | Lookup | Link | ProofFailed | Unlink
-    | OpenRequest | Viewed | Decide | Job | Remind
+    | OpenRequest | Viewed | Decide | Job | Remind | BecomeAdmin | CloseRequest
 )  # fmt: skip

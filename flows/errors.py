@@ -55,6 +55,10 @@ ERROR_MESSAGES: Mapping[Code, str] = MappingProxyType(
         Code.YEAR_OUT_OF_RANGE: (
             "Năm {year} không hợp lý: {label_lc} phải từ {min} đến {max}. Ví dụ: {example}."
         ),
+        Code.NAME_NO_MARKS: (
+            "{label} đang viết không dấu, nhưng tên trong Cơ sở dữ liệu quốc gia về dân cư "
+            "có dấu như trên giấy khai sinh. Nếu cần, hãy gõ lại có dấu, ví dụ: {example}."
+        ),
         Code.NAME_BAD_CHARACTERS: (
             "{label} chỉ được có chữ cái, dấu cách, dấu nháy (') và dấu gạch nối (-). "
             "Hãy bỏ: {chars}. Ví dụ: {example}."

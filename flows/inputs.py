@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,21 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class RequestItem:
+    """A person's data request as an admin's /yeucau lists it: ids, kind, the record's code and
+    the days (local), never a name."""
+
+    id: int
+    kind: str
+    record: str
+    unit: str
+    created: date
+    acknowledge_by: date
+    complete_by: date
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
 class Resolved:
     """The host's answer to a ``Lookup`` effect, fed back within the same turn.
 
@@ -52,6 +68,10 @@ class Resolved:
     #: A reminder's records: not yet sent to the school, and of them linked to an account.
     records: int = 0
     reached: int = 0
+    #: An admin invitation's unit (its name and code), for the welcome.
+    unit: str = ""
+    #: An admin's /yeucau: the open requests of their units (nearest deadline first).
+    requests: tuple[RequestItem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flows.admin import ADMIN_PHASES, AdminReview
+from flows.admin_invite import ADMIN_STATUSES, AdminInvite, typed_code
+from flows.admin_requests import REQUEST_LOOKUPS, AdminRequests
 from flows.consent import Consent
 from flows.context import Subject, TurnContext
 from flows.effects import Effect
@@ -24,7 +26,7 @@ from flows.remind_chat import RemindChat
 from flows.review import Review
 from flows.rights import Rights
 from flows.state import State
-from flows.texts import RETURNED_LINE
+from flows.texts import RETURNED_LINE, progress_counts
 
 ACTIVE = frozenset(
     {"field", "edit", "confirm_value", "propose", "declare", "conflict", "summary", "pick"}
@@ -44,10 +46,17 @@ def step(state: State, inp: Input, ctx: TurnContext) -> Step:
     return Step(new_state, tuple(turn.effects))
 
 
-class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindChat):
+class _Turn(
+    Consent, Identity, Rights, Questions, Review, AdminReview, RemindChat, AdminInvite,
+    AdminRequests,
+):  # fmt: skip
     def run(self, state: State, inp: Input) -> State:
         if isinstance(inp, Resolved) and inp.kind == REMIND_LOOKUP:
             return self.on_remind_count(inp)
+        if isinstance(inp, Resolved) and inp.kind in REQUEST_LOOKUPS:  # an admin's /yeucau
+            return self.on_requests(inp)
+        if isinstance(inp, Resolved) and inp.status in ADMIN_STATUSES:  # an admin invitation
+            return self.on_admin_code(state, inp)
         if isinstance(inp, Resolved):  # the host's answer to this turn's own lookup
             return self.on_resolved(state, inp)
         if isinstance(inp, Document):
@@ -61,6 +70,9 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
             return reminded
         if isinstance(inp, Tap) and inp.payload == "start":  # a notification's «Cập nhật ngay»
             inp = Start()
+        if self.typed_before_consent(state, inp):  # Zalo: the slip's code, typed at once
+            assert isinstance(inp, Text)
+            return self.lookup("code", inp.text.strip(), state)
         if isinstance(inp, Start) or state.phase == "new":
             return self.start(state, inp)
         if state.phase in ADMIN_PHASES:  # acting for the school, not on one's own record
@@ -111,6 +123,8 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
             return self.report_command(self.current_state)
         if name == "/nhacnho":
             return self.remind_command(self.current_state, rest)
+        if name == "/yeucau":
+            return self.requests_command(self.current_state, rest)
         if name in ("/hoso", "/huy") and self.consent is True:
             if name == "/hoso":
                 return self.show_data(self.current_state)
@@ -119,6 +133,18 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
             return self.ask_consent()
         self.say("help")
         return self.current_state
+
+    def typed_before_consent(self, state: State, inp: Input) -> bool:
+        """A code typed as the first message or at the notice (Zalo has no deep link): looked
+        up at once, like a deep link's, and kept for after consent. A consent word is never
+        read as one (codes have no O, I or L)."""
+        return (
+            self.consent is not True
+            and state.phase in ("new", "consent")
+            and isinstance(inp, Text)
+            and typed_code(inp.text)
+            and self.consent_answer(inp) is None
+        )
 
     def start(self, state: State, inp: Input) -> State:
         payload = inp.payload if isinstance(inp, Start) else None
@@ -183,8 +209,7 @@ class _Turn(Consent, Identity, Rights, Questions, Review, AdminReview, RemindCha
             "progress",
             title=view.catalogue.title,
             name=subject.name,
-            missing=missing,
-            confirm=confirm,
+            counts=progress_counts(missing, confirm),
             deadline=self.ctx.deadline.strftime("%d/%m/%Y"),
         )
         return self.next_question(state, subject)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from flows.bare_value import bare_value
 from flows.catalogue import Catalogue, FieldSpec, codelist_for, is_required, rule_context
 from flows.codelists import CodeList
 from flows.context import Answer
@@ -71,7 +72,7 @@ class RecordView:
     def parse(self, spec: FieldSpec, text: str) -> Parsed:
         ctx = rule_context(spec, self.values, self.codelists, self.today)
         parent = (self.value(spec.depends_on) or "") if spec.depends_on else None
-        parsed = PARSERS[spec.kind](text, ctx)
+        parsed = PARSERS[spec.kind](bare_value(spec.kind, text), ctx)
         return with_notice(spec, text, parsed, self.crossref, parent=parent, values=self.values)
 
     def options(self, spec: FieldSpec) -> tuple[str, ...]:

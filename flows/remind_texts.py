@@ -60,7 +60,7 @@ DIGEST = (
 )
 DIGEST_REQUESTS = (
     "⚠ {count} yêu cầu về dữ liệu của người dùng đã quá hạn xử lý theo luật "
-    "(xem: hoso requests list --unit {code}).\n"
+    "(xem và xử lý: /yeucau trong chat, hoặc hoso requests list --unit {code}).\n"
 )
 DIGEST_LINE = "• {name}{group}: {reason}"
 DIGEST_GROUP = " ({group})"

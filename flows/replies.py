@@ -2,9 +2,10 @@
 
 People type instead of tapping: "vâng", "đúng rồi ạ", "ok", "ko", "sai rồi", "chưa có". A reply is
 read as one of these only when it is nothing else but such a phrase (with the particles people add:
-"dạ", "ạ", "nhé", "rồi"), so a real value ("Nguyễn Văn Có") is never taken for a word, and a
-word is never stored as a value. A reply typed with diacritics is matched with them ("cô" is not
-"có"); one typed without any is matched on its folded form ("dung roi", "chua co").
+"dạ", "ạ", "nhé", "rồi" and its texting forms "r", "òi"), so a real value ("Nguyễn Văn Có") is
+never taken for a word, and a word is never stored as a value. A reply typed with diacritics is
+matched with them ("cô" is not "có"); one typed without any is matched on its folded form
+("dung roi", "chua co").
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ _PHRASES: dict[Reply, tuple[str, ...]] = {
         "đúng", "đúng rồi", "đúng vậy", "đúng thế", "đúng hết", "đúng luôn", "chính xác",
         "chuẩn", "chuẩn rồi", "ok", "oke", "okay", "okie", "oki", "okê", "ô kê", "ừ", "ừm",
         "ừ đúng", "uh", "uhm", "um", "uk", "vâng", "vâng đúng", "dạ", "dạ đúng", "dạ vâng",
-        "có", "có đúng", "phải", "phải rồi", "yes", "y", "đồng ý", "được", "xác nhận", "rồi",
+        "có", "có đúng", "phải", "phải rồi", "yes", "y", "đồng ý", "được", "đc", "dc", "xác nhận",
+        "rồi",
         "👍", "✅",
     ),
     Reply.NO: (
@@ -46,7 +48,9 @@ _PHRASES: dict[Reply, tuple[str, ...]] = {
 
 #: Words people put before or after a reply that do not change it.
 _LEADING = ("dạ", "vâng", "thưa", "ừ")
-_TRAILING = ("ạ", "nhé", "nhe", "nha", "nhen", "ha", "à", "đó", "đâu", "mà", "rồi", "bạn", "ad")
+_TRAILING = (
+    "ạ", "nhé", "nhe", "nha", "nhen", "ha", "à", "đó", "đâu", "mà", "rồi", "r", "òi", "bạn", "ad",
+)  # fmt: skip
 
 _PUNCTUATION = re.compile(r"[\s.,!?…;:~\-_*\"'()]+")
 

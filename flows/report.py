@@ -43,7 +43,7 @@ OVERLAY_STATUSES = frozenset({"draft", "submitted", "verified", "approved", "exp
 CONFIRMED_STATUSES = OVERLAY_STATUSES - {"draft"}
 #: Codes the parsers give as a notice (``Ok(value, notice=...)``) rather than as an error.
 NOTICE_CODES = frozenset(
-    {Code.DATE_CENTURY_ASSUMED, Code.CCCD_UNKNOWN_PREFIX, Code.PROVINCE_MERGED}
+    {Code.DATE_CENTURY_ASSUMED, Code.CCCD_UNKNOWN_PREFIX, Code.PROVINCE_MERGED, Code.NAME_NO_MARKS}
 )
 #: What a person on the police list lacks, as the list says it.
 POLICE_MISSING: Mapping[str, str] = {

@@ -6,15 +6,17 @@ before the summary, so a conflict is shown next to the answer that caused it.
 
 from __future__ import annotations
 
+from flows.catalogue import FieldSpec
 from flows.context import UNAVAILABLE, Subject
 from flows.effects import Button, Submit
 from flows.errors import lower_first, render_problem
-from flows.inputs import Input, Tap
+from flows.inputs import Input, Tap, Text
 from flows.record import RecordView
 from flows.rules.base import Problem
 from flows.rules.cross import RULES, CrossRule
 from flows.state import State
 from flows.summary_lines import change_line
+from flows.summary_typed import fields_named, summary_choice
 from flows.texts import CHANGES_HEADER, SKIPPED_LINE, TEXTS
 from flows.turn import TurnBase, button
 
@@ -108,31 +110,40 @@ class Review(TurnBase):
     def on_summary(self, state: State, inp: Input) -> State:
         subject = self.subject(state)
         assert subject is not None
-        if isinstance(inp, Tap) and inp.payload == "submit":
+        choice = inp.payload if isinstance(inp, Tap) else None
+        if isinstance(inp, Text):
+            choice = summary_choice(inp.text)
+        if choice == "submit":
             return self.submit(state, subject)
-        if isinstance(inp, Tap) and inp.payload == "pick":
+        if choice == "pick":
             return self.pick(state, subject)
         self.say("use_buttons")
         return self.summary(state, subject)
 
-    def pick(self, state: State, subject: Subject) -> State:
+    def pick(self, state: State, subject: Subject, among: list[FieldSpec] | None = None) -> State:
         view = self.view(subject)
-        buttons = tuple(
-            Button(spec.label, f"field:{spec.key}")
-            for spec in view.catalogue.editable
-            if spec.key in view.answers
-        )
+        specs = among if among is not None else self.answered(view)
+        buttons = tuple(Button(spec.label, f"field:{spec.key}") for spec in specs)
         self.say("pick_field", buttons)
         return state.but(phase="pick")
+
+    @staticmethod
+    def answered(view: RecordView) -> list[FieldSpec]:
+        return [spec for spec in view.catalogue.editable if spec.key in view.answers]
 
     def on_pick(self, state: State, inp: Input) -> State:
         subject = self.subject(state)
         assert subject is not None
         view = self.view(subject)
         key = self.tapped_field(inp)
+        named = fields_named(inp.text, self.answered(view)) if isinstance(inp, Text) else []
+        if key is None and len(named) == 1:
+            key = named[0].key
         if key is not None and key in view.answers:
             spec = view.catalogue.field(key)
             return self.prompt(state.but(return_to="summary"), view, spec)
+        if len(named) > 1:  # "địa chỉ": several items hold it, the person picks one
+            return self.pick(state, subject, named)
         self.say("use_buttons")
         return self.pick(state, subject)
 

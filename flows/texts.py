@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flows.address_texts import ADDRESS_BUTTONS, ADDRESS_TEXTS
+from flows.admin_texts import ADMIN_TEXTS
 from flows.effects import Say
 from flows.remind_texts import CHAT_BUTTONS, CHAT_TEXTS
 
@@ -99,6 +100,7 @@ TEXTS: Mapping[str, str] = {
         "/duyet: duyệt các thay đổi hồ sơ đã gửi\n"
         "/baocao: báo cáo tiến độ và danh sách cần xử lý\n"
         "/nhacnho [lớp]: nhắc những người chưa gửi hồ sơ\n"
+        "/yeucau: yêu cầu về dữ liệu của người dùng (xem, đóng khi xong, từ chối có lý do)\n"
         "Gửi tệp danh sách (CSV hoặc Excel) vào đây để nhập hồ sơ."
     ),
     "my_data": "Dữ liệu của {name} (mã định danh được che một phần):\n{lines}",
@@ -133,10 +135,7 @@ TEXTS: Mapping[str, str] = {
     ),
     "choose_person": "Bạn muốn cập nhật hồ sơ của ai? Bấm chọn một tên bên dưới.",
     "progress": (
-        "{title}: {name}.\n"
-        "Còn thiếu {missing} thông tin, cần xác nhận {confirm} thông tin. "
-        "Hạn cập nhật: {deadline}.\n"
-        "Mình sẽ hỏi lần lượt từng mục."
+        "{title}: {name}.\n{counts} Hạn cập nhật: {deadline}.\nMình sẽ hỏi lần lượt từng mục."
     ),
     "welcome_back": "Chào mừng bạn quay lại! Mình tiếp tục từ chỗ đang dở nhé.",
     "confirm_field": "{label}: {value}\nThông tin này đúng không?",
@@ -225,6 +224,7 @@ TEXTS: Mapping[str, str] = {
     ),
     **CHAT_TEXTS,
     **ADDRESS_TEXTS,
+    **ADMIN_TEXTS,
 }
 
 BUTTON_TEXTS: Mapping[str, str] = {
@@ -291,3 +291,14 @@ KIND_NAMES: Mapping[str, str] = {"staff": "cán bộ, giáo viên, nhân viên",
 def render(say: Say) -> str:
     """The text of a message, with its parameters filled in."""
     return TEXTS[say.key].format(**say.params)
+
+
+def progress_counts(missing: int, confirm: int) -> str:
+    """The progress line's counts, without "thiếu 0" or "xác nhận 0" that read as nonsense."""
+    if missing and confirm:
+        return f"Còn thiếu {missing} thông tin, cần xác nhận {confirm} thông tin."
+    if missing:
+        return f"Còn thiếu {missing} thông tin."
+    if confirm:
+        return f"Hồ sơ đã đủ thông tin, cần xác nhận {confirm} thông tin."
+    return "Hồ sơ đã đủ thông tin."

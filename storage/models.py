@@ -271,6 +271,21 @@ class AdminScope(Base):
     __table_args__ = (UniqueConstraint("account_id", "unit_id"),)
 
 
+class AdminInvitation(Base):
+    """A one-time code that makes whoever sends it admin of a unit (``hoso grant-admin --link``);
+    only its keyed hash is stored, as for the people's invitations."""
+
+    __tablename__ = "admin_invitations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
 class DataRequest(Base):
     """A data subject's request (correct, delete, withdraw, unlink), tracked to its deadline."""
 
@@ -392,3 +407,47 @@ class ZaloUser(Base):
     #: {"numbered": bool, "buttons": [[label, payload], ...]}; None when the last message had none.
     menu: Mapped[dict[str, Any] | None]
     menu_at: Mapped[datetime | None]
+
+
+class PhoneReach(Base):
+    """One reminder by SMS or ZNS to a phone on file for a record whose person never opened
+    the bot, written ("sending") BEFORE the gateway is called and marked with its outcome
+    after: ``key`` (``reach:<via>:<person>:<phone>:<round>``) is unique, so one round never
+    messages a number twice for a record, and it is the request id the gateway dedupes on.
+    ``code_seed`` re-derives the invitation code the message carried (``bot.reach_codes``): only
+    the invitation's hash is stored, as for slips."""
+
+    __tablename__ = "phone_reach"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    via: Mapped[str] = mapped_column(String(8))  # "sms" | "zns"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    round: Mapped[str] = mapped_column(String(32))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL")
+    )
+    code_seed: Mapped[str] = mapped_column(String(64))
+    #: sending | sent | failed | unknown (a crash between the call and its record, not resent
+    #: unless the gateway dedupes on ``key``)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    owner: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_phone_reach_phone", "phone", "created_at"),
+        Index("ix_phone_reach_person", "person_id", "phone"),
+        Index("ix_phone_reach_status", "status", "id"),
+    )
+
+
+class PhoneOptOut(Base):
+    """A phone number whose owner asked the school for no more SMS or ZNS reminders: never
+    messaged again (``hoso remind-optout``)."""
+
+    __tablename__ = "phone_optouts"
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))

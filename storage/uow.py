@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repos.accounts import AccountRepo
+from storage.repos.admin_invites import AdminInvitationRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.campaigns import CampaignRepo, DeliveryRepo
 from storage.repos.changes import ChangeRepo
@@ -33,6 +34,7 @@ from storage.repos.inbox import InboxRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.pacing import PacingRepo
 from storage.repos.people import PersonRepo, UnitRepo
+from storage.repos.reach import ReachRepo
 from storage.repos.remind_targets import RemindTargets
 from storage.repos.removal import RemovalRepo
 from storage.repos.report_queries import ReportQueries
@@ -81,6 +83,8 @@ class UnitOfWork:
         self.pacing = PacingRepo(s)
         self.remind_targets = RemindTargets(s)
         self.removal = RemovalRepo(s)
+        self.reach = ReachRepo(s)
+        self.admin_invitations = AdminInvitationRepo(s)
         return self
 
     async def commit(self) -> None:

@@ -19,10 +19,16 @@ A scenario file:
     codes = ["CCCD_LENGTH"]               # codes of its "invalid"/"conflict" replies, when given
     field = "so_dien_thoai"               # the field the conversation is on afterwards
     [[invite]] person = "teacher"; code = "K7QX2-MZ9PD"; days = 30; used = false; failed = 0
+    [[admin_invite]] code = "QT7X2-MZ9PD"; unit = "79000701"; role = "school_admin"; hours = 72
+                     used = false             # an admin invitation (hoso grant-admin --link)
+    admin = "79000701"                    # the account administers this unit from the start
+    [[request]] person = "teacher"; kind = "delete"; days_ago = 20   # a /huy request (no chat)
     [end]
     change_sets = ["submitted"]; outbox = 1
     consent = "given"                     # or "refused" or "none": the account's stored consent
                                           # ("given" also needs both notice versions stored)
+    admin = ["79000701"]                  # the units the account administers at the end
+    request_status = ["done", "refused"]  # every data request's status, by id
     [end.answers] so_dien_thoai = { new = "0912345678", how = "corrected" }
 Leftover or unexpected replies fail the test: every turn states its replies.
 """
@@ -132,6 +138,12 @@ async def seed(run: Run, script: dict[str, Any]) -> None:
                 values=values, phones=record_phones(record["kind"], values), at=NOW,
             )  # fmt: skip
         await invite(uow, run, script.get("invite", []))
+        await admin_invite(uow, script.get("admin_invite", []))
+        await requests(uow, run, script.get("request", []))
+        if "admin" in script:
+            channel, external_id = run.account
+            account = await uow.accounts.get_or_create(channel, external_id, at=NOW)
+            await uow.scopes.grant(account.id, script["admin"], role="school_admin", at=NOW)
         await uow.commit()
     if not script.get("link", True):
         return
@@ -158,6 +170,34 @@ async def invite(uow: UnitOfWork, run: Run, invitations: list[dict[str, Any]]) -
             await uow.invitations.use(invitation_id, None, at=NOW)
         for _ in range(int(spec.get("failed", 0))):
             await uow.invitations.record_failure(invitation_id)
+
+
+async def admin_invite(uow: UnitOfWork, invitations: list[dict[str, Any]]) -> None:
+    """``[[admin_invite]] code = "QT7X2-MZ9PD", unit = "79000701", role = "school_admin",
+    hours = 72, used = false`` (``hours`` < 0: already expired)."""
+    pepper = await installation_pepper(uow, at=NOW)
+    for spec in invitations:
+        unit = spec.get("unit", "79000701")
+        [found] = [u for u in await uow.roster.units_under(unit) if u.code == unit]
+        invitation_id = await uow.admin_invitations.create(
+            found.id, role=spec.get("role", "school_admin"),
+            code_hash=code_hash(spec["code"], pepper),
+            expires_at=NOW + timedelta(hours=spec.get("hours", 72)), at=NOW - timedelta(hours=200),
+        )  # fmt: skip
+        if spec.get("used"):
+            other = await uow.accounts.get_or_create("console", "another-admin", at=NOW)
+            await uow.admin_invitations.use(invitation_id, other.id, at=NOW - timedelta(hours=100))
+
+
+async def requests(uow: UnitOfWork, run: Run, specs: list[dict[str, Any]]) -> None:
+    """``[[request]] person = "teacher", kind = "delete", days_ago = 20``: a /huy request with
+    the legal deadlines (2 and 15 days), from an account that no longer has a chat."""
+    for spec in specs:
+        at = NOW - timedelta(days=spec.get("days_ago", 0))
+        await uow.requests.add(
+            account_id=None, person_id=run.person_ids[spec["person"]], kind=spec["kind"], at=at,
+            acknowledge_by=at + timedelta(days=2), complete_by=at + timedelta(days=15),
+        )  # fmt: skip
 
 
 async def send(run: Run, turn: dict[str, Any]) -> list[Outbound]:
@@ -263,9 +303,32 @@ async def check_end(run: Run, script: dict[str, Any]) -> None:
         assert await request_kinds(run) == end["requests"]
     if "consent" in end:
         await check_consent(run, end["consent"])
+    if "admin" in end:
+        assert await admin_units(run) == sorted(end["admin"])
+    if "request_status" in end:
+        assert await request_statuses(run) == end["request_status"]
     if "confirmed" in end:
         confirmed = [a.field for a in sets[-1].changes if a.how == "confirmed"]
         assert len(confirmed) == end["confirmed"], f"confirmed {len(confirmed)}"
+
+
+async def admin_units(run: Run) -> list[str]:
+    """The codes of the units the scenario's account administers directly."""
+    assert run.store is not None
+    channel, external_id = run.account
+    async with run.store.unit_of_work() as uow:
+        account = await uow.accounts.get_or_create(channel, external_id, at=NOW)
+        ids = await uow.scopes.admin_units(account.id)
+        units = await uow.roster.units_under("79000701")
+    return sorted(u.code for u in units if u.id in ids and u.kind != "class")
+
+
+async def request_statuses(run: Run) -> list[str]:
+    assert run.store is not None
+    async with run.store.unit_of_work() as uow:
+        units = await uow.roster.units_under("79000701")
+        rows = await uow.request_desk.in_units([u.id for u in units], open_only=False)
+    return [r.status for r in sorted(rows, key=lambda r: r.id)]
 
 
 async def check_consent(run: Run, wanted: str) -> None:

@@ -226,6 +226,7 @@ class TelegramRun:
 
     async def seed(self, script: dict[str, Any]) -> None:
         run = Run(url=self.url, settings=self.settings, store=self.store)
+        run.account = ("telegram", str(USER))
         await seed(run, {**script, "link": False})
         self.person_ids = run.person_ids
         if script.get("link", True):

@@ -111,6 +111,12 @@ CASES: list[tuple[str, dict[str, str | None], list[tuple[str, str]], tuple[bool,
         (1, 1, 0, 0),
     ),
     (
+        "a name without marks: a notice, the record not clean",
+        {"ho_ten": "Nguyen Thi Mai"},
+        [("ho_ten", "NAME_NO_MARKS")],
+        (1, 1, 0, 0),
+    ),
+    (
         "foreign national: no CCCD needed",
         {"quoc_tich": "Nhật Bản", "so_dinh_danh": None, "vneid_muc_2": "Chưa"},
         [],

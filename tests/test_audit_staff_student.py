@@ -13,6 +13,7 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 
+from bot.audit_layout import CODE, FIELD_KEY
 from bot.seed import record_phones
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -64,6 +65,8 @@ def test_a_staff_cccd_equal_to_a_students_is_a_duplicate_on_both(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
         report = list(csv.DictReader(handle))
-    duplicates = {(r["ma_dinh_danh"], r["field"]) for r in report if r["code"] == "DUPLICATE_ID"}
+    duplicates = {
+        (r["Mã định danh Bộ GD&ĐT"], r[FIELD_KEY]) for r in report if r[CODE] == "DUPLICATE_ID"
+    }
     teacher, student = FIXTURES["teacher"]["ma_dinh_danh"], FIXTURES["student"]["ma_dinh_danh"]
     assert duplicates == {(teacher, "so_dinh_danh"), (student, "so_dinh_danh")}

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from string import Formatter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from flows.effects import SaveAnswer, Say, Submit
 from flows.inputs import Input, Start, Tap, Text
 from flows.machine import step
 from flows.state import State
-from flows.texts import BUTTON_TEXTS, TEXTS, render
+from flows.texts import BUTTON_TEXTS, TEXTS, progress_counts, render
 
 REFERENCE = load_reference(CatalogueSettings())
 RECORDS = tomllib.loads(
@@ -156,3 +157,16 @@ def test_no_input_sequence_breaks_a_turn(
                 consent = effect.given
         assert any(isinstance(e, Say) for e in result.effects), f"silent turn for {inp!r}"
         state = State.from_json(result.state.to_json())
+
+
+@pytest.mark.parametrize(
+    ("missing", "confirm", "text"),
+    [
+        (3, 17, "Còn thiếu 3 thông tin, cần xác nhận 17 thông tin."),
+        (0, 18, "Hồ sơ đã đủ thông tin, cần xác nhận 18 thông tin."),
+        (2, 0, "Còn thiếu 2 thông tin."),
+        (0, 0, "Hồ sơ đã đủ thông tin."),
+    ],
+)
+def test_the_progress_line_never_counts_zero(missing: int, confirm: int, text: str) -> None:
+    assert progress_counts(missing, confirm) == text

@@ -160,3 +160,4 @@ async def test_the_digest_names_overdue_data_requests_first(store: Store) -> Non
         [text] = h.texts(ADMIN_CHAT)
     assert text.startswith("⚠ 1 yêu cầu về dữ liệu của người dùng đã quá hạn xử lý theo luật")
     assert "hoso requests list --unit 79000701" in text
+    assert "/yeucau" in text

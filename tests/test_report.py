@@ -345,7 +345,7 @@ def test_which_answers_count(
 @pytest.mark.parametrize(
     ("code", "clean"),
     [(Code.PROVINCE_MERGED, False), (Code.DATE_CENTURY_ASSUMED, False),
-     (Code.CCCD_UNKNOWN_PREFIX, False), (AuditCode.MISSING, True)],
+     (Code.CCCD_UNKNOWN_PREFIX, False), (Code.NAME_NO_MARKS, False), (AuditCode.MISSING, True)],
 )  # fmt: skip
 def test_a_notice_makes_a_record_unclean(code: str, clean: bool) -> None:
     result = RecordAudit((Finding("f", code, "m"),), {}, True, True, True, False)

@@ -155,3 +155,20 @@ def test_stored_name_matches_its_other_spelling() -> None:
     assert isinstance(new, Ok)
     assert old.value != new.value
     assert name_match_key(old.value) == name_match_key(new.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "notice"),
+    [
+        ("nguyen van an", True), ("Tran Thi Bich", True), ("LE VAN TAM", True),
+        ("Ho Thi-Hoa", True), ("pham minh", True),
+        ("Nguyễn Văn An", False), ("Mai Lan Anh", False), ("John Smith", False),
+        ("Kim", False), ("Lý", False), ("Nguyen", False),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_name_typed_without_marks_is_read_with_a_notice(text: str, notice: bool) -> None:
+    """Accepted (a foreign or unmarked name is a name) but never silently: the person confirms."""
+    result = parse_name(text, CTX)
+    assert isinstance(result, Ok)
+    assert (result.notice is not None and result.notice.code is Code.NAME_NO_MARKS) is notice

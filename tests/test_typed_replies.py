@@ -34,6 +34,8 @@ NO_WORDS = _PHRASES[Reply.NO] + ("Không đúng ạ", "sai roi", "khong dung", "
         ("chưa có", Reply.UNAVAILABLE), ("Chưa có ạ", Reply.UNAVAILABLE),
         ("không nhớ", Reply.UNAVAILABLE), ("chua co", Reply.UNAVAILABLE),
         ("bỏ qua", Reply.SKIP), ("để sau", Reply.SKIP),
+        ("đúng r", Reply.YES), ("Sai r", Reply.NO), ("đc", Reply.YES), ("dc r", Reply.YES),
+        ("chuẩn r ạ", Reply.YES), ("đúng òi", Reply.YES), ("r", None),
         ("cô", None), ("Nguyễn Văn Có", None), ("123 Lê Lợi", None), ("", None),
         ("ok ok ok ok ok ok ok", None), ("Đúng Thị Vâng", None),
     ],
@@ -172,3 +174,16 @@ def test_no_phrase_changes_a_stored_value_without_a_confirmation_turn(
             ).parse(spec, second)  # fmt: skip
             typed_again = isinstance(again, Ok) and again.value == shown
             assert classify(second) is Reply.YES or typed_again, (first, second)
+
+
+def test_a_name_typed_without_marks_is_asked_back_before_it_is_saved() -> None:
+    spec = REFERENCE.catalogues["staff"].field("ho_ten")
+    state, _, _ = _at_confirm("teacher", spec, Tap("edit"))
+    ctx = context(consent=True)
+    typed = step(state, Text("nguyen thi mai"), ctx)
+    assert not any(isinstance(e, SaveAnswer) for e in typed.effects)
+    assert [e.params.get("code") for e in typed.effects if isinstance(e, Say)] == ["NAME_NO_MARKS"]
+    assert typed.state.phase == "confirm_value"
+    kept = step(typed.state, Text("vâng"), ctx)
+    saved = [(e.field, e.new) for e in kept.effects if isinstance(e, SaveAnswer)]
+    assert saved == [("ho_ten", "Nguyen Thi Mai")]

@@ -21,6 +21,7 @@ SCENARIOS = ["01", "02", "04", "05", "06", "07", "10", "15", "21", "22", "23", "
 SCENARIOS += ["30", "31", "32", "33", "34", "35", "36", "37"]  # issue 15: invitations, consent
 SCENARIOS += ["40", "41"]  # issue 18: old wards, confirming keeps the value
 SCENARIOS += ["50", "51", "52"]  # issue 18: a whole address split into its fields
+SCENARIOS += ["60", "61", "62", "63"]  # issue 19: admin invitations, /yeucau, a typed code
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

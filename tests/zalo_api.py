@@ -95,6 +95,9 @@ class FakeZalo:
     _runner: web.AppRunner | None = None
     _echoes: set[asyncio.Task[Any]] = field(default_factory=set)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: From the n-th ZNS message on, each is sent but not answered until ``zns_released``.
+    hold_zns_from: int | None = None
+    zns_released: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __aenter__(self) -> Self:
         app = web.Application()
@@ -112,6 +115,7 @@ class FakeZalo:
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.zns_released.set()
         await asyncio.gather(*self._echoes, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
@@ -198,6 +202,10 @@ class FakeZalo:
                 return _error(-201, f"{key} is invalid")
         quota = {"dailyQuota": "500", "remainingQuota": "499"}
         data = {"msg_id": self._new("zns"), "sent_time": str(_ms(self.clock())), "quota": quota}
+        if self.hold_zns_from is not None:
+            sent = sum(1 for c in self.calls if c.kind == "zns" and c.error == 0)
+            if sent >= self.hold_zns_from:  # sent, but the answer waits (a client killed now)
+                await self.zns_released.wait()
         return web.json_response({"error": 0, "message": "Success", "data": data})
 
     async def _oauth(self, request: web.Request) -> web.Response:

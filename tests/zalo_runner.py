@@ -108,6 +108,7 @@ class ZaloRun:
 
     async def seed(self, script: dict[str, Any]) -> None:
         run = Run(url=self.url, settings=self.settings, store=self.store)
+        run.account = (CHANNEL, self.user)
         await seed(run, {**script, "link": False})
         self.person_ids = run.person_ids
         if script.get("link", True):

@@ -17,12 +17,14 @@ from flows.rules.base import (
     Code,
     Ok,
     Parsed,
+    Problem,
     RuleContext,
     clean_text,
     hidden_characters,
     invalid,
     shown_character,
 )
+from flows.rules.name_marks import lacks_marks
 
 #: The longest name a field holds unless its catalogue entry says otherwise: the longest names
 #: of ethnic-minority students run to about 50 characters; 100 leaves room and bounds the
@@ -142,8 +144,12 @@ def parse_name(text: str, ctx: RuleContext) -> Parsed:
     limit = ctx.max_length or MAX_NAME
     if _plain_words(text) and len(text) <= limit and not _mixed_script(text):
         words = (_capitalise_word(word) for word in text.split(" "))
-        return Ok(unicodedata.normalize("NFC", " ".join(words)))
-    return _parse_any_name(text, limit)
+        parsed: Parsed = Ok(unicodedata.normalize("NFC", " ".join(words)))
+    else:
+        parsed = _parse_any_name(text, limit)
+    if isinstance(parsed, Ok) and lacks_marks(parsed.value):
+        return Ok(parsed.value, notice=Problem(Code.NAME_NO_MARKS))
+    return parsed
 
 
 def _parse_any_name(text: str, limit: int = MAX_NAME) -> Parsed:

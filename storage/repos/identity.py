@@ -61,6 +61,20 @@ class InvitationRepo:
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def revoke_unused(self, person_id: int, *, at: datetime) -> int:
+        """End the person's codes that are still valid and unused (they expire now): new slips
+        replace the old ones. How many were revoked."""
+        result = await self._s.execute(
+            update(Invitation)
+            .where(
+                Invitation.person_id == person_id,
+                Invitation.used_at.is_(None),
+                Invitation.expires_at > at,
+            )
+            .values(expires_at=at)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def record_failure(self, invitation_id: int) -> None:
         await self._s.execute(
             update(Invitation)
