@@ -125,7 +125,7 @@ def audit(
     ] = None,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="staff hoặc student (mặc định: đoán theo cột “Lớp”)."),
+        typer.Option("--kind", help="staff hoặc student (mặc định: đoán theo dòng tên cột)."),
     ] = None,
     db: Annotated[bool, typer.Option("--db", help="Kiểm tra hồ sơ trong cơ sở dữ liệu.")] = False,
     police: Annotated[

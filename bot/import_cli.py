@@ -191,6 +191,9 @@ def print_summary(summary: ImportSummary, console: Console, *, report: Path | No
         console.print(line, markup=False)
     if len(summary.sheets) > 1:
         console.print(f"Đã đọc {len(summary.sheets)} trang tính.")
+    if summary.ignored_columns:
+        shown = ", ".join(f"«{h}»" for h in summary.ignored_columns)
+        console.print(f"Cột không nhập (bỏ qua): {shown}.", markup=False)
     for sheet, header, label in summary.unread:
         console.print(f"Cảnh báo: {column_warning(header, label, sheet)}", markup=False)
     if summary.rejected and report is not None:

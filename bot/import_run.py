@@ -107,6 +107,8 @@ def describe(
     for sheet, columns, _ in roster.columns(reading, mapping, fill):
         mapped = {column.key for column in columns}
         for column in columns:
+            if column.key is None and column.header not in summary.ignored_columns:
+                summary.ignored_columns.append(column.header)
             if (
                 column.key is None
                 and column.resembles is not None

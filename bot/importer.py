@@ -106,6 +106,8 @@ class ImportSummary:
     sheets: list[str] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
     unread: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Headers of the columns not imported (STT, a note, a column of no field), each once.
+    ignored_columns: list[str] = field(default_factory=list)
 
 
 @dataclass

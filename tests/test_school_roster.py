@@ -74,6 +74,7 @@ async def test_the_school_workbook_imports_in_one_command(
     assert _skipped(out, SkipReason.BLANK) == made.blank_rows
     if made.header_again:
         assert _skipped(out, SkipReason.HEADER_AGAIN) == made.header_again
+    assert "Cột không nhập (bỏ qua): «STT»." in out  # every column said
     stored = await snapshot(store)
     assert set(stored) == {p.ma_dinh_danh for p in made.people}  # no signer, no title
     for person in made.people:
