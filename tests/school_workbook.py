@@ -61,6 +61,8 @@ FOOTER = (
 #: People whose CCCD Excel has lost digits (by index in ``people``): two in scientific notation,
 #: one as the float it was rounded to.
 LOST_SCIENTIFIC, LOST_FLOAT = (1, 7), 13
+#: A mother's phone Excel showed in scientific notation (digits lost: not guessed either).
+LOST_PHONE = 4
 
 
 @dataclass
@@ -165,6 +167,8 @@ def _cells(person: SamplePerson, n: int, *, damaged: bool, with_class: bool) -> 
 
 def _lose_digits(row: list[object], index: int, headers: list[str]) -> None:
     cccd = headers.index("Số CCCD")
+    if index == LOST_PHONE:
+        row[headers.index("SĐT mẹ")] = "9,12346E+08"
     if index in LOST_SCIENTIFIC:
         row[cccd] = "7,92004E+10"
     elif index == LOST_FLOAT:

@@ -24,6 +24,7 @@ from bot.audit_layout import apart_path
 from flows.table import SKIP_LABELS, SkipReason
 from storage.uow import Store
 from tests.school_workbook import (
+    LOST_PHONE,
     SCHOOL_CODE,
     STUDENT_COLUMNS,
     TITLES,
@@ -92,9 +93,13 @@ async def test_the_school_workbook_imports_in_one_command(
         assert "Đã đọc 3 trang tính." in out
         assert {line["Trang tính"] for line in lines} == set(made.sheets)
     lost = {
-        line["Mã định danh Bộ GD&ĐT"] for line in lines if line["Mã lỗi"] == "EXCEL_DIGITS_LOST"
+        (line["Mã định danh Bộ GD&ĐT"], line["Mã thông tin"])
+        for line in lines
+        if line["Mã lỗi"] == "EXCEL_DIGITS_LOST"
     }
-    assert lost == {p.ma_dinh_danh for p in made.lost}
+    assert lost == {(p.ma_dinh_danh, "so_dinh_danh") for p in made.lost} | {
+        (made.people[LOST_PHONE].ma_dinh_danh, "sdt_me")
+    }
     first = min(int(str(line["Dòng"])) for line in lines)
     assert first == len(TITLES) + 3  # under the titles, a blank row and the header
 
