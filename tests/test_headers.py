@@ -10,6 +10,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.reference import load_reference
@@ -209,3 +211,20 @@ def test_column_takes_a_fields_label(tmp_path: Path) -> None:
     assert "Cảnh báo" not in labelled.stdout
     assert "│ SĐT" in labelled.stdout
     assert "Số điện thoại cha" in labelled.stdout
+
+
+@given(
+    st.lists(st.lists(st.one_of(st.none(), st.text(max_size=30)), max_size=8), max_size=12),
+    st.text(max_size=20),
+)
+def test_no_cells_crash_the_table_finder(rows: list[list[str | None]], name: str) -> None:
+    matchers = [matcher_of(c) for c in CATALOGUES.values()]
+    index = header_row(rows, matchers)
+    assert 0 <= index <= max(len(rows) - 1, 0)
+    for cells in rows:
+        assert isinstance(is_footer(cells), bool)
+        for cell in cells:
+            found = matchers[0].resembles(cell or "")
+            assert found is None or found in matchers[0].labels
+    cls = class_of_sheet(name)
+    assert cls is None or cls[0].isdigit()
