@@ -29,6 +29,7 @@ from flows.headers import (
     header_key,
     header_row,
     parse_header_aliases,
+    two_row_header,
 )
 from flows.table import SkipReason, class_of_sheet, is_footer
 
@@ -188,6 +189,12 @@ def find_header(sheet: Sheet, matchers: Sequence[HeaderMatcher], skipped: Counte
             if blank := head[index][0] - head[0][0] - index:
                 skipped[SkipReason.BLANK] += blank
         sheet.head = head[index + 1 :]
+        below = index + 1
+        if sheet.found and below < len(head) and head[below][0] == sheet.header_number + 1:
+            both = two_row_header(texts[index], texts[below], matchers)
+            if both is not None:  # the header takes two rows: groups over sub-headers
+                sheet.header_number, sheet.headers = head[below][0], tuple(both)
+                sheet.head = head[below + 1 :]
 
 
 @dataclass(frozen=True)

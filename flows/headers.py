@@ -184,6 +184,40 @@ def header_row(rows: Sequence[Sequence[str | None]], matchers: Sequence[HeaderMa
     return index if best >= MIN_HEADER_FIELDS else 0
 
 
+def two_row_header(
+    upper: Sequence[str | None], lower: Sequence[str | None], matchers: Sequence[HeaderMatcher]
+) -> list[str] | None:
+    """The header of a table whose header takes two rows: a group over its columns ("Cha",
+    merged over "Họ tên" and "SĐT" below) read as "Họ tên Cha", "SĐT Cha". None when the row
+    below adds no field (it is data, or nothing): the upper row alone is the header.
+
+    >>> from flows.catalogue import Catalogue, FieldSpec
+    >>> cha = FieldSpec(key="sdt_cha", header="SĐT cha", label="SĐT cha", kind="phone")
+    >>> m = HeaderMatcher(Catalogue("student", "", (cha,)))
+    >>> two_row_header(["STT", "Cha", None], [None, "Họ tên", "SĐT"], [m])
+    ['STT', 'Cha', 'SĐT Cha']
+    """
+
+    def names(text: str | None) -> bool:
+        return bool(text) and any(m.key_of(text or "") for m in matchers)
+
+    out: list[str] = []
+    group: str | None = None
+    for i in range(max(len(upper), len(lower))):
+        up = upper[i] if i < len(upper) else None
+        low = lower[i] if i < len(lower) else None
+        group = up or (group if low else None)  # a merged group spans the cells after it
+        chosen = up or low or ""
+        if low and not names(up) and group:
+            for text in (f"{low} {group}", f"{group} {low}", low):
+                if names(text):
+                    chosen = text
+                    break
+        out.append(chosen)
+    best = max((m.score(out) for m in matchers), default=0)
+    return out if best > max((m.score(upper) for m in matchers), default=0) else None
+
+
 def label_to_key(text: str, catalogue: Catalogue) -> str | None:
     """A field named by its key, label or header (``--column "Mã HS=Mã định danh ..."``)."""
     if text in catalogue.keys:

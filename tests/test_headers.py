@@ -23,6 +23,11 @@ from tests.test_import import hoso
 
 REFERENCE = load_reference(Settings().catalogue)
 CATALOGUES = REFERENCE.catalogues
+#: What a students' roster of one school, read without every required column, is given: the
+#: required columns it lacks (a test of columns, not of the rules).
+FILL = {s.key: "x" for s in CATALOGUES["student"].fields if s.required or s.required_if} | {
+    "vneid_muc_2": "Có"
+}
 
 
 @pytest.mark.parametrize("kind", ["staff", "student"])
@@ -228,3 +233,34 @@ def test_no_cells_crash_the_table_finder(rows: list[list[str | None]], name: str
             assert found is None or found in matchers[0].labels
     cls = class_of_sheet(name)
     assert cls is None or cls[0].isdigit()
+
+
+def test_a_header_of_two_rows_reads_groups_over_sub_headers(tmp_path: Path) -> None:
+    """ "Cha" merged over "Họ tên" and "SĐT", "Mẹ" the same: the parents' columns."""
+    import openpyxl
+
+    upper = ["STT", "Mã học sinh", "Họ và tên", "Lớp", "Cha", None, "Mẹ", None]
+    lower = [None, None, None, None, "Họ tên", "SĐT", "Họ tên", "SĐT"]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH HỌC SINH"])
+    sheet.append(upper)
+    sheet.append(lower)
+    sheet.merge_cells("E2:F2")
+    sheet.merge_cells("G2:H2")
+    for column in "ABCD":
+        sheet.merge_cells(f"{column}2:{column}3")
+    sheet.append([1, "7910000001", "Nguyễn Văn An", "10A1", "Nguyễn Văn Ba", 912345678,
+                  "Lê Thị Cúc", "0987654321"])  # fmt: skip
+    path = tmp_path / "ds.xlsx"
+    book.save(path)
+    with open_roster(path) as roster:
+        matcher = matcher_of(CATALOGUES["student"])
+        assert [matcher.key_of(h) for h in roster.headers] == [
+            None, "ma_dinh_danh", "ho_ten", "lop", "ho_ten_cha", "sdt_cha", "ho_ten_me", "sdt_me",
+        ]  # fmt: skip
+        assert roster.sheets[0].header_number == 3
+        (row, values), *rest = list(roster.records(CATALOGUES["student"], fill=FILL))
+    assert (row, not rest) == (4, True)
+    assert (values["ho_ten_cha"], values["sdt_cha"]) == ("Nguyễn Văn Ba", "912345678")
+    assert (values["ho_ten_me"], values["sdt_me"]) == ("Lê Thị Cúc", "0987654321")
