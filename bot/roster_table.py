@@ -15,20 +15,25 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 
 from bot.roster_cells import BROKEN, Broken, RawRows, RowValues, SheetRow, cell_text
 from bot.roster_limits import RosterError, RosterLimits
-from flows.catalogue import Catalogue, FieldSpec, parse_catalogue
+from bot.roster_match import (
+    checked_matcher,
+    default_matchers,
+    guess_kind,
+    match_columns,
+    matcher_of,
+    needs_column,
+    shipped_aliases,
+)
+from flows.catalogue import Catalogue
 from flows.headers import (
     MIN_HEADER_FIELDS,
     Column,
-    HeaderAliases,
     HeaderMatcher,
     header_key,
     header_row,
-    parse_header_aliases,
     two_row_header,
 )
 from flows.table import SkipReason, class_of_sheet, is_footer
@@ -40,105 +45,14 @@ _NUMBERING = re.compile(r"\(?\d{1,3}\)?")
 #: key cell holds anything else is checked for being no record (a footer, the header again).
 _KEY_LIKE = re.compile(r"(?=[^0-9]*[0-9])[0-9A-Za-z._/-]{5,}")
 
-__all__ = ["header_key"]
-
-
-@cache
-def shipped_aliases() -> HeaderAliases:
-    text = resources.files("flows").joinpath("data", "headers.toml").read_text(encoding="utf-8")
-    return parse_header_aliases(text)
-
-
-@cache
-def _shipped_catalogues() -> tuple[Catalogue, ...]:
-    data = resources.files("flows").joinpath("data")
-    return tuple(
-        parse_catalogue(data.joinpath(f"{kind}.toml").read_text(encoding="utf-8"))
-        for kind in ("staff", "student")
-    )
-
-
-@cache
-def matcher_of(catalogue: Catalogue, mapping: tuple[tuple[str, str], ...] = ()) -> HeaderMatcher:
-    """The header matcher of a kind: its catalogue, the shipped spellings, the configured ones."""
-    from bot.import_rows import SCHOOL_NAME  # the importer's extra column (no import cycle)
-
-    extra = ((SCHOOL_NAME.key, SCHOOL_NAME.header, SCHOOL_NAME.label),)
-    return HeaderMatcher(catalogue, shipped_aliases(), dict(mapping), extra=extra)
-
-
-def default_matchers() -> tuple[HeaderMatcher, ...]:
-    """The shipped catalogues' matchers: to find a header row before the kind is known."""
-    return tuple(matcher_of(c) for c in _shipped_catalogues())
-
-
-def needs_column(spec: FieldSpec) -> bool:
-    """A field that can be required must have a column, or no record could ever be "đủ"."""
-    return spec.required or spec.required_if is not None or spec.required_from_age is not None
-
-
-def _matcher(catalogue: Catalogue, mapping: Mapping[str, str]) -> HeaderMatcher:
-    keys = {spec.key for spec in catalogue.fields}
-    for text, key in mapping.items():
-        if key not in keys:
-            raise RosterError(f"Cấu hình cột “{text}” trỏ tới trường không có: “{key}”.")
-    return matcher_of(catalogue, tuple(sorted(mapping.items())))
-
-
-def match_columns(
-    headers: tuple[str, ...],
-    catalogue: Catalogue,
-    mapping: Mapping[str, str] | None = None,
-    *,
-    supplied: frozenset[str] = frozenset(),
-) -> dict[int, str]:
-    """Column index -> field key; unknown columns are ignored, missing required ones refused
-    (but those the caller ``supplied``: the school given by ``--unit``, a sheet's class)."""
-    matcher = _matcher(catalogue, mapping or {})
-    columns: dict[int, str] = {}
-    seen: dict[str, str] = {}
-    for index, header in enumerate(headers):
-        key = matcher.key_of(header)
-        if key is None:
-            continue
-        if key in seen:
-            raise RosterError(f"Hai cột “{seen[key]}” và “{header}” cùng chỉ một thông tin.")
-        columns[index], seen[key] = key, header
-    missing = [
-        s.header
-        for s in catalogue.fields
-        if needs_column(s) and s.key not in seen and s.key not in supplied
-    ]
-    if missing:
-        raise RosterError(
-            f"Tệp thiếu {len(missing)} cột bắt buộc: {', '.join(missing)}. "
-            "Hãy thêm các cột này (hoặc sửa tên cột cho đúng) rồi chạy lại; "
-            "“hoso import --dry-run” cho biết mỗi cột được hiểu là gì."
-        )
-    return columns
-
-
-#: Fields only one kind has: which kind a roster is, by its header row.
-def guess_kind(
-    headers: tuple[str, ...],
-    catalogues: Mapping[str, Catalogue],
-    *,
-    sheet_names: Sequence[str] = (),
-) -> str:
-    """Students' rosters have a class column ("Lớp") or a sheet per class, or parents; staff
-    rosters have a phone of their own, an e-mail, a date of entry..."""
-    student, staff = catalogues["student"], catalogues["staff"]
-    found = {
-        kind: {k for h in headers if (k := matcher_of(c).key_of(h))}
-        for kind, c in (("student", student), ("staff", staff))
-    }
-    if "lop" in found["student"]:
-        return "student"
-    only_student = found["student"] - staff.keys
-    only_staff = found["staff"] - student.keys
-    if any(class_of_sheet(n) for n in sheet_names) and len(only_student) >= len(only_staff):
-        return "student"
-    return "student" if len(only_student) > len(only_staff) else "staff"
+__all__ = [
+    "guess_kind",
+    "header_key",
+    "match_columns",
+    "matcher_of",
+    "needs_column",
+    "shipped_aliases",
+]  # fmt: skip  (re-exported: ``bot.roster_match``'s)
 
 
 @dataclass
@@ -277,7 +191,7 @@ class Roster:
         fill: Mapping[str, str] | None = None,
     ) -> list[tuple[str, list[Column], dict[str, str]]]:
         """Per sheet read: its name, every column and what it names, the values supplied."""
-        matcher = _matcher(catalogue, mapping or {})
+        matcher = checked_matcher(catalogue, mapping or {})
         out = []
         for sheet in self.sheets:
             given = self.supplied(sheet, catalogue, fill)
@@ -291,7 +205,7 @@ class Roster:
     ) -> Callable[[RowValues], str | None]:
         """Why a row of the first sheet (its mapped values) is no record, or None: for a
         reader of batches (``bot.roster_frame.SkipCounter``), which has no other cells."""
-        matcher = _matcher(catalogue, mapping or {})
+        matcher = checked_matcher(catalogue, mapping or {})
         plan = _Plan(self.sheets[0], {}, {}, matcher, matcher.score(self.headers))
 
         def judge(values: RowValues) -> str | None:
@@ -309,7 +223,7 @@ class Roster:
     ) -> Iterator[tuple[int, RowValues]]:
         """(row number, values by field key) of each record; checks every sheet's columns
         first. ``fill``: field key -> value for a field the file has no column for."""
-        matcher = _matcher(catalogue, mapping or {})
+        matcher = checked_matcher(catalogue, mapping or {})
         plans = []
         for sheet in self.sheets:
             given = self.supplied(sheet, catalogue, fill)
