@@ -29,6 +29,8 @@ from bot.roster_limits import check_size
 from bot.topics import ADMIN_JOB_TOPIC, REPLY_TOPIC
 from flows.channel import Attachment, FileSource, Outbound, outbound_to_json
 from flows.effects import Say
+from flows.headers import column_warning
+from flows.table import skipped_lines
 from flows.texts import render
 from storage.records import OutboxRecord
 from storage.scope import account_scope
@@ -163,7 +165,12 @@ class AdminJobs:
         await source.fetch(params["file_id"], str(path))
         try:
             with open_roster(path, limits=self.engine.settings.limits) as roster:
-                kind = guess_kind(roster.headers, self.engine.reference.catalogues)
+                # by the header row found (below any title rows), and the sheets' names
+                kind = guess_kind(
+                    roster.headers,
+                    self.engine.reference.catalogues,
+                    sheet_names=roster.sheet_names,
+                )
         except RosterError as exc:
             raise JobRefused(str(exc)) from exc
         rejected = folder / "dong-bi-tu-choi.csv"
@@ -186,7 +193,9 @@ class AdminJobs:
         except (ImportFailed, RosterError) as exc:
             raise JobRefused(str(exc)) from exc
         checked = folder / "kiem-tra.csv"
-        audit = AuditJob(file=path, out=checked, kind=kind, police=None, today=self.today())
+        audit = AuditJob(
+            file=path, out=checked, kind=kind, police=None, today=self.today(), unit=school
+        )
         try:
             found = await asyncio.to_thread(run_audit, audit, settings, self.engine.reference)
         except (AuditError, RosterError) as exc:
@@ -201,6 +210,9 @@ class AdminJobs:
         if summary.rejected:
             name = f"dong-bi-tu-choi-{path.stem}.csv"
             replies.append(Reply("admin_import_rejected", {}, Attachment(str(rejected), name)))
+        notes = _notes(summary)
+        if notes:  # rows not read as records, columns not read: never in silence
+            replies.append(Reply("admin_import_notes", {"filename": filename, "notes": notes}))
         return replies
 
     async def _school_of(self, account_id: int) -> str:
@@ -230,6 +242,15 @@ class AdminJobs:
                 entity="outbox", entity_id=row.id, details={"replies": len(replies)},
             )  # fmt: skip
             await uow.commit()
+
+
+def _notes(summary: ImportSummary) -> str:
+    """What the admin should know of the file beyond the counts (no personal value)."""
+    lines = skipped_lines(summary.skipped, summary.ignored_sheets)
+    if len(summary.sheets) > 1:
+        lines.append(f"Đã đọc {len(summary.sheets)} trang tính.")
+    lines += [column_warning(h, label, sheet, chat=True) for sheet, h, label in summary.unread]
+    return "\n".join(lines)
 
 
 def _counts(summary: ImportSummary) -> dict[str, int]:

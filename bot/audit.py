@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Collection, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,13 +33,24 @@ from bot.audit_layout import (
     labels_of,
     report_frame,
     report_row,
+    where,
+    with_sheet,
 )
 from bot.audit_summary import AuditSummary, Tally
 from bot.cells import FORMULA_RE, ILLEGAL_XLSX_RE, PLAIN_NUMBER_RE, QUOTE, xlsx_row
 from bot.config import Settings
 from bot.reference import Reference
-from bot.roster import BROKEN, Roster, guess_kind, match_columns, open_roster
-from bot.roster_frame import ROW, FrameUnavailable, frame_batches
+from bot.roster import (
+    BROKEN,
+    Roster,
+    SheetRow,
+    guess_kind,
+    is_workbook,
+    match_columns,
+    open_roster,
+)
+from bot.roster_cells import sheet_of
+from bot.roster_frame import ROW, FrameUnavailable, SkipCounter, frame_batches
 from bot.roster_limits import RosterLimits
 from flows.audit import AuditCode, ChoiceMemo, RecordJudge, duplicate_finding
 from flows.catalogue import Catalogue
@@ -137,7 +148,21 @@ class TableWriter:
     def abort(self) -> None:
         if self._handle is not None:
             self._handle.close()
+        if self._book is not None:
+            self._close_sheet()
         self._tmp.unlink(missing_ok=True)
+
+    def _close_sheet(self) -> None:
+        """Finish a workbook's sheet that will not be saved, and remove its temporary file:
+        left to the garbage collector, openpyxl writes to a closed file and prints a traceback
+        (``ValueError: I/O operation on closed file.``, issue #16)."""
+        sheet, self._book = self._sheet, None
+        with suppress(Exception):  # nothing of it is kept: it only has to end quietly
+            sheet.close()
+        writer = getattr(sheet, "_writer", None)
+        if writer is not None:
+            with suppress(Exception):
+                writer.cleanup()
 
     def restart(self) -> None:
         """Throw away what was written and start again with the header row."""
@@ -169,9 +194,15 @@ class Auditor:
         police: TableWriter | None,
         *,
         apart: TableWriter | None = None,
+        sheets: bool = False,
+        fill: Mapping[str, str] | None = None,
     ) -> None:
-        """``apart``: where the people 14+ whose CCCD Excel damaged go (off the police list)."""
+        """``apart``: where the people 14+ whose CCCD Excel damaged go (off the police list);
+        ``sheets``: the source is a workbook (its lines say the sheet); ``fill``: values for the
+        fields the file has no column for (``--unit``'s school)."""
         self._reference, self._today = reference, today
+        self._sheets, self.fill = sheets, dict(fill or {})
+        self._sheet_by_ma: dict[str, str] = {}  # for the duplicates, found after every row
         self._report, self._police, self._apart = report, police, apart
         self._labels: dict[str, dict[str, str]] = {}
         self._ids = DuplicateIndex()
@@ -205,7 +236,8 @@ class Auditor:
         """One record; ``declared``: its fields declared unavailable (the database's answers)."""
         if BROKEN in values:  # a row the reader could not read: listed, never judged
             why = f"Dòng không đọc được: {values[BROKEN]}."
-            self._report.write((row, "", "", "", "", "", why, "", "", BROKEN_CODE))
+            line = (*where(row, self._sheets), "", "", "", "", "", why, "", "", BROKEN_CODE)
+            self._report.write(line)
             self.summary.findings += 1
             return
         result = self.judge_for(catalogue).judge(values, self._memo, declared=declared)
@@ -215,7 +247,7 @@ class Auditor:
         if result.findings:
             write, labels = self._report.write, self._labels[catalogue.kind]
             for finding in result.findings:
-                write(report_row(row, ma, name, unit, finding, labels))
+                write(report_row(row, ma, name, unit, finding, labels, sheets=self._sheets))
                 self.summary.count_excel(finding.code)
             self.summary.findings += len(result.findings)
         tally = self.summary.units.get(unit)
@@ -226,13 +258,16 @@ class Auditor:
             self.summary.declared += 1
         if result.cccd is not None:
             self._ids.add(result.cccd, row, ma, unit, result.clean, name)
+            if self._sheets:
+                self._sheet_by_ma[ma] = sheet_of(row)
+        here = where(row, self._sheets)
         if result.police and self._police is not None:
             missing = "; ".join(_MISSING_FOR_POLICE[AuditCode(c)] for c in result.police_codes)
-            self._police.write((row, ma, name, *unit, missing))
+            self._police.write((*here, ma, name, *unit, missing))
         if result.cccd_damaged:
             self.summary.police_apart += 1
             if self._apart is not None:
-                self._apart.write((row, ma, name, *unit, CCCD_DAMAGED_NOTE))
+                self._apart.write((*here, ma, name, *unit, CCCD_DAMAGED_NOTE))
 
     def add_batch(self, batch: pl.DataFrame, verdict: BatchVerdict, catalogue: Catalogue) -> None:
         """A batch judged by ``ColumnJudge``: what ``add`` does for each of its rows."""
@@ -299,7 +334,9 @@ class Auditor:
             labels = {k: v for kind in self._labels.values() for k, v in kind.items()}
             for row, ma, unit, was_clean, others, name in self._ids.duplicates():
                 finding = duplicate_finding(others)
-                self._report.write(report_row(row, ma, name, unit, finding, labels))
+                place = SheetRow(row, self._sheet_by_ma.get(ma, "")) if self._sheets else row
+                line = report_row(place, ma, name, unit, finding, labels, sheets=self._sheets)
+                self._report.write(line)
                 self.summary.findings += 1
                 self.summary.units[unit].clean -= was_clean
         finally:
@@ -316,13 +353,19 @@ class AuditJob:
     kind: str | None
     police: Path | None
     today: date
+    #: The school whose code fills "Mã trường" when the file has no such column (``--unit``).
+    unit: str | None = None
 
 
 def run_audit(job: AuditJob, settings: Settings, reference: Reference) -> AuditSummary:
     """Audit, then publish the report (and police list) only if the whole run succeeded."""
-    report = TableWriter(job.out, REPORT_COLUMNS)
-    police = TableWriter(job.police, POLICE_COLUMNS) if job.police is not None else None
-    apart = TableWriter(apart_path(job.police), APART_COLUMNS) if job.police is not None else None
+    sheets = job.file is not None and is_workbook(job.file)
+    lay = with_sheet if sheets else tuple
+    report = TableWriter(job.out, lay(REPORT_COLUMNS))
+    police = TableWriter(job.police, lay(POLICE_COLUMNS)) if job.police is not None else None
+    apart = (
+        TableWriter(apart_path(job.police), lay(APART_COLUMNS)) if job.police is not None else None
+    )
     writers = [w for w in (report, police, apart) if w is not None]
     try:
         if job.file is not None:
@@ -357,13 +400,20 @@ def _audit_file(
     assert job.file is not None
     report, police, apart = writers
 
+    fill = {"ma_truong": job.unit} if job.unit else {}
+
     def auditor() -> Auditor:
-        return Auditor(reference, job.today, report, police, apart=apart)
+        sheets = job.file is not None and is_workbook(job.file)
+        return Auditor(reference, job.today, report, police, apart=apart, sheets=sheets, fill=fill)
 
     with open_roster(job.file, check_encoding=False, limits=limits) as roster:
-        kind = job.kind or guess_kind(roster.headers, reference.catalogues)
+        names = roster.sheet_names
+        kind = job.kind or guess_kind(roster.headers, reference.catalogues, sheet_names=names)
         catalogue = reference.catalogues[kind]
-        if roster.delimiter is None:  # a workbook
+        if roster.delimiter is None or not roster.plain:  # a workbook, a table lower down
+            return _audit_rows(roster, catalogue, auditor())
+        columns = match_columns(roster.headers, catalogue, supplied=frozenset(fill))
+        if set(fill) - set(columns.values()):  # a value for every row: row by row
             return _audit_rows(roster, catalogue, auditor())
         by_columns = auditor()
         try:
@@ -378,9 +428,12 @@ def _audit_file(
 
 
 def _audit_rows(roster: Roster, catalogue: Catalogue, auditor: Auditor) -> AuditSummary:
-    for row, values in roster.records(catalogue):
+    for row, values in roster.records(catalogue, fill=auditor.fill):
         auditor.add(row, catalogue, values)
-    return auditor.finish()
+    summary = auditor.finish()
+    summary.skipped = dict(roster.skipped)
+    summary.ignored_sheets = list(roster.ignored_sheets)
+    return summary
 
 
 def _audit_columns(
@@ -390,6 +443,7 @@ def _audit_columns(
     assert roster.delimiter is not None
     judge = ColumnJudge(auditor.judge_for(catalogue))
     rows = 0
+    skips = SkipCounter(auditor.summary.skipped, roster.row_judge(catalogue))
     for batch in frame_batches(
         path,
         width=len(roster.headers),
@@ -397,8 +451,10 @@ def _audit_columns(
         columns=columns,
         max_rows=roster.limits.max_rows,
     ):
-        auditor.add_batch(batch, judge.judge_batch(batch), catalogue)
         rows += batch.height
+        batch = skips.batch(batch)
+        if batch.height:
+            auditor.add_batch(batch, judge.judge_batch(batch), catalogue)
     if not rows:  # the row reader names this case
         raise FrameUnavailable("no data rows")
     return auditor.finish()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bot.roster_cells import sheet_of
 from bot.roster_frame import ROW
 from flows.audit import Finding
 from flows.catalogue import Catalogue
@@ -27,10 +28,22 @@ POLICE_COLUMNS = ("Dòng", "Mã định danh Bộ GD&ĐT", "Họ và tên", "Mã
 #: People 14+ whose CCCD Excel damaged (``flows.excel_damage``): listed apart from the police.
 APART_COLUMNS = ("Dòng", "Mã định danh Bộ GD&ĐT", "Họ và tên", "Mã trường", "Lớp", "Ghi chú")
 CCCD_DAMAGED_NOTE = "số CCCD bị Excel làm hỏng, cần kiểm tra lại"
+#: The column saying which sheet of a workbook a row is on, after "Dòng" (a workbook only).
+SHEET = "Trang tính"
 #: The suffix of the file apart, next to the police list.
 _APART_SUFFIX = "-cccd-can-kiem-tra"
 
 Labels = Mapping[str, str]
+
+
+def with_sheet(columns: Sequence[str]) -> tuple[str, ...]:
+    """``columns`` with ``SHEET`` after the row number: the layout of a workbook's reports."""
+    return (columns[0], SHEET, *columns[1:])
+
+
+def where(row: int, sheets: bool) -> tuple[object, ...]:
+    """The first cells of a line: the row number, and its sheet when the source is a workbook."""
+    return (row, sheet_of(row)) if sheets else (row,)
 
 
 def apart_path(police: Path) -> Path:
@@ -44,12 +57,19 @@ def labels_of(catalogue: Catalogue) -> dict[str, str]:
 
 
 def report_row(
-    row: int, ma: str, name: str, unit: Sequence[str], finding: Finding, labels: Labels
+    row: int,
+    ma: str,
+    name: str,
+    unit: Sequence[str],
+    finding: Finding,
+    labels: Labels,
+    *,
+    sheets: bool = False,
 ) -> tuple[object, ...]:
-    """One line of the report, in ``REPORT_COLUMNS``' order."""
+    """One line of the report, in ``REPORT_COLUMNS``' order (``with_sheet``'s if ``sheets``)."""
     label = labels.get(finding.field, finding.field)
-    return (row, ma, name, *unit, label, finding.message, finding.suggestion, finding.field,
-            finding.code)  # fmt: skip
+    return (*where(row, sheets), ma, name, *unit, label, finding.message, finding.suggestion,
+            finding.field, finding.code)  # fmt: skip
 
 
 def report_frame(findings: pl.DataFrame, labels: Labels) -> pl.DataFrame:

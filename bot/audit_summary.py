@@ -17,6 +17,7 @@ from rich.table import Table
 
 from bot.audit_layout import apart_path
 from flows.audit import AuditCode, RecordAudit
+from flows.table import skipped_lines
 
 Unit = tuple[str, str]
 
@@ -64,6 +65,10 @@ class AuditSummary:
     excel_restored: int = 0
     excel_lost: int = 0
     police_apart: int = 0
+    #: Rows of the file that are no record (``flows.table.SkipReason`` -> count), and the
+    #: sheets with no header row (not read).
+    skipped: dict[str, int] = field(default_factory=dict)
+    ignored_sheets: list[str] = field(default_factory=list)
 
     def count_excel(self, code: str, count: int = 1) -> None:
         """Count a finding if it is about a number Excel damaged."""
@@ -100,6 +105,8 @@ def print_summary(
         table.add_row(*last, style="bold")
         console.print(table)
     console.print(f"Đã ghi {summary.findings} phát hiện vào {report}.")
+    for line in skipped_lines(summary.skipped, summary.ignored_sheets):
+        console.print(line, markup=False)
     if summary.declared:
         console.print(
             f"{summary.declared} hồ sơ có thông tin người khai báo «Chưa có» "

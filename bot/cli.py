@@ -125,7 +125,7 @@ def audit(
     ] = None,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="staff hoặc student (mặc định: đoán theo cột “Lớp”)."),
+        typer.Option("--kind", help="staff hoặc student (mặc định: đoán theo dòng tên cột)."),
     ] = None,
     db: Annotated[bool, typer.Option("--db", help="Kiểm tra hồ sơ trong cơ sở dữ liệu.")] = False,
     police: Annotated[
@@ -135,11 +135,15 @@ def audit(
     today: Annotated[
         str | None, typer.Option("--today", help="Ngày tham chiếu dd/mm/yyyy (mặc định: hôm nay).")
     ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="Mã trường dùng khi tệp không có cột “Mã trường”."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Kiểm tra mọi hồ sơ theo mọi quy tắc (không thay đổi gì) và ghi báo cáo.
 
-    Cột “row” của báo cáo là số thứ tự dòng dữ liệu trong tệp (dòng tiêu đề không tính); với
+    Cột “Dòng” của báo cáo là số dòng như Excel hiển thị (kèm “Trang tính” với tệp Excel); với
     --db là thứ tự của hồ sơ theo mã nội bộ (id).
     """
     if (file is None) == (not db):
@@ -148,7 +152,7 @@ def audit(
         fail("--kind phải là staff hoặc student.")
     settings = cli_settings(config)
     day = _reference_day(today, settings)
-    job = AuditJob(file=file, out=out, kind=kind, police=police, today=day)
+    job = AuditJob(file=file, out=out, kind=kind, police=police, today=day, unit=unit)
     try:
         summary = run_audit(job, settings, load_reference(settings.catalogue))
     except (RosterError, AuditError) as exc:

@@ -24,16 +24,21 @@ from rich.progress import (
 from rich.table import Table
 
 from bot.cli_common import ConfigOption, cli_settings, fail
+from bot.import_preview import Preview, preview
 from bot.import_rows import LABELS, RejectCode
 from bot.import_run import run_import
 from bot.importer import ImportFailed, ImportJob, ImportSummary, Progress
 from bot.reference import KINDS, load_reference
 from bot.roster import RosterError
+from flows.catalogue import Catalogue
+from flows.headers import column_warning, label_to_key
+from flows.table import skipped_lines
 
 _READ_CHUNK = 1 << 20
 COLUMN_HELP = (
-    'Tên cột khác chuẩn: "Tên cột=khóa", ví dụ "Mã học sinh=ma_dinh_danh"; dùng nhiều lần được '
-    "(thêm vào [import] columns của cấu hình)."
+    'Tên cột khác chuẩn: "Tên cột=khóa" hoặc "Tên cột=tên thông tin", ví dụ "Mã HS=ma_dinh_danh" '
+    'hay "SĐT=Số điện thoại cha"; dùng nhiều lần được (thêm vào [import] columns của cấu hình). '
+    "Các cách viết thường gặp đã được nhận sẵn (flows/data/headers.toml)."
 )
 
 
@@ -46,7 +51,11 @@ def import_command(
     ] = None,
     unit: Annotated[
         str | None,
-        typer.Option("--unit", help="Chỉ nhập hồ sơ của trường có mã này; dòng khác bị từ chối."),
+        typer.Option(
+            "--unit",
+            help="Chỉ nhập hồ sơ của trường có mã này (dòng của trường khác bị từ chối); "
+            "tệp không có cột “Mã trường” thì mọi dòng là của trường này.",
+        ),
     ] = None,
     known_units_only: Annotated[
         bool,
@@ -55,6 +64,13 @@ def import_command(
         ),
     ] = False,
     column: Annotated[list[str] | None, typer.Option("--column", help=COLUMN_HELP)] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Chỉ cho biết mỗi cột được hiểu là gì và đếm các dòng; không ghi gì cả.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Nhập danh sách cán bộ hoặc học sinh (CSV/XLSX) vào cơ sở dữ liệu.
@@ -66,7 +82,9 @@ def import_command(
     if kind not in KINDS:
         fail("--kind phải là staff hoặc student.")
     settings = cli_settings(config)
-    columns = {**settings.import_.columns, **_columns(column or [])}
+    reference = load_reference(settings.catalogue)
+    given = _columns(column or [], reference.catalogues[kind])
+    columns = {**settings.import_.columns, **given}
     job = ImportJob(
         file=file,
         kind=kind,
@@ -77,24 +95,33 @@ def import_command(
         batch_size=settings.import_.batch_size,
         limits=settings.limits,
     )
+    if dry_run:
+        try:
+            result = preview(job, reference)
+        except RosterError as exc:
+            fail(str(exc))
+        print_preview(result, Console())
+        if result.error is not None:
+            fail(result.error)
+        return
     at = datetime.now(UTC)
     try:
         with _progress(file) as progress:
-            summary = run_import(
-                job, settings, load_reference(settings.catalogue), at=at, progress=progress
-            )
+            summary = run_import(job, settings, reference, at=at, progress=progress)
     except (RosterError, ImportFailed) as exc:
         fail(str(exc))
     print_summary(summary, Console(), report=report)
 
 
-def _columns(pairs: list[str]) -> dict[str, str]:
+def _columns(pairs: list[str], catalogue: Catalogue) -> dict[str, str]:
+    """``--column`` pairs: the field by its key, or by its label as the chat shows it."""
     mapping = {}
     for pair in pairs:
-        header, sep, key = pair.rpartition("=")
-        if not sep or not header.strip() or not key.strip():
+        header, sep, named = pair.rpartition("=")
+        if not sep or not header.strip() or not named.strip():
             fail(f"--column phải có dạng “Tên cột=khóa”, không phải “{pair}”.")
-        mapping[header.strip()] = key.strip()
+        key = label_to_key(named.strip(), catalogue) or named.strip()
+        mapping[header.strip()] = key
     return mapping
 
 
@@ -160,7 +187,47 @@ def print_summary(summary: ImportSummary, console: Console, *, report: Path | No
         )
     if (summary.excel_restored or summary.excel_lost) and report is not None:
         console.print(f"Từng số ấy được ghi trong {report}.")
+    for line in skipped_lines(summary.skipped, summary.ignored_sheets):
+        console.print(line, markup=False)
+    if len(summary.sheets) > 1:
+        console.print(f"Đã đọc {len(summary.sheets)} trang tính.")
+    if summary.ignored_columns:
+        shown = ", ".join(f"«{h}»" for h in summary.ignored_columns)
+        console.print(f"Cột không nhập (bỏ qua): {shown}.", markup=False)
+    for sheet, header, label in summary.unread:
+        console.print(f"Cảnh báo: {column_warning(header, label, sheet)}", markup=False)
     if summary.rejected and report is not None:
         console.print(f"Đã ghi {summary.rejected} dòng bị từ chối kèm lý do vào {report}.")
     elif summary.rejected:
         console.print("Thêm --report TỆP.csv để xem từng dòng bị từ chối và lý do.")
+
+
+def print_preview(result: Preview, console: Console) -> None:
+    """The dry run: each column and what it is read as, the counts; never a value."""
+    for sheet in result.sheets:
+        title = f"Trang tính «{sheet.sheet}»" if sheet.sheet else "Các cột của tệp"
+        table = Table(title=f"{title}: cột nào được nhập vào đâu")
+        table.add_column("Cột trong tệp")
+        table.add_column("Nhập vào thông tin")
+        for header, label in sheet.columns:
+            table.add_row(header, label or "bỏ qua", style=None if label else "dim")
+        for label, value in sheet.given.items():
+            table.add_row("(không có cột)", f"{label} = {value} (theo --unit/tên trang tính)")
+        console.print(table)
+    for warning in result.warnings:
+        console.print(f"Cảnh báo: {warning}", markup=False)
+    if result.error is not None:
+        return  # the reason follows, on stderr
+    counts = Table(title="Nếu nhập tệp này (chạy thử: chưa ghi gì)")
+    counts.add_column("", justify="left")
+    counts.add_column("Số dòng", justify="right")
+    counts.add_row("Dòng dữ liệu đã đọc", str(result.read))
+    counts.add_row("Hồ sơ sẽ nhập (thêm mới hoặc cập nhật)", str(result.to_import))
+    counts.add_row("Dòng sẽ bị từ chối", str(sum(result.rejected.values())))
+    counts.add_row("Dòng không phải hồ sơ, bỏ qua", str(sum(result.skipped.values())))
+    console.print(counts)
+    for code, count in sorted(result.rejected.items()):
+        console.print(f"  {LABELS[RejectCode(code)]}: {count}")
+    for line in skipped_lines(result.skipped, result.ignored_sheets):
+        console.print(line, markup=False)
+    console.print("Chưa ghi gì vào cơ sở dữ liệu. Bỏ --dry-run để nhập.")

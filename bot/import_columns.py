@@ -54,7 +54,7 @@ from bot.importer import (
 )
 from bot.malloc import map_large_buffers
 from bot.roster import Roster, match_columns
-from bot.roster_frame import ROW, FrameUnavailable, frame_batches
+from bot.roster_frame import ROW, FrameUnavailable, SkipCounter, frame_batches
 from flows.catalogue import Catalogue
 from storage.uow import Store, UnitOfWork
 
@@ -101,15 +101,20 @@ class ColumnImporter(Importer):
         frames: FrameMapper,
         rows: Callable[[], Rows],
         progress: Progress,
+        *,
+        judge: Callable[[dict[str, str | None]], str | None] | None = None,
     ) -> None:
         """Import ``batches``; if they stop with ``FrameUnavailable``, the rows after the last
-        batch are taken from ``rows()`` (the row reader, from the start of the file)."""
+        batch are taken from ``rows()`` (the row reader, from the start of the file).
+        ``judge``: why a row is no record (``Roster.row_judge``), as the row reader skips it."""
         last, refused = 0, False
         try:
             try:
                 # the next batch is awaited in a thread, not in the event loop's: the batches
                 # being written go on meanwhile (so through every step below)
+                skips = SkipCounter(self.summary.skipped, judge)
                 while (frame := await asyncio.to_thread(next, batches, None)) is not None:
+                    frame = skips.batch(frame)
                     size = self._job.batch_size
                     for start in range(0, frame.height, size):
                         part = frame.slice(start, size)
@@ -120,6 +125,7 @@ class ColumnImporter(Importer):
                 refused = True
             await self._written(0)
             if refused or not last:  # no rows at all: the row reader names that case
+                self.summary.skipped.clear()  # the row reader counts them from the start
                 await self.run(((row, cells) for row, cells in rows() if row > last), progress)
         finally:
             for task in self._writing:  # the file failed: let the batches being written finish
@@ -311,5 +317,6 @@ async def import_columns(
             frames,
             lambda: roster.records(reading, mapping),
             progress or (lambda _: None),
+            judge=roster.row_judge(reading, mapping),
         )
     return importer.summary

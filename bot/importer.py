@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.audit import TableWriter
+from bot.audit_layout import where
 from bot.import_rows import (
     NOTE_CODES,
     Incoming,
@@ -37,6 +38,7 @@ from bot.import_rows import (
     wrong_kind,
 )
 from bot.import_seen import SeenKeys
+from bot.roster import is_workbook
 from bot.roster_limits import RosterLimits
 from flows.catalogue import Catalogue
 from storage.repos.imports import (
@@ -97,6 +99,15 @@ class ImportSummary:
     #: CCCDs and phones Excel read as numbers: leading zero put back / digits lost (kept).
     excel_restored: int = 0
     excel_lost: int = 0
+    #: Rows of the file that are no record (``flows.table.SkipReason`` -> count), the sheets
+    #: read and those without a header row, and the columns that look like a field but are not
+    #: read as one: (sheet, header, the label of the field it looks like), for a warning.
+    skipped: dict[str, int] = field(default_factory=dict)
+    sheets: list[str] = field(default_factory=list)
+    ignored_sheets: list[str] = field(default_factory=list)
+    unread: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Headers of the columns not imported (STT, a note, a column of no field), each once.
+    ignored_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +138,7 @@ class Importer:
         repaired = repaired_fields(catalogue) if catalogue is not None else None
         self._mapper = RowMapper(job.kind, school=job.school, repaired=repaired)
         self._labels = {s.key: s.label for s in catalogue.fields} if catalogue else {}
+        self._sheets = is_workbook(job.file)  # the report says each row's sheet
         self._units: dict[str, int] = {}  # code -> id: grows with units, not rows
         self._background = store.engine.dialect.name == "postgresql"
         # PostgreSQL: new rows' values are turned into JSON as they are read, while the
@@ -151,7 +163,7 @@ class Importer:
             codes[rejection.code] = codes.get(rejection.code, 0) + 1
         if self._report is not None:
             key = rejection.field_key
-            row = (rejection.row, rejection.ma_dinh_danh, rejection.name,
+            row = (*where(rejection.row, self._sheets), rejection.ma_dinh_danh, rejection.name,
                    self._labels.get(key, key), rejection.message, key, rejection.code)  # fmt: skip
             self._report.write(row)
 

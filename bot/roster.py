@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import codecs
 import csv
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 
+from bot.roster_cells import BROKEN, Broken, RawRows, RowValues, SheetRow, cell_text
 from bot.roster_limits import SETTING, RosterLimits, check_file_size, check_workbook
 from bot.roster_limits import RosterError as RosterError  # re-exported: every reader's error
-from flows.catalogue import Catalogue, FieldSpec
-from flows.rules.base import fold
+from bot.roster_table import Roster, Sheet, guess_kind, header_key, match_columns, needs_column
 
-RowValues = dict[str, str | None]
-RawRows = Iterator[tuple[int, Sequence[object]]]
+__all__ = [
+    "BROKEN", "Broken", "RawRows", "Roster", "RosterError", "RowValues", "SheetRow", "cell_text",
+    "guess_kind", "header_key", "is_workbook", "match_columns", "needs_column", "open_roster",
+]  # fmt: skip
 
 _CHUNK = 1 << 16
 _SNIFF = 2048
@@ -34,166 +33,7 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the pre-2007 .xls container
 _MARKUP = (b"<!doctype", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<body")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _DELIMITERS = (",", ";", "\t")
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-#: Whole floats below this hold every digit (a double keeps 15 significant digits).
-_EXACT_FLOAT = 1e15
 SAVE_AS_CSV = "Hãy mở tệp bằng Excel và lưu lại dưới dạng CSV UTF-8 hoặc Excel (.xlsx)."
-
-
-def header_key(text: str) -> str:
-    """Headers compare without case, diacritics, spaces, punctuation: "Mã trường" = "MA TRUONG"."""
-    return _NOT_ALNUM.sub("", fold(text))
-
-
-def cell_text(value: object) -> str | None:
-    """A cell as record text: dates as dd/mm/yyyy, whole numbers as their digits, "" as None.
-
-    A number Excel stored without its leading zero (a phone, a CCCD) is kept as the digits left:
-    ``flows.excel_damage`` puts the zero back where the field and the length make it certain. A
-    float past 15 significant digits has lost digits: it is written in scientific notation, as
-    Excel shows it, so that it is reported and never read as a number it is not.
-    """
-    if type(value) is str:  # every CSV cell: the common case first
-        return value.strip() or None
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, date):
-        return f"{value:%d/%m/%Y}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < _EXACT_FLOAT else f"{value:.14E}"
-    text = str(value).strip()
-    return text or None
-
-
-def guess_kind(headers: tuple[str, ...], catalogues: Mapping[str, Catalogue]) -> str:
-    """Students' rosters have a class column ("Lớp"); staff rosters never do."""
-    lop = header_key(catalogues["student"].field("lop").header)
-    return "student" if any(header_key(h) == lop for h in headers) else "staff"
-
-
-def needs_column(spec: FieldSpec) -> bool:
-    """A field that can be required must have a column, or no record could ever be "đủ"."""
-    return spec.required or spec.required_if is not None or spec.required_from_age is not None
-
-
-def _known_headers(catalogue: Catalogue, mapping: Mapping[str, str]) -> dict[str, str]:
-    """Folded header -> key: the configured mapping first, then headers, labels, keys."""
-    keys = {spec.key for spec in catalogue.fields}
-    known: dict[str, str] = {}
-    for text, key in mapping.items():
-        if key not in keys:
-            raise RosterError(f"Cấu hình cột “{text}” trỏ tới trường không có: “{key}”.")
-        known[header_key(text)] = key
-    for attribute in ("header", "label", "key"):
-        for spec in catalogue.fields:
-            known.setdefault(header_key(getattr(spec, attribute)), spec.key)
-    return known
-
-
-def match_columns(
-    headers: tuple[str, ...], catalogue: Catalogue, mapping: Mapping[str, str] | None = None
-) -> dict[int, str]:
-    """Column index -> field key; unknown columns are ignored, missing required ones refused."""
-    known = _known_headers(catalogue, mapping or {})
-    columns: dict[int, str] = {}
-    seen: dict[str, str] = {}
-    for index, header in enumerate(headers):
-        key = known.get(header_key(header)) if header else None
-        if key is None:
-            continue
-        if key in seen:
-            raise RosterError(f"Hai cột “{seen[key]}” và “{header}” cùng chỉ một thông tin.")
-        columns[index], seen[key] = key, header
-    missing = [s.header for s in catalogue.fields if needs_column(s) and s.key not in seen]
-    if missing:
-        raise RosterError(
-            f"Tệp thiếu {len(missing)} cột bắt buộc: {', '.join(missing)}. "
-            "Hãy thêm các cột này (tên cột ở dòng đầu tiên) rồi chạy lại."
-        )
-    return columns
-
-
-class Roster:
-    """An open roster file: its header row, then its data rows numbered from 1.
-
-    Blank rows are skipped but keep their number, so ``row`` N is always the spreadsheet's row
-    N + 1 (the header being row 1) and the school can find it.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        rows: RawRows,
-        close: Callable[[], None],
-        *,
-        text: bool = False,
-        delimiter: str | None = None,
-        limits: RosterLimits | None = None,
-    ) -> None:
-        self._name = name
-        #: What the file may hold (``[limits]``): a column-wise reader applies the same.
-        self.limits = limits or RosterLimits()
-        #: A CSV file's separator (None for a workbook): what a column-wise reader needs.
-        self.delimiter = delimiter
-        self._close = close
-        self._rows = rows
-        #: Every cell is ``str`` (a CSV file): ``cell_text`` of one is ``strip() or None``.
-        self._text = text
-        first = next(rows, None)
-        if first is None:
-            self.close()
-            raise RosterError(f"Tệp {name} trống: không có dòng tiêu đề nào.")
-        self.headers = tuple(cell_text(cell) or "" for cell in first[1])
-
-    def records(
-        self, catalogue: Catalogue, mapping: Mapping[str, str] | None = None
-    ) -> Iterator[tuple[int, RowValues]]:
-        """(row number, values by field key) for each data row; checks the columns first."""
-        columns = match_columns(self.headers, catalogue, mapping)
-        first = next(self._rows, None)
-        if first is None:
-            raise RosterError(f"Tệp {self._name} chỉ có dòng tiêu đề, không có dòng dữ liệu nào.")
-        return self._records(columns, first)
-
-    def _records(
-        self, columns: dict[int, str], first: tuple[int, Sequence[object]]
-    ) -> Iterator[tuple[int, RowValues]]:
-        items = tuple(columns.items())
-        needed = max(columns, default=-1) + 1
-        for number, cells in _chain(first, self._rows):
-            if type(cells) is Broken:
-                yield number - 1, {BROKEN: cells[0]}
-                continue
-            width = len(cells)
-            if self._text and width >= needed:  # the common case, without a call per cell
-                texts: Sequence[str] = cells  # type: ignore[assignment]  # csv.reader's cells
-                yield number - 1, {key: texts[i].strip() or None for i, key in items}
-                continue
-            yield (
-                number - 1,
-                {key: cell_text(cells[i]) if i < width else None for i, key in columns.items()},
-            )
-
-    def close(self) -> None:
-        self._close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _chain(first: tuple[int, Sequence[object]], rest: RawRows) -> RawRows:
-    yield first
-    yield from rest
 
 
 def _non_blank(name: str, rows: Iterable[Sequence[object]], limits: RosterLimits) -> RawRows:
@@ -240,15 +80,6 @@ def _long_cell(name: str, line: int, limits: RosterLimits) -> str:
         "hoặc do dán nhầm cả một văn bản vào ô. Hãy sửa rồi chạy lại (nhập lại không tạo bản "
         "ghi trùng)."
     )
-
-
-class Broken(tuple[str]):
-    """A CSV row that cannot be read as data (a cell spanning lines, a wrong number of cells):
-    in place of its cells, why (Vietnamese, line numbers and counts only, no value)."""
-
-
-#: The key of ``Roster.records``' dict for a ``Broken`` row (its only key): its reason.
-BROKEN = "__broken"
 
 
 class _CheckedCsv:
@@ -348,6 +179,15 @@ def open_roster(
     return _open_csv(path, head, limits, check_encoding)
 
 
+def is_workbook(path: Path) -> bool:
+    """Whether ``path`` is an Excel workbook (its reports then say which sheet a row is on)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_ZIP)) == _ZIP
+    except OSError:
+        return False
+
+
 def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
@@ -401,7 +241,10 @@ def _open_csv(path: Path, head: bytes, limits: RosterLimits, check_encoding: boo
         handle.seek(0)
         reader = csv.reader(_lines(path.name, handle, limits), delimiter=delimiter)
         rows = _CheckedCsv(path.name, reader, delimiter, limits).rows()
-        return Roster(path.name, rows, handle.close, text=True, delimiter=delimiter, limits=limits)
+        sheets = [Sheet(None, rows)]
+        return Roster(
+            path.name, sheets, handle.close, text=True, delimiter=delimiter, limits=limits
+        )
     except BaseException:
         handle.close()
         raise
@@ -433,12 +276,14 @@ def _open_xlsx(path: Path, limits: RosterLimits) -> Roster:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file; none may escape
         raise RosterError(f"Không đọc được tệp Excel {path.name}. {SAVE_AS_CSV}") from exc
     try:
-        sheet = book.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()  # some exporters write a wrong size; read every row
-        rows = sheet.iter_rows(values_only=True)
-        checked = _non_blank(path.name, rows, limits)
-        return Roster(path.name, _guard_xlsx(path.name, checked), book.close, limits=limits)
+        sheets = []
+        for sheet in book.worksheets:  # every sheet: a school may make one per class
+            if hasattr(sheet, "reset_dimensions"):
+                sheet.reset_dimensions()  # some exporters write a wrong size; read every row
+            rows = sheet.iter_rows(values_only=True)
+            checked = _non_blank(path.name, rows, limits)
+            sheets.append(Sheet(str(sheet.title), _guard_xlsx(path.name, checked)))
+        return Roster(path.name, sheets, book.close, limits=limits)
     except RosterError:
         raise
     except Exception as exc:

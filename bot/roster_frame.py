@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
+
+from bot.roster_cells import RowValues
+from flows.table import SkipReason
 
 ROW = "__row"
 _READ = 1 << 20
@@ -247,7 +250,7 @@ class _PieceReader:
         spaces = PY_WHITESPACE if any(c in piece for c in _PY_ONLY_SPACES) else None
         batch = (
             frame.lazy()
-            .with_row_index(ROW, offset=self.rows + 1)
+            .with_row_index(ROW, offset=self.rows + 2)  # the file's line: the header is line 1
             .with_columns(pl.col(names).str.strip_chars(spaces))
             .filter(~pl.all_horizontal((pl.col(n).is_null() | (pl.col(n) == "")) for n in names))
             .select(
@@ -261,3 +264,62 @@ class _PieceReader:
         )
         self.rows += frame.height
         return batch
+
+
+#: A record's key as ``bot.roster_table`` has it (5+ of these characters, a digit among them).
+_KEY_CHARS, _DIGIT = r"^[0-9A-Za-z._/-]{5,}$", r"[0-9]"
+
+
+class SkipCounter:
+    """What the row reader skips and counts in ``Roster.skipped``, for a file read in batches:
+    the blank rows (the gaps in ``ROW``: the header is row 1), and the rows whose key is no
+    record's key that ``judge`` (``Roster.row_judge``) finds are no record (the header again, a
+    signature block, neither key nor name), taken out of each batch."""
+
+    def __init__(
+        self, skipped: dict[str, int], judge: Callable[[RowValues], str | None] | None = None
+    ) -> None:
+        self.skipped, self._last, self._judge = skipped, 1, judge
+        self._signed = False  # a signature block began: rows without a key are part of it
+
+    def batch(self, batch: pl.DataFrame) -> pl.DataFrame:
+        last = batch.get_column(ROW)[-1]
+        self._add(SkipReason.BLANK, last - self._last - batch.height)
+        self._last = last
+        if self._judge is None or "ma_dinh_danh" not in batch.columns:
+            kept, unnamed = drop_unnamed(batch)
+            self._add(SkipReason.NO_KEY_NO_NAME, unnamed)
+            return kept
+        key = pl.col("ma_dinh_danh")
+        odd = key.is_null() | ~(key.str.contains(_KEY_CHARS) & key.str.contains(_DIGIT))
+        suspects = batch.filter(odd)
+        if not suspects.height:
+            return batch
+        dropped = []
+        for values in suspects.iter_rows(named=True):
+            row = values.pop(ROW)
+            reason = SkipReason.FOOTER.value if self._signed else self._judge(values)
+            self._signed = self._signed or reason == SkipReason.FOOTER
+            if reason is not None:
+                self._add(reason, 1)
+                dropped.append(row)
+        if not dropped:
+            return batch
+        return batch.filter(
+            ~pl.col(ROW).is_in(pl.Series(dropped, dtype=batch.schema[ROW]).implode())
+        )
+
+    def _add(self, reason: str, count: int) -> None:
+        if count > 0:
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+def drop_unnamed(batch: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The batch without its rows that have neither a key nor a name (no record: the row
+    reader skips them too, ``bot.roster_table``), and how many there were."""
+    present = [c for c in ("ma_dinh_danh", "ho_ten") if c in batch.columns]
+    if not present:
+        return batch, 0
+    unnamed = pl.all_horizontal(pl.col(c).is_null() for c in present)
+    kept = batch.filter(~unnamed)
+    return kept, batch.height - kept.height

@@ -211,6 +211,7 @@ TEXTS: Mapping[str, str] = {
     ),
     "admin_import_failed": "Không nhập được tệp {filename}: {reason}",
     "admin_import_rejected": "Các dòng bị từ chối và lý do ở tệp đính kèm; sửa rồi gửi lại tệp.",
+    "admin_import_notes": "Ghi chú về tệp {filename}:\n{notes}",
     "admin_report_ready": (
         "Báo cáo {unit} ngày {day}: {records} hồ sơ, {complete} đủ thông tin, "
         "{confirmed} đã xác nhận. Biểu đồ và tệp Excel ở dưới."

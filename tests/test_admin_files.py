@@ -31,6 +31,7 @@ from flows.inputs import Document, Input, Text
 from handlers.telegram import TelegramTransport
 from storage.uow import Store
 from tests import hostile_files as hostile
+from tests.school_workbook import school_workbook, staff_workbook
 from tests.telegram_api import FakeBotAPI
 from tests.telegram_runner import make_bot, outbox_rows
 
@@ -266,3 +267,53 @@ async def test_a_file_past_the_size_limit_is_not_even_fetched(office: Office) ->
     texts = office.api.texts_to(ADMIN_CHAT)
     assert any("Tệp ds.csv nặng 2,0 MB, quá giới hạn 1 MB" in t for t in texts), texts
     assert not list(office.jobs.root.rglob("ds.csv"))  # never downloaded
+
+
+@pytest.mark.parametrize("per_class", [False, True], ids=["one sheet", "a sheet per class"])
+async def test_the_school_workbook_sent_in_chat_fills_the_admins_school(
+    office: Office, tmp_path: Path, per_class: bool
+) -> None:
+    """The workbook of issue #16 (title rows, no "Mã trường" column, a signature block) is a
+    students' roster, not a staff one, and fills the admin's own school; the check sent back
+    says each row's sheet."""
+    made = school_workbook(tmp_path / "ds.xlsx", per_class=per_class)
+    await send_file(office, ADMIN_CHAT, "danh sach.xlsx", made.path.read_bytes())
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    files = uploads(office, ADMIN_CHAT)
+    assert len(files) == 1, office.api.texts_to(ADMIN_CHAT)  # nothing rejected
+    _, checked, caption = files[0]
+    assert f"{len(made.people)} hồ sơ mới" in caption
+    lines = list(csv.DictReader(io.StringIO(checked.decode("utf-8-sig"))))
+    assert {line["Trang tính"] for line in lines} <= set(made.sheets)
+    notes = [t for t in office.api.texts_to(ADMIN_CHAT) if t.startswith("Ghi chú về tệp")]
+    assert len(notes) == 1  # the rows not imported are said, counted
+    assert f"Dòng chữ ký, ngày tháng cuối bảng: {made.footer_rows}" in notes[0]
+    assert (f"Đã đọc {len(made.sheets)} trang tính." in notes[0]) is per_class
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == len(made.people)
+        for person in made.people:
+            stored = await uow.people.by_ma_dinh_danh(person.ma_dinh_danh)
+            assert stored is not None
+            assert stored.kind == "student"
+            assert stored.values["ma_truong"] == SCHOOL_CODE
+            assert stored.values["lop"] == person.values["lop"]
+
+
+async def test_the_staff_workbook_sent_in_chat_is_a_staff_roster(
+    office: Office, tmp_path: Path
+) -> None:
+    """Title rows, "Mã CB", "SĐT", "Ngày vào ngành", a signature block: staff, of the admin's
+    school, the date of entry kept, and no signer made a record (issue #16)."""
+    made = staff_workbook(tmp_path / "cb.xlsx")
+    await send_file(office, ADMIN_CHAT, "can bo.xlsx", made.path.read_bytes())
+    assert await office.jobs.run_once() == 1
+    await deliver(office)
+    async with office.store.unit_of_work() as uow:
+        assert await uow.people.count() == len(made.people)
+        for person in made.people:
+            stored = await uow.people.by_ma_dinh_danh(person.ma_dinh_danh)
+            assert stored is not None
+            assert stored.kind == "staff"
+            assert stored.values["ma_truong"] == SCHOOL_CODE
+            assert stored.values["ngay_tuyen_dung"] == person.values["ngay_tuyen_dung"]

@@ -17,7 +17,13 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 
 from bot.audit import AuditJob, Auditor, TableWriter, audit_database, run_audit
-from bot.audit_layout import APART_COLUMNS, POLICE_COLUMNS, REPORT_COLUMNS, apart_path
+from bot.audit_layout import (
+    APART_COLUMNS,
+    POLICE_COLUMNS,
+    REPORT_COLUMNS,
+    apart_path,
+    with_sheet,
+)
 from bot.audit_summary import AuditSummary
 from bot.config import DatabaseSettings, Settings
 from bot.import_rows import MESSAGES, RejectCode
@@ -25,6 +31,7 @@ from bot.report import CCCD_DAMAGED, build_report
 from bot.report_xlsx import POLICE_SHEET
 from bot.sample_data import STUDENT_KEYS, generate_school
 from storage.uow import Store
+from tests.school_workbook import without_sheet
 from tests.test_import import REFERENCE, headers, run, snapshot
 
 TODAY = date(2026, 9, 1)
@@ -146,13 +153,13 @@ def test_the_damaged_file_gets_its_zeros_back_and_keeps_the_lost_off_the_police_
     assert any(r[MA] in DAMAGED.lost for r in listed)  # one of them lacks VNeID only
     assert _read(police) == [r for r in listed if r[MA] not in DAMAGED.lost]
     kept_apart = _read(apart)
-    assert list(kept_apart[0]) == list(APART_COLUMNS)
+    assert list(kept_apart[0]) == list(with_sheet(APART_COLUMNS))  # a workbook: its sheets
     assert {r[MA] for r in kept_apart} == DAMAGED.lost
     assert {r["Ghi chú"] for r in kept_apart} == {"số CCCD bị Excel làm hỏng, cần kiểm tra lại"}
     assert got.police_apart == len(DAMAGED.lost)
     # the report says which values were repaired or lost, by label, name and message
     report = _read(tmp_path / "damaged.csv")
-    assert list(report[0]) == list(REPORT_COLUMNS)
+    assert list(report[0]) == list(with_sheet(REPORT_COLUMNS))
     lost = [r for r in report if r["Mã lỗi"] == "EXCEL_DIGITS_LOST"]
     assert {r[MA] for r in lost} == DAMAGED.lost
     assert {(r["Thông tin"], r["Mã thông tin"], r["Nội dung"]) for r in lost} == {
@@ -179,9 +186,9 @@ def test_the_csv_excel_saves_is_audited_as_the_workbook(tmp_path: Path) -> None:
     by_columns = _audit(_csv(tmp_path / "d.csv", DAMAGED.cells), tmp_path / "columns.csv")
     assert by_rows[0] == by_columns[0]
     for one, other in zip(by_rows[1:], by_columns[1:], strict=True):
-        assert one.read_bytes() == other.read_bytes()
-    rows, columns = (tmp_path / "rows.csv").read_bytes(), (tmp_path / "columns.csv").read_bytes()
-    assert rows == columns
+        assert without_sheet(one) == without_sheet(other)  # a workbook's say the sheet too
+    rows, columns = tmp_path / "rows.csv", tmp_path / "columns.csv"
+    assert without_sheet(rows) == without_sheet(columns)
 
 
 @pytest.mark.parametrize("form", ["xlsx", "csv"])

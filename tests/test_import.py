@@ -250,11 +250,11 @@ async def test_rejected_rows_are_reported_with_reasons(store: Store, tmp_path: P
     ]  # fmt: skip
     got = sorted((int(r[0]), r[6]) for r in lines[1:])
     assert got == [
-        (2, RejectCode.MISSING_ID),
-        (3, RejectCode.MISSING_CLASS),
-        (5, RejectCode.DUPLICATE_IN_FILE),
-        (6, RejectCode.WRONG_KIND),
-        (8, RejectCode.ID_TOO_LONG),
+        (3, RejectCode.MISSING_ID),
+        (4, RejectCode.MISSING_CLASS),
+        (6, RejectCode.DUPLICATE_IN_FILE),
+        (7, RejectCode.WRONG_KIND),
+        (9, RejectCode.ID_TOO_LONG),
     ]
     reasons = {r[6]: r[4] for r in lines[1:]}
     # for the clerk: whose row and which information, by its label (the key comes last)
@@ -291,7 +291,7 @@ async def test_rows_of_other_or_unknown_schools(
     assert counts(summary) == (2, 1, 0, 0, 1, 0)
     with report.open(encoding="utf-8-sig") as handle:
         row = list(csv.reader(handle))[1]
-    assert (row[0], row[3], row[6]) == ("2", "Mã trường", code or RejectCode.UNKNOWN_UNIT)
+    assert (row[0], row[3], row[6]) == ("3", "Mã trường", code or RejectCode.UNKNOWN_UNIT)
     assert "79999999" in row[4]
     assert STUDENTS[1].ma_dinh_danh not in await snapshot(store)
 

@@ -118,13 +118,16 @@ def write_roster(path: Path, kind: str, rows: Sequence[Mapping[str, str]]) -> Pa
 async def import_rows(store: Store, job: ImportJob, at: datetime) -> ImportSummary:
     """The row-by-row import, as ``import_file`` runs it for a workbook."""
     from bot.import_rows import column_mapping, reading_catalogue
+    from bot.import_run import describe
 
     catalogue = REFERENCE.catalogues[job.kind]
     report = TableWriter(job.report, REPORT_COLUMNS) if job.report else None
     reading = reading_catalogue(catalogue)
     importer = Importer(store, job, at=at, report=report, catalogue=reading)
+    mapping = column_mapping({}, catalogue)
     with open_roster(job.file) as roster:
-        await importer.run(roster.records(reading, column_mapping({}, catalogue)), lambda _: None)
+        await importer.run(roster.records(reading, mapping), lambda _: None)
+        describe(importer.summary, roster, reading, mapping, {})  # skipped rows, warnings
     if report is not None:
         report.commit()
     return importer.summary

@@ -66,7 +66,7 @@ def error_of(path: Path, reference: Reference) -> str:
 def test_csv_rows_by_key(tmp_path: Path, reference: Reference, sep: str, encoding: str) -> None:
     path = write_csv(tmp_path / "r.csv", [STAFF_HEADERS, ROW, ROW], sep, encoding)
     rows = read_all(path, reference)
-    assert [n for n, _ in rows] == [1, 2]
+    assert [n for n, _ in rows] == [2, 3]  # the file's lines, as Excel shows them (#16)
     assert rows[0][1]["ma_dinh_danh"] == "7900070001"
     assert rows[0][1]["ho_ten"] == "Nguyễn Thị Mai"
 
@@ -88,7 +88,7 @@ def test_blank_rows_are_skipped_but_keep_their_number(
     no_email = [*ROW[:13], "", *ROW[14:]]
     path = write_csv(tmp_path / "r.csv", [STAFF_HEADERS, ROW, [""] * 3, no_email])
     rows = read_all(path, reference)
-    assert [n for n, _ in rows] == [1, 3]
+    assert [n for n, _ in rows] == [2, 4]
     assert rows[1][1]["email"] is None  # (a row of fewer cells: tests/test_roster_hostile.py)
 
 
@@ -107,7 +107,7 @@ def test_xlsx_rows(tmp_path: Path, reference: Reference) -> None:
     row[3], row[12] = datetime(1985, 8, 15), 912345678
     path = write_xlsx(tmp_path / "r.xlsx", [STAFF_HEADERS, row, [], row])
     rows = read_all(path, reference)
-    assert [n for n, _ in rows] == [1, 3]
+    assert [n for n, _ in rows] == [2, 4]  # as Excel shows them (issue #16)
     assert rows[0][1]["ngay_sinh"] == "15/08/1985"
     assert rows[0][1]["so_dien_thoai"] == "912345678"
 

@@ -27,17 +27,18 @@ KEYS = {0: "ma_dinh_danh", 1: "ma_truong", 2: "lop", 3: "ho_ten"}
 def rows_by_roster(path: Path) -> list[tuple[int, RowValues]]:
     """What ``bot.roster`` yields, for the four columns of ``HEADER``."""
     with open_roster(path) as roster:
-        rows = roster._rows  # past the header: the rows as records() would number them
+        sheet = roster.sheets[0]  # past the header: the rows as records() would number them
+        rows = sheet.raw()
         out = []
         for number, cells in rows:
             if isinstance(cells, Broken):  # rejected by the importer, listed by the audit
-                out.append((number - 1, {BROKEN: cells[0]}))
+                out.append((number, {BROKEN: cells[0]}))
                 continue
             values: RowValues = {}
             for i, key in KEYS.items():
                 cell = cells[i] if i < len(cells) else None
                 values[key] = cell.strip() or None if isinstance(cell, str) else None
-            out.append((number - 1, values))
+            out.append((number, values))
         return out
 
 
