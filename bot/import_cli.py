@@ -24,12 +24,13 @@ from rich.progress import (
 from rich.table import Table
 
 from bot.cli_common import ConfigOption, cli_settings, fail
+from bot.config import Settings
 from bot.import_preview import Preview, preview
 from bot.import_rows import LABELS, RejectCode
 from bot.import_run import run_import
 from bot.importer import ImportFailed, ImportJob, ImportSummary, Progress
-from bot.reference import KINDS, load_reference
-from bot.roster import RosterError
+from bot.reference import KINDS, Reference, load_reference
+from bot.roster import RosterError, guess_kind, open_roster
 from flows.catalogue import Catalogue
 from flows.headers import column_warning, label_to_key
 from flows.table import skipped_lines
@@ -44,7 +45,13 @@ COLUMN_HELP = (
 
 def import_command(
     file: Annotated[Path, typer.Argument(help="Danh sách cán bộ hoặc học sinh (CSV hoặc XLSX).")],
-    kind: Annotated[str, typer.Option("--kind", help="staff hoặc student.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="staff hoặc student; bỏ trống thì đoán theo tên cột và tên trang tính.",
+        ),
+    ] = None,
     report: Annotated[
         Path | None,
         typer.Option("--report", help="Ghi các dòng bị từ chối (dòng, mã, lý do): .csv/.xlsx."),
@@ -79,10 +86,12 @@ def import_command(
     tệp không thay đổi gì; tệp mới hơn cập nhật hồ sơ mà không mất câu trả lời đang làm dở, và
     câu trả lời cho thông tin vừa đổi ở nguồn được đánh dấu xung đột để nhà trường duyệt.
     """
-    if kind not in KINDS:
-        fail("--kind phải là staff hoặc student.")
     settings = cli_settings(config)
     reference = load_reference(settings.catalogue)
+    if kind is None:
+        kind = _guessed_kind(file, reference, settings)
+    if kind not in KINDS:
+        fail("--kind phải là staff hoặc student.")
     given = _columns(column or [], reference.catalogues[kind])
     columns = {**settings.import_.columns, **given}
     job = ImportJob(
@@ -231,3 +240,19 @@ def print_preview(result: Preview, console: Console) -> None:
     for line in skipped_lines(result.skipped, result.ignored_sheets):
         console.print(line, markup=False)
     console.print("Chưa ghi gì vào cơ sở dữ liệu. Bỏ --dry-run để nhập.")
+
+
+def _guessed_kind(file: Path, reference: Reference, settings: Settings) -> str:
+    """The roster's kind from its header row and sheet names, as for a file sent in chat; said
+    on stderr so the clerk sees what was assumed and how to override it."""
+    try:
+        with open_roster(file, limits=settings.limits) as roster:
+            kind = guess_kind(roster.headers, reference.catalogues, sheet_names=roster.sheet_names)
+    except RosterError as exc:
+        fail(str(exc))
+    name = "học sinh" if kind == "student" else "cán bộ, giáo viên, nhân viên"
+    typer.echo(
+        f"Danh sách {name} (đoán theo tên cột; dùng --kind staff hoặc --kind student để chọn).",
+        err=True,
+    )
+    return kind

@@ -62,10 +62,11 @@ async def test_the_school_workbook_imports_in_one_command(
 ) -> None:
     made = school_workbook(tmp_path / "ds.xlsx", per_class=per_class)
     report = tmp_path / "bao-cao.xlsx"
-    args = ("--kind", "student", "--unit", SCHOOL_CODE, "--report", str(report))
+    args = ("--unit", SCHOOL_CODE, "--report", str(report))  # no --kind: read from the headers
     done = hoso(str(made.path), *args, cwd=tmp_path, url=database_url)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+    assert "Danh sách học sinh (đoán theo tên cột" in done.stderr
     out = done.stdout
     assert _count(out, "Dòng dữ liệu đã đọc") == len(made.people)
     assert _count(out, "Hồ sơ thêm mới") == len(made.people)
@@ -174,9 +175,9 @@ async def test_the_staff_workbook_keeps_its_optional_columns_and_no_signer(
     """ "Ngày vào ngành" is the date of entry (imported, not dropped: else every teacher is asked
     for a date the school had), "SĐT" the teacher's phone; the signature block is no one."""
     made = staff_workbook(tmp_path / "cb.xlsx")
-    done = hoso(str(made.path), "--kind", "staff", "--unit", SCHOOL_CODE, cwd=tmp_path,
-                url=database_url)  # fmt: skip
+    done = hoso(str(made.path), "--unit", SCHOOL_CODE, cwd=tmp_path, url=database_url)
     assert done.returncode == 0, done.stderr
+    assert "Danh sách cán bộ, giáo viên, nhân viên (đoán theo tên cột" in done.stderr
     assert _count(done.stdout, "Hồ sơ thêm mới") == len(made.people)
     assert _skipped(done.stdout, SkipReason.FOOTER) == made.footer_rows
     assert "Cảnh báo" not in done.stdout
