@@ -1,7 +1,8 @@
 """Audit benchmark: ``hoso audit`` over a generated roster of N students, against a csv floor.
 
 1. Generates a realistic student roster CSV of N rows (default 1,000,000) in a temporary folder,
-   streamed row by row: records are drawn from a pool made by ``bot.sample_data.generate_school``
+   streamed row by row: records are drawn from a pool made by
+   ``bot.demo.sample_data.generate_school``
    (its own flaws: missing fields, a CCCD whose year disagrees with the birth date, old 11-digit
    phones, NFD names, VNeID "Chưa"), about 15 % of rows from the flawed part of the pool, each row
    with its own student id, school, class, CCCD digits and phone digits, and a few rows (0.1 %)
@@ -34,7 +35,7 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-from bot.sample_data import STUDENT_KEYS, SamplePerson, generate_school
+from bot.demo.sample_data import STUDENT_KEYS, SamplePerson, generate_school
 from flows.catalogue import parse_catalogue
 
 TODAY = "10/12/2026"

@@ -52,9 +52,9 @@ from rich.table import Table
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bot.config import CatalogueSettings
-from bot.reference import load_reference
-from bot.sinks.layout import Layout, item_from
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import load_reference
+from bot.export.sinks.layout import Layout, item_from
 from storage.db import is_sqlite, make_engine, run_admin
 from storage.migrate import upgrade
 from storage.models import ChangeSet, OutboxItem, Person, Unit

@@ -36,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.hostile_files
 
-from bot.config import Settings  # after the path above
-from bot.reference import load_reference
+from bot.config.settings import Settings  # after the path above
+from bot.engine.reference import load_reference
 from storage.migrate import upgrade
 from tests import hostile_files as hostile
 

@@ -2,7 +2,7 @@
 own bulk load of the same rows, measured in the same run.
 
 1. Generates a student roster CSV of N rows (default 1,000,000) and one of N/10 rows with the
-   generator of ``bench/audit.py`` (rows drawn from ``bot.sample_data`` students, 15 % flawed,
+   generator of ``bench/audit.py`` (rows drawn from ``bot.demo.sample_data`` students, 15 % flawed,
    each with its own id, school, class, CCCD and phone digits).
 2. The FLOOR, in this process: the same CSV read with ``csv.reader``, each row's values as JSON,
    loaded into a people-like table (same columns, unique key and index as ``people``) with the
@@ -46,9 +46,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from bot.import_rows import phone_key
-from bot.sample_data import STUDENT_KEYS
-from bot.seed import GUARDIAN_PHONES
+from bot.demo.sample_data import STUDENT_KEYS
+from bot.demo.seed import GUARDIAN_PHONES
+from bot.importing.rows import phone_key
 from storage.db import run_admin
 from storage.migrate import upgrade
 

@@ -56,9 +56,9 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.config import DatabaseSettings, Settings
-from bot.engine import Engine
-from bot.reference import load_reference
+from bot.config.settings import DatabaseSettings, Settings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
 from storage.db import is_sqlite, make_engine
 from storage.migrate import upgrade
 from storage.uow import Store

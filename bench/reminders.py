@@ -50,12 +50,12 @@ if str(ROOT) not in sys.path:
 
 from turns import fresh_database, server_version  # noqa: E402
 
-from bot.config import DatabaseSettings, ReviewSettings, Settings, TelegramSettings  # noqa: E402
-from bot.reference import load_reference  # noqa: E402
-from bot.remind_config import PhaseSettings, RemindersSettings, ReminderTime  # noqa: E402
-from bot.sample_data import SCHOOL_CODE, generate_school  # noqa: E402
-from bot.scheduler import Scheduler  # noqa: E402
-from bot.telegram_app import make_bot  # noqa: E402
+from bot.channels.telegram.app import make_bot  # noqa: E402
+from bot.config.settings import DatabaseSettings, ReviewSettings, Settings, TelegramSettings  # noqa: E402
+from bot.demo.sample_data import SCHOOL_CODE, generate_school  # noqa: E402
+from bot.engine.reference import load_reference  # noqa: E402
+from bot.reminders.config import PhaseSettings, RemindersSettings, ReminderTime  # noqa: E402
+from bot.roles.scheduler import Scheduler  # noqa: E402
 from handlers.telegram import TelegramTransport  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

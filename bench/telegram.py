@@ -59,14 +59,14 @@ from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import DatabaseSettings, Settings
-from bot.engine import Engine
-from bot.logs import configure as configure_logging
-from bot.reference import load_reference
-from bot.runtime import open_engine
-from bot.sample_data import SamplePerson, generate_school
-from bot.seed import seed_school
-from bot.telegram_app import SECRET_HEADER, TelegramApp
+from bot.channels.telegram.app import SECRET_HEADER, TelegramApp
+from bot.config.runtime import open_engine
+from bot.config.settings import DatabaseSettings, Settings
+from bot.demo.sample_data import SamplePerson, generate_school
+from bot.demo.seed import seed_school
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.roles.logs import configure as configure_logging
 from flows.catalogue import FieldSpec
 from flows.channel import Outbound
 from flows.effects import Button

@@ -41,11 +41,11 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.config import DatabaseSettings, Settings
-from bot.engine import Engine
-from bot.reference import load_reference
-from bot.sample_data import SamplePerson, generate_school
-from bot.seed import seed_school
+from bot.config.settings import DatabaseSettings, Settings
+from bot.demo.sample_data import SamplePerson, generate_school
+from bot.demo.seed import seed_school
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
 from flows.catalogue import Catalogue, FieldSpec
 from flows.channel import Inbound, Outbound
 from flows.inputs import Input, Start, Tap, Text

@@ -17,7 +17,7 @@ from flows.turn import TurnBase
 ADMIN_OK, ADMIN_MINE = "admin", "admin_mine"
 ADMIN_USED, ADMIN_EXPIRED = "admin_used", "admin_expired"
 ADMIN_STATUSES = frozenset({ADMIN_OK, ADMIN_MINE, ADMIN_USED, ADMIN_EXPIRED})
-#: Code characters as ``bot.invitations`` issues them (no 0/O, 1/I/L): a word typed at the
+#: Code characters as ``bot.identity.invitations`` issues them (no 0/O, 1/I/L): a word typed at the
 #: notice is not mistaken for a code.
 CODE_ALPHABET = frozenset("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
 

@@ -24,7 +24,7 @@ from flows.turn import TurnBase
 LIST_LOOKUP, ONE_LOOKUP = "requests", "request"
 REQUEST_LOOKUPS = frozenset({LIST_LOOKUP, ONE_LOOKUP})
 DONE, REFUSED = "done", "refused"
-#: A refusal's reason is shown to the person: short (as ``bot.data_requests.MAX_REASON``).
+#: A refusal's reason is shown to the person: short (as ``bot.identity.data_requests.MAX_REASON``).
 MAX_REASON = 300
 _DONE_WORDS = frozenset({"xong", "done", "da xong", "hoan thanh", "da lam"})
 _REFUSE_WORDS = frozenset({"tuchoi", "tu choi", "refuse", "khong"})

@@ -3,7 +3,8 @@
 The chat checks one answer at a time; a school also needs the whole roster checked at once, to see
 how far it is from "đúng, đủ, sạch" before the review starts. This module judges one record with
 the same parsers and cross-field rules the chat uses, so an audit and a conversation never
-disagree. Finding duplicates needs every record and lives with the caller (``bot.audit``); its
+disagree. Finding duplicates needs every record and lives with the caller
+(``bot.audit.roster_audit``); its
 code and wording live here with the rest. A field the person declared unavailable ([Chưa có],
 known only from the database's answers) is answered, never missing, and is its own police
 reason.

@@ -26,7 +26,7 @@ from flows.state import State
 from flows.turn import TurnBase, button
 
 LOCAL_OFFSET = timedelta(hours=7)  # lockout times are shown in Hồ Chí Minh City time
-CODE_LENGTH = 10  # as ``bot.invitations`` issues them: two groups of five
+CODE_LENGTH = 10  # as ``bot.identity.invitations`` issues them: two groups of five
 _CODE_SEPARATORS = " -_."
 PROOF_KEYS = {"self": "ask_proof_self", "guardian": "ask_proof_guardian"}
 

@@ -2,7 +2,8 @@
 
 Since 1 July 2025 there are 34 provinces and no district level; most stored records and most
 people still write the old units ("Phường Bến Nghé, Quận 1", "P.7, Q.3"). The host reads the
-official old -> new table (``vietnam-address-converter``'s data, see ``bot.reference``) and hands
+official old -> new table (``vietnam-address-converter``'s data, see ``bot.engine.reference``) and
+hands
 the rows here as plain names; the core never reads it itself.
 
 The lookup is exact on names (case, diacritics and the unit type or its abbreviation aside), never

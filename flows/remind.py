@@ -62,7 +62,7 @@ class Lag:
 
 
 class Reference(Protocol):
-    """The catalogues and code lists a record view needs (``bot.reference`` loads them)."""
+    """The catalogues and code lists a record view needs (``bot.engine.reference`` loads them)."""
 
     @property
     def catalogues(self) -> Mapping[str, Catalogue]: ...

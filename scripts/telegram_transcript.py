@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.sample_data import generate_school
+from bot.demo.sample_data import generate_school
 from tests.telegram_api import FakeBotAPI
 
 TOKEN = "123456:DEMO-token"

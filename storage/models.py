@@ -414,7 +414,8 @@ class PhoneReach(Base):
     the bot, written ("sending") BEFORE the gateway is called and marked with its outcome
     after: ``key`` (``reach:<via>:<person>:<phone>:<round>``) is unique, so one round never
     messages a number twice for a record, and it is the request id the gateway dedupes on.
-    ``code_seed`` re-derives the invitation code the message carried (``bot.reach_codes``): only
+    ``code_seed`` re-derives the invitation code the message carried
+    (``bot.reminders.reach_codes``): only
     the invitation's hash is stored, as for slips."""
 
     __tablename__ = "phone_reach"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 
-from bot.sample_data import STAFF_KEYS, generate_school
+from bot.demo.sample_data import STAFF_KEYS, generate_school
 from flows.catalogue import Catalogue
 
 Part = Callable[[bytes], Iterator[bytes]]

@@ -1,5 +1,6 @@
 """What the tests of reminders by phone share: a local SMS gateway that speaks the interface of
-``bot.reach_sms`` (and dedupes on ``request_id`` as the contract says), a small school whose
+``bot.reminders.reach_sms`` (and dedupes on ``request_id`` as the contract says), a small school
+whose
 records cover every case, and settings pointing at the fakes.
 
 The gateway records every request; ``delivered`` holds each request_id it accepted once, so "a
@@ -22,16 +23,16 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy import delete
 
-from bot.config import (
+from bot.config.settings import (
     DatabaseSettings,
     IdentitySettings,
     ReviewSettings,
     Settings,
     TelegramSettings,
 )
-from bot.reach_config import ReachSettings, SmsSettings, ZnsSettings
-from bot.remind_config import RemindersSettings
-from bot.seed import record_phones
+from bot.demo.seed import record_phones
+from bot.reminders.config import RemindersSettings
+from bot.reminders.reach_config import ReachSettings, SmsSettings, ZnsSettings
 from storage.models import ChannelLimit, Lease, PhoneOptOut
 from storage.uow import Store
 

@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from aiogram import Bot
 from sqlalchemy import delete, select
 
-from bot.config import ReviewSettings, Settings
-from bot.reference import Reference, load_reference
-from bot.remind_config import PhaseSettings, RemindersSettings, ReminderTime
-from bot.sample_data import SCHOOL_CODE, SampleSchool, generate_school
-from bot.scheduler import Scheduler
-from bot.seed import seed_school
+from bot.config.settings import ReviewSettings, Settings
+from bot.demo.sample_data import SCHOOL_CODE, SampleSchool, generate_school
+from bot.demo.seed import seed_school
+from bot.engine.reference import Reference, load_reference
+from bot.reminders.config import PhaseSettings, RemindersSettings, ReminderTime
+from bot.roles.scheduler import Scheduler
 from flows.rules.base import clean_text
 from handlers.telegram import TelegramTransport
 from storage.models import Campaign, ChannelLimit, Delivery, Lease, Person

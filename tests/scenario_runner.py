@@ -43,11 +43,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.engine import Engine
-from bot.invitations import code_hash, installation_pepper
-from bot.reference import load_reference
-from bot.seed import record_phones
+from bot.config.settings import Settings
+from bot.demo.seed import record_phones
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.identity.invitations import code_hash, installation_pepper
 from flows.channel import Inbound, Outbound
 from flows.inputs import Contact, Tap
 from flows.state import State

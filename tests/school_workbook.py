@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 
-from bot.sample_data import SamplePerson, generate_school
+from bot.demo.sample_data import SamplePerson, generate_school
 
 SCHOOL = generate_school(seed=16, today=date(2026, 9, 1), staff=3, students=24)
 SCHOOL_CODE = next(u.code for u in SCHOOL.units if u.kind == "school")

@@ -25,13 +25,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.engine import Engine, utc_now
-from bot.invitations import code_hash, installation_pepper
-from bot.reference import load_reference
-from bot.seed import record_phones
-from bot.telegram_app import TelegramApp
-from bot.topics import REPLY_TOPIC
+from bot.channels.telegram.app import TelegramApp
+from bot.config.settings import Settings
+from bot.demo.seed import record_phones
+from bot.engine.core import Engine, utc_now
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC
+from bot.identity.invitations import code_hash, installation_pepper
 from flows.channel import Outbound, outbound_from_json
 from flows.state import State
 from storage.db import make_engine

@@ -12,8 +12,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from bot.config import CatalogueSettings
-from bot.reference import load_reference
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import load_reference
 from flows.context import Subject, TurnContext
 from flows.effects import SaveAnswer, Say
 from flows.inputs import Input, Tap, Text

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reference import shipped_codelists, shipped_old_units
+from bot.engine.reference import shipped_codelists, shipped_old_units
 from flows.address_split import AddressSplit, split_address
 
 HCM = "Thành phố Hồ Chí Minh"

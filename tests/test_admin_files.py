@@ -18,14 +18,14 @@ import pytest
 from aiogram import Bot
 from PIL import Image
 
-from bot.admin_jobs import AdminJobs, safe_name
-from bot.config import AdminSettings, Settings
-from bot.engine import Engine
-from bot.reference import load_reference
-from bot.roster_limits import RosterLimits
-from bot.sample_data import STUDENT_KEYS, generate_school
-from bot.sender import Sender
-from bot.topics import ADMIN_JOB_TOPIC
+from bot.config.settings import AdminSettings, Settings
+from bot.demo.sample_data import STUDENT_KEYS, generate_school
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.engine.topics import ADMIN_JOB_TOPIC
+from bot.importing.chat_upload import AdminJobs, safe_name
+from bot.roles.sender import Sender
+from bot.roster.limits import RosterLimits
 from flows.channel import Inbound, Outbound
 from flows.inputs import Document, Input, Text
 from handlers.telegram import TelegramTransport

@@ -15,10 +15,10 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.engine import Engine
-from bot.purge import purge
-from bot.reference import load_reference
+from bot.config.settings import Settings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.roles.purge import purge
 from flows.channel import Inbound
 from flows.inputs import Text
 from storage.db import make_engine

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.engine import Engine
-from bot.reference import load_reference
-from bot.topics import REPLY_TOPIC
+from bot.config.settings import Settings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC
 from flows.channel import Inbound
 from flows.inputs import Text
 from storage.models import AuditEntry, DataRequest, OutboxItem

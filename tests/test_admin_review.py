@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.verification import VerificationWorker
+from bot.config.settings import Settings
+from bot.schoolreview.verification import VerificationWorker
 from flows.channel import Inbound, Outbound
 from flows.inputs import Input, Tap, Text
 from tests.scenario_runner import Run, load, play, seed

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from bot.config import CatalogueSettings
-from bot.reference import load_reference, shipped_codelists
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import load_reference, shipped_codelists
 from flows.catalogue import FieldSpec, codelist_for, rule_context
 from flows.codelists import OPTION_ALIASES, parse_aliases
 from flows.normalised import tidying

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CatalogueSettings
-from bot.reference import Reference, load_reference
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import Reference, load_reference
 from flows.audit import (
     AUDIT_MESSAGES,
     AuditCode,

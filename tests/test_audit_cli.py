@@ -1,7 +1,7 @@
 """``hoso audit`` in a real process: golden reports, the database, bad files, no personal data.
 
 The golden files are the contract of DESIGN §6, laid out for the school's clerk
-(``bot.audit_layout``: ``Dòng,Mã định danh Bộ GD&ĐT,Họ và tên,…,Nội dung,Đề xuất`` then the
+(``bot.audit.layout``: ``Dòng,Mã định danh Bộ GD&ĐT,Họ và tên,…,Nội dung,Đề xuất`` then the
 field's key and the code, ``Dòng`` the 1-based data row): regenerate them only after reading
 the difference.
 """
@@ -22,11 +22,11 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from bot.config import CatalogueSettings
-from bot.reference import load_reference
-from bot.roster import cell_text
-from bot.sample_data import SamplePerson, generate_school
-from bot.seed import seed_school
+from bot.config.settings import CatalogueSettings
+from bot.demo.sample_data import SamplePerson, generate_school
+from bot.demo.seed import seed_school
+from bot.engine.reference import load_reference
+from bot.roster.reader import cell_text
 from flows.catalogue import is_required
 from flows.rules.cross import GUARDIANS
 from storage.db import make_engine

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.audit_columns import ColumnJudge
-from bot.config import CatalogueSettings
-from bot.reference import Reference, load_reference
-from bot.roster_frame import ROW
-from bot.sample_data import generate_school
+from bot.audit.columns import ColumnJudge
+from bot.config.settings import CatalogueSettings
+from bot.demo.sample_data import generate_school
+from bot.engine.reference import Reference, load_reference
+from bot.roster.frame import ROW
 from flows.audit import ChoiceMemo, RecordJudge
 
 TODAY = date(2026, 12, 10)
@@ -275,8 +275,8 @@ def test_verdicts_forgotten_and_found_again(
 ) -> None:
     """With tiny bounds the judge drops what it knows between batches, all of it or one table
     at a time (and its memo empties itself): the findings do not change."""
-    monkeypatch.setattr("bot.audit_columns.ID_LIMIT", ids)
-    monkeypatch.setattr("bot.audit_columns.MEMO_LIMIT", memo)
+    monkeypatch.setattr("bot.audit.columns.ID_LIMIT", ids)
+    monkeypatch.setattr("bot.audit.columns.MEMO_LIMIT", memo)
     records = _sample(reference, "student", 200, seed=4)
     mutated = _mutate(reference, "student", records, random.Random(2), 0.3)
     both_ways(reference, "student", records + mutated, 40)

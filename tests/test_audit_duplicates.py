@@ -8,12 +8,12 @@ import random
 import polars as pl
 import pytest
 
-from bot.audit_duplicates import DuplicateIndex
+from bot.audit.duplicates import DuplicateIndex
 
 
 @pytest.mark.parametrize("batch", [3, 1000])
 def test_shared_cccds_found_across_spills(monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
-    monkeypatch.setattr("bot.audit_duplicates.BATCH", batch)
+    monkeypatch.setattr("bot.audit.duplicates.BATCH", batch)
     rng = random.Random(1)
     cccds = [f"0792090{rng.randrange(10**5):05d}" for _ in range(40)]
     rows = [(cccds[rng.randrange(40)], row) for row in range(1, 201)]

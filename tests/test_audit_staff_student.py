@@ -13,8 +13,8 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 
-from bot.audit_layout import CODE, FIELD_KEY
-from bot.seed import record_phones
+from bot.audit.layout import CODE, FIELD_KEY
+from bot.demo.seed import record_phones
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.uow import Store

@@ -1,4 +1,4 @@
-"""bot.audit_summary.print_summary: the fast plain rendering is byte for byte what ``rich``
+"""bot.audit.summary.print_summary: the fast plain rendering is byte for byte what ``rich``
 prints to a file, and anything it cannot render the same way is left to ``rich``."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from bot.audit_summary import SUMMARY_HEADERS, SUMMARY_TITLE, AuditSummary, Tally, print_summary
+from bot.audit.summary import SUMMARY_HEADERS, SUMMARY_TITLE, AuditSummary, Tally, print_summary
 
 
 def _summary(units: list[tuple[str, str]], seed: int = 1) -> AuditSummary:

@@ -20,11 +20,11 @@ import openpyxl  # type: ignore[import-untyped]
 import polars as pl
 import pytest
 
-from bot.audit import AuditJob, TableWriter, run_audit
-from bot.config import CatalogueSettings, Settings
-from bot.reference import load_reference
-from bot.roster_frame import FrameUnavailable, frame_batches
-from bot.sample_data import STUDENT_KEYS, generate_school
+from bot.audit.roster_audit import AuditJob, TableWriter, run_audit
+from bot.config.settings import CatalogueSettings, Settings
+from bot.demo.sample_data import STUDENT_KEYS, generate_school
+from bot.engine.reference import load_reference
+from bot.roster.frame import FrameUnavailable, frame_batches
 
 REFERENCE = load_reference(CatalogueSettings())
 
@@ -92,11 +92,11 @@ def test_a_refusal_after_some_batches_starts_again_row_by_row(
             refused.append(str(exc))
             raise
 
-    monkeypatch.setattr("bot.audit.frame_batches", small_pieces)
+    monkeypatch.setattr("bot.audit.roster_audit.frame_batches", small_pieces)
     got = _audit(tmp_path, source, "columns-then-rows")
     assert len(batches) > 3  # batches were judged and written before the refusal
     assert refused
-    monkeypatch.setattr("bot.audit.frame_batches", _refuse)
+    monkeypatch.setattr("bot.audit.roster_audit.frame_batches", _refuse)
     assert got == _audit(tmp_path, source, "rows")
 
 

@@ -17,16 +17,16 @@ import pytest
 from aiogram import Bot
 from sqlalchemy import select
 
-from bot.batch_notices import notice_key
-from bot.config import ExportSettings, Settings
-from bot.delivery import Tally
-from bot.delivery_batches import BatchDelivery, split_batch
-from bot.reference import load_reference
-from bot.review import ReviewDesk
-from bot.sender import Sender
-from bot.sinks.files import FileSink
-from bot.topics import REPLY_TOPIC, SUBMITTED_TOPIC
-from bot.verification import VerificationWorker, make_verifier
+from bot.config.settings import ExportSettings, Settings
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC, SUBMITTED_TOPIC
+from bot.export.batches import BatchDelivery, split_batch
+from bot.export.delivery import Tally
+from bot.export.sinks.files import FileSink
+from bot.roles.sender import Sender
+from bot.schoolreview.batch_notices import notice_key
+from bot.schoolreview.desk import ReviewDesk
+from bot.schoolreview.verification import VerificationWorker, make_verifier
 from handlers.telegram import TelegramTransport
 from storage.models import OutboxItem
 from storage.records import AnswerRecord

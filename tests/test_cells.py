@@ -18,16 +18,16 @@ import openpyxl  # type: ignore[import-untyped]
 import polars as pl
 import pytest
 
-from bot.audit import TableWriter
-from bot.cells import FORMULA_START, ILLEGAL_XLSX_RE, csv_cell, xlsx_cell
-from bot.config import CatalogueSettings
-from bot.invite import CsvSlipWriter, Slip
-from bot.reference import load_reference
-from bot.report_dups import SharedIdRecord
-from bot.report_xlsx import ReportWorkbook
-from bot.review_cli import write_values
-from bot.sinks.files import FileSink
-from bot.sinks.layout import Change, ExportItem
+from bot.audit.roster_audit import TableWriter
+from bot.cli.review import write_values
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import load_reference
+from bot.export.sinks.files import FileSink
+from bot.export.sinks.layout import Change, ExportItem
+from bot.identity.invite import CsvSlipWriter, Slip
+from bot.reports.dups import SharedIdRecord
+from bot.reports.xlsx import ReportWorkbook
+from bot.sheets.cells import FORMULA_START, ILLEGAL_XLSX_RE, csv_cell, xlsx_cell
 from flows.report import MissingField, ReportSummary, RowSummary, Tally
 from storage.repos.review import ReviewChange, ReviewItem
 

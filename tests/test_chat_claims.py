@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.config import Settings, WorkerSettings
-from bot.engine import Engine
-from bot.processor import TurnProcessor
-from bot.reference import load_reference
-from bot.sender import Sender
-from bot.topics import REPLY_TOPIC
+from bot.config.settings import Settings, WorkerSettings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC
+from bot.roles.processor import TurnProcessor
+from bot.roles.sender import Sender
 from flows.channel import Inbound, Outbound, SendResult, SendStatus, outbound_to_json
 from flows.inputs import Start, Text
 from storage.db import make_engine

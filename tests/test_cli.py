@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sample_data import demo_parent_phone, generate_school
+from bot.demo.sample_data import demo_parent_phone, generate_school
 
 CONSENT = "Bạn có đồng ý không?"
 
@@ -42,7 +42,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = hoso("--help", cwd=tmp_path)
     assert result.returncode == 0
     listed = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ")}
-    # the commands loaded on first use (bot/cli_lazy.py) are listed like the others
+    # the commands loaded on first use (bot/cli/lazy.py) are listed like the others
     expected = {
         "demo",
         "chat",
@@ -66,8 +66,14 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 def test_the_cli_imports_a_sub_command_only_when_used(tmp_path: Path) -> None:
     """``hoso audit`` of a roster starts without the database layer, the exporter or the chat
     runtime (they cost ~0.8 s of start-up); a lazy sub-command still runs."""
-    heavy = ("sqlalchemy", "storage.db", "bot.runtime", "bot.export_cli", "bot.import_cli")
-    probe = "import sys, bot.cli; print(','.join(m for m in {!r} if m in sys.modules))"
+    heavy = (
+        "sqlalchemy",
+        "storage.db",
+        "bot.config.runtime",
+        "bot.cli.export",
+        "bot.cli.importing",
+    )
+    probe = "import sys, bot.cli.main; print(','.join(m for m in {!r} if m in sys.modules))"
     loaded = subprocess.run(
         [sys.executable, "-c", probe.format(heavy)], capture_output=True, text=True, check=True
     )

@@ -30,7 +30,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.topics import REPLY_TOPIC
+from bot.engine.topics import REPLY_TOPIC
 from storage.db import make_engine
 from storage.models import Change, ChangeSet, Delivery, InboxItem, OutboxItem
 from storage.uow import Store

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import bot.review_cli
+import bot.cli.review
 import flows.report
-from bot.config import CatalogueSettings
-from bot.reference import Reference, load_reference
-from bot.review_cli import how_text
-from bot.sinks.layout import EXTRA_HEADERS, Change, ExportItem, Layout
+from bot.cli.review import how_text
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import Reference, load_reference
+from bot.export.sinks.layout import EXTRA_HEADERS, Change, ExportItem, Layout
 from flows.admin import card_line
 from flows.audit import AuditCode, RecordAudit, audit_record
 from flows.context import UNAVAILABLE, CardChange, ReviewCard
@@ -298,5 +298,5 @@ def test_the_export_row_carries_a_declaration(
 
 
 def test_doctests() -> None:
-    for module in (flows.report, bot.review_cli):
+    for module in (flows.report, bot.cli.review):
         assert doctest.testmod(module).failed == 0

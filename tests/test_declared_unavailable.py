@@ -15,10 +15,16 @@ from pathlib import Path
 
 import openpyxl
 
-from bot.audit import POLICE_COLUMNS, REPORT_COLUMNS, Auditor, TableWriter, audit_database
-from bot.config import DatabaseSettings, Settings
-from bot.report import build_report
-from bot.report_xlsx import POLICE_SHEET, SUMMARY_HEADERS, SUMMARY_SHEET
+from bot.audit.roster_audit import (
+    POLICE_COLUMNS,
+    REPORT_COLUMNS,
+    Auditor,
+    TableWriter,
+    audit_database,
+)
+from bot.config.settings import DatabaseSettings, Settings
+from bot.reports.build import build_report
+from bot.reports.xlsx import POLICE_SHEET, SUMMARY_HEADERS, SUMMARY_SHEET
 from flows.inputs import Text
 from tests.scenario_runner import Run, load, play, seed
 from tests.test_delivery import Clock, files_worker, read_csv

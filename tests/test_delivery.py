@@ -26,15 +26,15 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select, update
 
-from bot.config import CatalogueSettings, ExportSettings
-from bot.delivery import APPROVED_TOPIC, Backoff, RowDelivery, run_forever
-from bot.delivery_batches import BatchDelivery, split_batch
-from bot.engine import utc_now
-from bot.reference import load_reference
-from bot.sinks import ExportError, Verdict
-from bot.sinks.files import FileSink
-from bot.sinks.http import HttpSink, classify
-from bot.sinks.layout import EXTRA_HEADERS, Layout
+from bot.config.settings import CatalogueSettings, ExportSettings
+from bot.engine.core import utc_now
+from bot.engine.reference import load_reference
+from bot.export.batches import BatchDelivery, split_batch
+from bot.export.delivery import APPROVED_TOPIC, Backoff, RowDelivery, run_forever
+from bot.export.sinks import ExportError, Verdict
+from bot.export.sinks.files import FileSink
+from bot.export.sinks.http import HttpSink, classify
+from bot.export.sinks.layout import EXTRA_HEADERS, Layout
 from storage.db import make_engine
 from storage.models import ChangeSet, OutboxItem
 from storage.records import AnswerRecord
@@ -257,7 +257,7 @@ async def test_file_batches_per_school_and_kind_with_manifest(
     student_rows = read_csv(tmp_path / "S1" / f"{student_batch.batch}.csv")
     chi = dict(zip(student_rows[0], student_rows[1], strict=True))
     assert (chi["Mã trường"], chi["Lớp"]) == ("S1", "10A1")  # the class's school, the class
-    assert chi["Họ tên mẹ"] == "'=Nguyễn Thị Mai"  # never a live formula (bot.cells)
+    assert chi["Họ tên mẹ"] == "'=Nguyễn Thị Mai"  # never a live formula (bot.sheets.cells)
 
     book = load_workbook(tmp_path / "S1" / f"{student_batch.batch}.xlsx", read_only=True)
     sheet_rows = [[c if c is not None else "" for c in r] for r in book.active.values]

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from typer.main import get_command
 
-from bot.cli import app
-from bot.config import Settings, WorkerSettings, load_settings
-from bot.ops import start_ops
-from bot.roles import Role, parse_roles
+from bot.cli.main import app
+from bot.config.settings import Settings, WorkerSettings, load_settings
+from bot.roles.ops import start_ops
+from bot.roles.registry import Role, parse_roles
 from storage.db import make_engine
 from storage.uow import Store
 from tests.net import free_port

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
-from bot.config import Settings
-from bot.engine import MAX_UPDATE_FAILURES, Engine
-from bot.reference import load_reference
+from bot.config.settings import Settings
+from bot.engine.core import MAX_UPDATE_FAILURES, Engine
+from bot.engine.reference import load_reference
 from flows.channel import Inbound
 from flows.inputs import Start
 from storage.models import InboxItem

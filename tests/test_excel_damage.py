@@ -1,7 +1,8 @@
 """Numbers Excel damaged (issue #16): a CCCD or phone read as a number gets its leading zero
 back where the length makes it certain; a value whose digits are lost is reported, not guessed.
 
-Each case is a cell as openpyxl or a CSV gives it, through ``bot.roster.cell_text`` (what every
+Each case is a cell as openpyxl or a CSV gives it, through ``bot.roster.reader.cell_text`` (what
+every
 reader does) then ``flows.excel_damage.repair``.
 """
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.roster import cell_text
+from bot.roster.reader import cell_text
 from flows.excel_damage import CANDIDATE_RE, Damage, digits_lost, repair
 
 RESTORED, LOST, NONE = Damage.ZERO_RESTORED, Damage.DIGITS_LOST, Damage.NONE

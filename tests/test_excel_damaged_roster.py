@@ -16,20 +16,20 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from bot.audit import AuditJob, Auditor, TableWriter, audit_database, run_audit
-from bot.audit_layout import (
+from bot.audit.layout import (
     APART_COLUMNS,
     POLICE_COLUMNS,
     REPORT_COLUMNS,
     apart_path,
     with_sheet,
 )
-from bot.audit_summary import AuditSummary
-from bot.config import DatabaseSettings, Settings
-from bot.import_rows import MESSAGES, RejectCode
-from bot.report import CCCD_DAMAGED, build_report
-from bot.report_xlsx import POLICE_SHEET
-from bot.sample_data import STUDENT_KEYS, generate_school
+from bot.audit.roster_audit import AuditJob, Auditor, TableWriter, audit_database, run_audit
+from bot.audit.summary import AuditSummary
+from bot.config.settings import DatabaseSettings, Settings
+from bot.demo.sample_data import STUDENT_KEYS, generate_school
+from bot.importing.rows import MESSAGES, RejectCode
+from bot.reports.build import CCCD_DAMAGED, build_report
+from bot.reports.xlsx import POLICE_SHEET
 from storage.uow import Store
 from tests.school_workbook import without_sheet
 from tests.test_import import REFERENCE, headers, run, snapshot
@@ -264,9 +264,9 @@ def test_the_terminal_counts_the_repairs(tmp_path: Path) -> None:
 
     from rich.console import Console
 
-    from bot.audit_summary import print_summary as audit_summary
-    from bot.import_cli import print_summary as import_summary
-    from bot.importer import ImportSummary
+    from bot.audit.summary import print_summary as audit_summary
+    from bot.cli.importing import print_summary as import_summary
+    from bot.importing.importer import ImportSummary
 
     got, police, apart = _audit(_workbook(tmp_path / "d.xlsx", DAMAGED.cells), tmp_path / "r.csv")
     out = StringIO()

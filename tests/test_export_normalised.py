@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CatalogueSettings, Settings
-from bot.reference import Reference, load_reference
-from bot.sinks.http import HttpSink
-from bot.sinks.layout import EXTRA_HEADERS, Change, ExportItem, Layout, is_normalised
+from bot.config.settings import CatalogueSettings, Settings
+from bot.engine.reference import Reference, load_reference
+from bot.export.sinks.http import HttpSink
+from bot.export.sinks.layout import EXTRA_HEADERS, Change, ExportItem, Layout, is_normalised
 from flows.inputs import Text
 from tests.scenario_runner import Run, load, play, seed
 from tests.sink_server import SinkServer

@@ -33,10 +33,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.config import DatabaseSettings, ExportSettings, Settings
-from bot.delivery import APPROVED_TOPIC
-from bot.topics import REPLY_TOPIC
-from bot.workers import deliver_forever
+from bot.config.settings import DatabaseSettings, ExportSettings, Settings
+from bot.engine.topics import REPLY_TOPIC
+from bot.export.delivery import APPROVED_TOPIC
+from bot.roles.workers import deliver_forever
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import ChangeSet, InboxItem, OutboxItem

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from flows.channel import Inbound
 from flows.inputs import Tap
 from handlers.console import to_input

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import Settings
-from bot.reference import load_reference
-from bot.roster import guess_kind, open_roster
-from bot.roster_table import matcher_of, shipped_aliases
+from bot.config.settings import Settings
+from bot.engine.reference import load_reference
+from bot.roster.reader import guess_kind, open_roster
+from bot.roster.table import matcher_of, shipped_aliases
 from flows.headers import HeaderMatcher, header_row, label_to_key
 from flows.table import class_of_sheet, is_footer
 from tests.test_import import hoso

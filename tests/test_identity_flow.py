@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.config import ConsentSettings
+from bot.config.settings import ConsentSettings
 from flows.consent import notice_id
 from flows.context import Subject, TurnContext
 from flows.effects import Link, ProofFailed, RecordConsent, Say

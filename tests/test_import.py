@@ -18,13 +18,13 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, update
 
-from bot.config import Settings
-from bot.import_rows import RejectCode, phone_key
-from bot.import_run import import_file
-from bot.importer import ImportJob, ImportSummary
-from bot.reference import load_reference
-from bot.roster import RosterError
-from bot.sample_data import STAFF_KEYS, STUDENT_KEYS, SamplePerson, generate_school
+from bot.config.settings import Settings
+from bot.demo.sample_data import STAFF_KEYS, STUDENT_KEYS, SamplePerson, generate_school
+from bot.engine.reference import load_reference
+from bot.importing.importer import ImportJob, ImportSummary
+from bot.importing.rows import RejectCode, phone_key
+from bot.importing.run import import_file
+from bot.roster.reader import RosterError
 from flows.rules.phones import canonical_phone
 from storage.models import Change, ChangeSet, Person, PersonPhone, Unit
 from storage.records import AnswerRecord

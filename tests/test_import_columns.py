@@ -1,4 +1,4 @@
-"""The column-wise import of a CSV roster (``bot.import_columns``) stores, reports
+"""The column-wise import of a CSV roster (``bot.importing.columns``) stores, reports
 and counts what the row-by-row import stores, reports and counts, on rosters full of the cases
 the two ways could disagree on; and a roster the column reader refuses part way is finished row
 by row."""
@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-import bot.import_columns
-from bot.audit import TableWriter
-from bot.config import Settings
-from bot.import_columns import ColumnImporter
-from bot.import_run import import_file
-from bot.importer import REPORT_COLUMNS, Importer, ImportFailed, ImportJob, ImportSummary
-from bot.reference import load_reference
-from bot.roster import open_roster
-from bot.sample_data import STAFF_KEYS, STUDENT_KEYS, generate_school
+import bot.importing.columns
+from bot.audit.roster_audit import TableWriter
+from bot.config.settings import Settings
+from bot.demo.sample_data import STAFF_KEYS, STUDENT_KEYS, generate_school
+from bot.engine.reference import load_reference
+from bot.importing.columns import ColumnImporter
+from bot.importing.importer import REPORT_COLUMNS, Importer, ImportFailed, ImportJob, ImportSummary
+from bot.importing.run import import_file
+from bot.roster.reader import open_roster
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Person, PersonPhone, Unit
@@ -117,8 +117,8 @@ def write_roster(path: Path, kind: str, rows: Sequence[Mapping[str, str]]) -> Pa
 
 async def import_rows(store: Store, job: ImportJob, at: datetime) -> ImportSummary:
     """The row-by-row import, as ``import_file`` runs it for a workbook."""
-    from bot.import_rows import column_mapping, reading_catalogue
-    from bot.import_run import describe
+    from bot.importing.rows import column_mapping, reading_catalogue
+    from bot.importing.run import describe
 
     catalogue = REFERENCE.catalogues[job.kind]
     report = TableWriter(job.report, REPORT_COLUMNS) if job.report else None
@@ -219,7 +219,9 @@ async def test_a_roster_refused_part_way_is_finished_row_by_row(
     late = len(text) - 6
     text[late] = text[late].replace(",", ',x"y', 1)  # a quote the column reader refuses
     file.write_text("".join(text), encoding="utf-8-sig")
-    monkeypatch.setattr(bot.import_columns, "CHUNK_BYTES", 2048)  # pieces before it are imported
+    monkeypatch.setattr(
+        bot.importing.columns, "CHUNK_BYTES", 2048
+    )  # pieces before it are imported
     written = [0, 0]  # batches of columns, rows read row by row
     column_batch, row_run = ColumnImporter._flush_columns, Importer.run
 

@@ -1,5 +1,6 @@
-"""``bot.import_frames.FrameMapper`` takes, refuses and converts each row as
-``bot.import_rows.RowMapper`` does: the same checks, unit, school name, JSON values and phones."""
+"""``bot.importing.frames.FrameMapper`` takes, refuses and converts each row as
+``bot.importing.rows.RowMapper`` does: the same checks, unit, school name, JSON values and
+phones."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.import_frames import (
+from bot.importing.frames import (
     CLASS,
     JSON,
     KEY,
@@ -22,8 +23,8 @@ from bot.import_frames import (
     people_csv,
     phones_csv,
 )
-from bot.import_rows import Incoming, RowMapper
-from bot.roster_frame import ROW
+from bot.importing.rows import Incoming, RowMapper
+from bot.roster.frame import ROW
 
 KEYS = ("ma_dinh_danh", "ma_truong", "lop", "ho_ten", "sdt_cha", "sdt_me", "sdt_giam_ho")
 PHONES = (

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select, text
 
-from bot.config import IdentitySettings, Settings, TelegramSettings
-from bot.invitations import ALPHABET, LENGTH, code_hash
-from bot.invite import CSV_COLUMNS, InviteError, InviteJob, issue_invitations, name_key
-from bot.sample_data import generate_school
-from bot.seed import seed_school
+from bot.config.settings import IdentitySettings, Settings, TelegramSettings
+from bot.demo.sample_data import generate_school
+from bot.demo.seed import seed_school
+from bot.identity.invitations import ALPHABET, LENGTH, code_hash
+from bot.identity.invite import CSV_COLUMNS, InviteError, InviteJob, issue_invitations, name_key
 from storage.models import AppSecret, Base, Invitation, Person, Unit
 from storage.uow import Store
 

@@ -13,10 +13,10 @@ from typing import Any
 import pypdfium2
 import zxingcpp
 
-from bot.config import IdentitySettings, Settings, TelegramSettings
-from bot.invitations import code_hash, normalise_code
-from bot.invite import InviteJob, issue_invitations
-from bot.zalo_config import ZaloSettings
+from bot.channels.zalo.config import ZaloSettings
+from bot.config.settings import IdentitySettings, Settings, TelegramSettings
+from bot.identity.invitations import code_hash, normalise_code
+from bot.identity.invite import InviteJob, issue_invitations
 from storage.uow import Store
 from tests.test_invite import AT, BOT, SCHOOL, hoso, pepper, seeded, stored
 

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from bot.logs import JsonFormatter
+from bot.roles.logs import JsonFormatter
 
 
 def test_a_json_line_carries_the_message_and_only_the_exceptions_type() -> None:

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.config import CatalogueSettings
-from bot.reference import load_reference
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import load_reference
 from flows.context import Answer, Subject, TurnContext
 from flows.effects import Lookup, RecordConsent, SaveAnswer, Say, Submit
 from flows.inputs import Input, Start, Tap, Text

@@ -1,4 +1,4 @@
-"""``bot.malloc.map_large_buffers`` takes effect where the C library is glibc (this project's
+"""``bot.roles.malloc.map_large_buffers`` takes effect where the C library is glibc (this project's
 Linux machines and containers) and is harmless where it is not."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import platform
 
 import pytest
 
-from bot.malloc import map_large_buffers
+from bot.roles.malloc import map_large_buffers
 
 
 def test_the_threshold_is_fixed_on_glibc_once() -> None:

@@ -13,8 +13,8 @@ import re
 
 import pytest
 
-from bot.config import CatalogueSettings
-from bot.reference import load_reference, shipped_codelists
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import load_reference, shipped_codelists
 from flows.audit import AUDIT_MESSAGES
 from flows.errors import ERROR_MESSAGES, lower_first
 from flows.rules.base import fold

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reference import shipped_codelists, shipped_crossref, shipped_old_units
+from bot.engine.reference import shipped_codelists, shipped_crossref, shipped_old_units
 from flows.catalogue import FieldSpec
 from flows.errors import render_problem
 from flows.notices import OLD_UNIT_CODES, with_notice
@@ -326,8 +326,8 @@ AUDITED_WRONG = [
 def test_the_audit_reports_an_old_unit_with_its_suggestion(
     ward: str, province: str, code: str, suggested: str
 ) -> None:
-    from bot.config import CatalogueSettings
-    from bot.reference import load_reference
+    from bot.config.settings import CatalogueSettings
+    from bot.engine.reference import load_reference
     from flows.audit import audit_record
 
     reference = load_reference(CatalogueSettings())

@@ -7,8 +7,14 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from bot.audit import POLICE_COLUMNS, REPORT_COLUMNS, Auditor, TableWriter, audit_database
-from bot.config import DatabaseSettings, Settings
+from bot.audit.roster_audit import (
+    POLICE_COLUMNS,
+    REPORT_COLUMNS,
+    Auditor,
+    TableWriter,
+    audit_database,
+)
+from bot.config.settings import DatabaseSettings, Settings
 from storage.uow import Store
 from tests.test_import import REFERENCE, STAFF, run, snapshot, values_of, write_csv
 

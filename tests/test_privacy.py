@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.logs import quiet_drivers
-from bot.sample_data import generate_school
+from bot.config.settings import Settings
+from bot.demo.sample_data import generate_school
+from bot.roles.logs import quiet_drivers
 from storage.migrate import upgrade
 from tests.scenario_runner import HERE, Run, check_end, load, play, seed
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reference import shipped_codelists, shipped_crossref
+from bot.engine.reference import shipped_codelists, shipped_crossref
 from flows.catalogue import FieldSpec
 from flows.notices import with_notice
 from flows.rules.base import Code, Ok, Parsed, RuleContext

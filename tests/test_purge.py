@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.config import Settings
-from bot.purge import purge
+from bot.config.settings import Settings
+from bot.roles.purge import purge
 from storage.models import InboxItem, OutboxItem
 from storage.uow import Store
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.config import Settings
-from bot.invitations import code_hash, installation_pepper
-from bot.reach import ReachRun, RunResult, plan, reach_key, round_of
-from bot.reach_channels import PhoneChannel, PhoneMessage, sms_channel
-from bot.reach_sms import GatewayAnswer
-from bot.remind_admin import RemindScope, resolve_scope
+from bot.config.settings import Settings
+from bot.identity.invitations import code_hash, installation_pepper
+from bot.reminders.admin import RemindScope, resolve_scope
+from bot.reminders.reach import ReachRun, RunResult, plan, reach_key, round_of
+from bot.reminders.reach_channels import PhoneChannel, PhoneMessage, sms_channel
+from bot.reminders.reach_sms import GatewayAnswer
 from flows.reach import SMS_LIMIT, gsm7, unaccent
 from storage.uow import Store
 from tests import reach_support as rs

@@ -14,12 +14,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.invitations import code_hash, installation_pepper
-from bot.reach import ReachRun, RunResult, reach_key, round_of
-from bot.reach_channels import zns_channel
-from bot.remind_admin import resolve_scope
-from bot.zalo_config import ZaloSettings
+from bot.channels.zalo.config import ZaloSettings
+from bot.config.settings import Settings
+from bot.identity.invitations import code_hash, installation_pepper
+from bot.reminders.admin import resolve_scope
+from bot.reminders.reach import ReachRun, RunResult, reach_key, round_of
+from bot.reminders.reach_channels import zns_channel
 from storage.models import PhoneReach
 from storage.uow import Store
 from tests import reach_support as rs

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from bot.config import Settings
-from bot.invitations import installation_pepper
-from bot.records_remove import Outcome, key_digest, remove_record
+from bot.config.settings import Settings
+from bot.identity.invitations import installation_pepper
+from bot.importing.remove import Outcome, key_digest, remove_record
 from flows.channel import Inbound
 from flows.inputs import Text
 from flows.state import State

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.engine import Engine
+from bot.engine.core import Engine
 from flows.channel import Inbound
 from flows.inputs import Tap, Text
 from flows.texts import TEXTS

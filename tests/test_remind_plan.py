@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import Settings
-from bot.reference import load_reference
+from bot.config.settings import Settings
+from bot.engine.reference import load_reference
 from flows import remind, remind_texts
 from flows.remind_plan import (
     Offset,

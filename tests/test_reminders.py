@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.remind_admin import queue_adhoc
+from bot.reminders.admin import queue_adhoc
 from flows.texts import BUTTON_TEXTS
 from storage.models import Campaign
 from storage.uow import Store

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.sender import Sender
-from bot.topics import REPLY_TOPIC
+from bot.engine.topics import REPLY_TOPIC
+from bot.roles.sender import Sender
 from flows.channel import Outbound, outbound_to_json
 from handlers.telegram import TelegramTransport
 from storage.db import make_engine

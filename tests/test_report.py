@@ -25,9 +25,9 @@ from sqlalchemy import update
 
 import flows.report
 import flows.report_rows
-from bot.report import ReportError, build_report, plan_for, record_pages
-from bot.report_chart import HEIGHT, MAX_LINES, WIDTH, chart_lines
-from bot.report_xlsx import DUPLICATE_SHEET, MISSING_SHEET, POLICE_SHEET, SHEETS, SUMMARY_SHEET
+from bot.reports.build import ReportError, build_report, plan_for, record_pages
+from bot.reports.chart import HEIGHT, MAX_LINES, WIDTH, chart_lines
+from bot.reports.xlsx import DUPLICATE_SHEET, MISSING_SHEET, POLICE_SHEET, SHEETS, SUMMARY_SHEET
 from flows.audit import AuditCode, Finding, RecordAudit
 from flows.report import (
     RowSummary,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.topics import REPLY_TOPIC
+from bot.config.settings import Settings
+from bot.engine.topics import REPLY_TOPIC
 from storage.models import AuditEntry, DataRequest, OutboxItem
 from tests.scenario_runner import Run, load, play, seed
 from tests.test_cli import hoso

@@ -15,20 +15,20 @@ import pytest
 from aiohttp import web
 from sqlalchemy import update
 
-from bot.config import ExportSettings, Settings
-from bot.engine import utc_now
-from bot.reference import load_reference
-from bot.review import ReviewDesk
-from bot.topics import EXPORT_TOPIC
-from bot.verification import VerificationWorker, candidate
-from bot.verify import (
+from bot.config.settings import ExportSettings, Settings
+from bot.engine.core import utc_now
+from bot.engine.reference import load_reference
+from bot.engine.topics import EXPORT_TOPIC
+from bot.roles.workers import deliver_forever
+from bot.schoolreview.desk import ReviewDesk
+from bot.schoolreview.verification import VerificationWorker, candidate
+from bot.schoolreview.verify import (
     Candidate,
     HttpVerifier,
     OfflineVerifier,
     Verdict,
     VerifierUnavailable,
 )
-from bot.workers import deliver_forever
 from flows.texts import BUTTON_TEXTS
 from storage.models import Change
 from storage.repos.review import ReviewChange, ReviewItem

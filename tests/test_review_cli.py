@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from storage.migrate import upgrade
 from tests.scenario_runner import Run, load, play, seed
 from tests.test_cli import hoso

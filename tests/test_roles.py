@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.ops import ops_app
-from bot.roles import ALL_ROLES, Role, parse_roles
+from bot.roles.ops import ops_app
+from bot.roles.registry import ALL_ROLES, Role, parse_roles
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.uow import Store

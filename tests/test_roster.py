@@ -1,4 +1,5 @@
-"""bot.roster: CSV and XLSX rosters streamed row by row; every bad file a Vietnamese sentence."""
+"""bot.roster.reader: CSV and XLSX rosters streamed row by row; every bad file a Vietnamese
+sentence."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from bot.config import CatalogueSettings
-from bot.reference import Reference, load_reference
-from bot.roster import RosterError, cell_text, guess_kind, match_columns, open_roster
+from bot.config.settings import CatalogueSettings
+from bot.engine.reference import Reference, load_reference
+from bot.roster.reader import RosterError, cell_text, guess_kind, match_columns, open_roster
 
 STAFF_HEADERS = [
     "Mã định danh Bộ GD&ĐT", "Mã trường", "Họ và tên", "Ngày sinh", "Giới tính", "Dân tộc",

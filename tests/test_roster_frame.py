@@ -1,4 +1,4 @@
-"""The column-wise CSV reader yields exactly the rows ``bot.roster`` yields, or refuses.
+"""The column-wise CSV reader yields exactly the rows ``bot.roster.reader`` yields, or refuses.
 
 ``hoso audit`` reads a CSV roster with polars when it can; a row read differently would put a
 finding on the wrong line of the school's report. Every case here is read both ways: the rows
@@ -16,16 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.roster import BROKEN, Broken, RowValues, open_roster
-from bot.roster_frame import PY_WHITESPACE, ROW, FrameUnavailable, frame_batches
-from bot.roster_limits import RosterLimits
+from bot.roster.frame import PY_WHITESPACE, ROW, FrameUnavailable, frame_batches
+from bot.roster.limits import RosterLimits
+from bot.roster.reader import BROKEN, Broken, RowValues, open_roster
 
 HEADER = "Mã định danh Bộ GD&ĐT,Mã trường,Lớp,Họ và tên"
 KEYS = {0: "ma_dinh_danh", 1: "ma_truong", 2: "lop", 3: "ho_ten"}
 
 
 def rows_by_roster(path: Path) -> list[tuple[int, RowValues]]:
-    """What ``bot.roster`` yields, for the four columns of ``HEADER``."""
+    """What ``bot.roster.reader`` yields, for the four columns of ``HEADER``."""
     with open_roster(path) as roster:
         sheet = roster.sheets[0]  # past the header: the rows as records() would number them
         rows = sheet.raw()

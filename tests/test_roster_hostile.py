@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.audit import AuditJob, run_audit
-from bot.config import Settings
-from bot.import_run import import_file
-from bot.importer import ImportJob
-from bot.reference import load_reference
-from bot.roster import RosterError, open_roster
-from bot.roster_limits import RosterLimits
-from bot.sample_data import STAFF_KEYS
+from bot.audit.roster_audit import AuditJob, run_audit
+from bot.config.settings import Settings
+from bot.demo.sample_data import STAFF_KEYS
+from bot.engine.reference import load_reference
+from bot.importing.importer import ImportJob
+from bot.importing.run import import_file
+from bot.roster.limits import RosterLimits
+from bot.roster.reader import RosterError, open_roster
 from storage.uow import Store
 from tests import hostile_files as hostile
 
@@ -180,7 +180,7 @@ def test_too_many_rows_and_columns(tmp_path: Path) -> None:
 
 
 def test_the_limits_are_configured_like_every_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.config import ConfigError, load_settings
+    from bot.config.settings import ConfigError, load_settings
 
     monkeypatch.setenv("HOSO_LIMITS__MAX_ROWS", "5")
     assert load_settings().limits.max_rows == 5

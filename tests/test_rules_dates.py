@@ -235,8 +235,8 @@ CATALOGUE_AGES = [
 
 @pytest.mark.parametrize(("kind", "text", "age"), CATALOGUE_AGES)
 def test_the_catalogues_age_limits_are_rosters(kind: str, text: str, age: int | None) -> None:
-    from bot.config import CatalogueSettings
-    from bot.reference import load_reference
+    from bot.config.settings import CatalogueSettings
+    from bot.engine.reference import load_reference
     from flows.catalogue import rule_context
 
     reference = load_reference(CatalogueSettings())

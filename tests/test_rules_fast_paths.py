@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sample_names import FAMILY_NAMES, FEMALE_GIVEN, MALE_GIVEN, MALE_MIDDLE_OLDER
+from bot.demo.sample_names import FAMILY_NAMES, FEMALE_GIVEN, MALE_GIVEN, MALE_MIDDLE_OLDER
 from flows.rules.base import RuleContext, clean_text
 from flows.rules.cccd import parse_cccd
 from flows.rules.names import _parse_any_name, parse_name

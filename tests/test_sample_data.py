@@ -13,7 +13,7 @@ import phonenumbers
 import pytest
 from vietnam_provinces import ProvinceCode, Ward
 
-from bot.sample_data import (
+from bot.demo.sample_data import (
     STAFF_KEYS,
     STUDENT_KEYS,
     SamplePerson,
@@ -21,7 +21,7 @@ from bot.sample_data import (
     demo_parent_phone,
     generate_school,
 )
-from bot.sample_names import CCCD_PROVINCES
+from bot.demo.sample_names import CCCD_PROVINCES
 
 TODAY = date(2026, 3, 15)
 SCHOOL = generate_school(today=TODAY)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.scenario_runner import Run, check_end, load, play, scenario_files, seed
 
 

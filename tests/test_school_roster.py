@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from bot.audit_layout import apart_path
+from bot.audit.layout import apart_path
 from flows.table import SKIP_LABELS, SkipReason
 from storage.uow import Store
 from tests.school_workbook import (

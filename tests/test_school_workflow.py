@@ -14,13 +14,13 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import Settings
-from bot.engine import utc_now
-from bot.import_run import import_file
-from bot.importer import ImportJob
-from bot.report import build_report
-from bot.sample_data import STAFF_KEYS
-from bot.verification import VerificationWorker, make_verifier
+from bot.config.settings import Settings
+from bot.demo.sample_data import STAFF_KEYS
+from bot.engine.core import utc_now
+from bot.importing.importer import ImportJob
+from bot.importing.run import import_file
+from bot.reports.build import build_report
+from bot.schoolreview.verification import VerificationWorker, make_verifier
 from flows.channel import Inbound, Outbound
 from flows.inputs import Input, Tap, Text
 from tests.scenario_runner import EXTERNAL_ID, Run, load, play

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.apply import Applier, ForbiddenEffectError
-from bot.config import Settings
+from bot.config.settings import Settings
+from bot.engine.apply import Applier, ForbiddenEffectError
 from flows.context import Subject, TurnContext
 from flows.effects import SaveAnswer
 from storage.db import make_engine

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.engine import Engine, utc_now
-from bot.reference import load_reference
-from bot.sender import LEASE, Sender
-from bot.telegram_app import TelegramApp
-from bot.topics import REPLY_TOPIC
+from bot.channels.telegram.app import TelegramApp
+from bot.config.settings import Settings
+from bot.engine.core import Engine, utc_now
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC
+from bot.roles.sender import LEASE, Sender
 from flows.channel import Inbound, Outbound, SendResult
 from flows.inputs import Start
 from flows.texts import TEXTS

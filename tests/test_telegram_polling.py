@@ -12,11 +12,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot import metrics
-from bot.config import Settings
-from bot.engine import Engine
-from bot.reference import load_reference
-from bot.telegram_app import TelegramApp
+from bot.channels.telegram.app import TelegramApp
+from bot.config.settings import Settings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.roles import metrics
 from storage.uow import Store
 from tests.telegram_api import FakeBotAPI
 from tests.telegram_runner import TOKEN, USER, inbox_rows, make_bot, seed_teacher, wait_until

@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config import Settings
-from bot.engine import Engine
-from bot.reference import load_reference
-from bot.telegram_app import SECRET_HEADER, TelegramApp
-from bot.topics import REPLY_TOPIC
+from bot.channels.telegram.app import SECRET_HEADER, TelegramApp
+from bot.config.settings import Settings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC
 from storage.uow import Store
 from tests.telegram_api import FakeBotAPI, post_update
 from tests.telegram_runner import (

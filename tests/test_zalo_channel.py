@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.roles import Role
-from bot.scheduler import sending_channels
-from bot.workers import start_back_office
+from bot.roles.registry import Role
+from bot.roles.scheduler import sending_channels
+from bot.roles.workers import start_back_office
 from flows.channel import FileSource, Outbound, SendStatus, input_from_json, outbound_to_json
 from flows.effects import Button
 from flows.inputs import Tap, Text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import quiet_drivers
+from bot.roles.logs import quiet_drivers
 from storage.migrate import upgrade
 from tests.scenario_runner import HERE
 from tests.test_privacy import personal_values

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.zalo_app import make_client
-from bot.zalo_tokens import TokenKeeper
+from bot.channels.zalo.app import make_client
+from bot.channels.zalo.tokens import TokenKeeper
 from handlers.zalo_transport import TokenUnavailable
 from storage.db import make_engine
 from storage.repos.zalo import TokenRecord

@@ -23,12 +23,12 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy import delete
 
-from bot.config import Settings
-from bot.engine import Engine
-from bot.reference import load_reference
-from bot.topics import REPLY_TOPIC
-from bot.zalo_app import ZaloApp, make_client, rules_from
-from bot.zalo_config import ZaloSettings
+from bot.channels.zalo.app import ZaloApp, make_client, rules_from
+from bot.channels.zalo.config import ZaloSettings
+from bot.config.settings import Settings
+from bot.engine.core import Engine
+from bot.engine.reference import load_reference
+from bot.engine.topics import REPLY_TOPIC
 from flows.channel import Outbound, outbound_from_json
 from flows.rendering import fit
 from flows.state import State

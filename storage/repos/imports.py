@@ -2,7 +2,8 @@
 
 A city roster has millions of rows, so nothing here works one person at a time: each method takes
 a whole batch (a few thousand rows) and issues one statement, or one ``executemany``, for it.
-What to write is decided by ``bot.importer`` and ``bot.import_columns``; this module only reads
+What to write is decided by ``bot.importing.importer`` and ``bot.importing.columns``; this module
+only reads
 and writes what it is told.
 """
 

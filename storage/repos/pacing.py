@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import ChannelLimit, Lease, OutboxItem
 from storage.repos._upsert import insert_or_skip
 
-#: The outbox topic of chat replies (``bot.topics.REPLY_TOPIC``; storage cannot import bot).
+#: The outbox topic of chat replies (``bot.engine.topics.REPLY_TOPIC``; storage cannot import bot).
 REPLY_TOPIC = "reply"
 
 

@@ -1,0 +1,1 @@
+"""The chat channels as process roles: one folder per channel (Telegram, Zalo)."""

@@ -1,0 +1,1 @@
+"""Telegram: the aiogram app, polling and webhook ingress."""

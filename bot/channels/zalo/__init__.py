@@ -1,0 +1,1 @@
+"""Zalo OA: the app, its configuration, contacts and access tokens."""

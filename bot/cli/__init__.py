@@ -1,0 +1,1 @@
+"""The `hoso` command line: one module per command group."""

@@ -1,0 +1,1 @@
+"""Configuration: settings from file and environment, and building the runtime from them."""

@@ -1,0 +1,1 @@
+"""The demo school: generated sample data and the seeder."""

@@ -1,0 +1,1 @@
+"""Export of approved change sets to the central database, exactly once, and its sinks."""

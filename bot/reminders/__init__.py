@@ -1,0 +1,1 @@
+"""Reminders to people who have not finished: campaigns, pacing, quiet hours, admin commands."""

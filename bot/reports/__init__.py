@@ -1,0 +1,1 @@
+"""Progress reports for a school or the department: XLSX, chart, shared CCCDs."""
