@@ -47,8 +47,8 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.demo.sample_data import STUDENT_KEYS
-from bot.demo.seed import GUARDIAN_PHONES
 from bot.importing.rows import phone_key
+from flows.context import PHONE_FIELDS
 from storage.db import run_admin
 from storage.migrate import upgrade
 
@@ -91,7 +91,7 @@ class Floor:
 def _csv_rows(path: Path, *, phones: bool = False) -> Iterator[tuple[str, str, str, list[str]]]:
     """(ma_dinh_danh, class unit code, values as JSON, and with ``phones`` the row's guardian
     phones in stored form, each once) per data row, as a minimal loader has them."""
-    keys = [STUDENT_KEYS.index(key) for key in GUARDIAN_PHONES]
+    keys = [STUDENT_KEYS.index(key) for key in PHONE_FIELDS["student"]]
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         next(reader)

@@ -69,6 +69,7 @@ from bot.engine.reference import load_reference
 from bot.roles.logs import configure as configure_logging
 from flows.catalogue import FieldSpec
 from flows.channel import Outbound
+from flows.context import role_for_kind
 from flows.effects import Button
 from flows.inputs import Input, Start, Tap, Text
 from flows.rules.base import fold
@@ -459,7 +460,7 @@ async def prepare(engine: Engine, people: int, now: datetime) -> list[Person]:
         async with engine.store.unit_of_work() as uow:
             record = await uow.people.by_ma_dinh_danh(sample.ma_dinh_danh)
         assert record is not None
-        role = "self" if sample.kind == "staff" else "guardian"
+        role = role_for_kind(sample.kind)
         chat = FIRST_CHAT + index
         await engine.link(CHANNEL, str(chat), record.id, role=role, proof="bench")
         linked.append(Person(index, chat, sample))

@@ -48,6 +48,7 @@ from bot.engine.core import Engine
 from bot.engine.reference import load_reference
 from flows.catalogue import Catalogue, FieldSpec
 from flows.channel import Inbound, Outbound
+from flows.context import role_for_kind
 from flows.inputs import Input, Start, Tap, Text
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
 from flows.rules.crossref import CrossRef, province_key
@@ -275,7 +276,7 @@ async def prepare(engine: Engine, people: int, now: datetime) -> list[Linked]:
         async with engine.store.unit_of_work() as uow:
             record = await uow.people.by_ma_dinh_danh(sample.ma_dinh_danh)
         assert record is not None
-        role = "self" if sample.kind == "staff" else "guardian"
+        role = role_for_kind(sample.kind)
         external_id = f"bench-{index:06d}"
         await engine.link(CHANNEL, external_id, record.id, role=role, proof="bench")
         linked.append(Linked(index, sample, external_id))

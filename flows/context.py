@@ -98,3 +98,25 @@ class TurnContext:
             if subject.person_id == person_id:
                 return subject
         return None
+
+
+#: Who answers for a record of each kind: staff for themselves, a guardian for a student.
+ROLE_BY_KIND = {"staff": "self", "student": "guardian"}
+
+
+def role_for_kind(kind: str) -> str:
+    """The role of whoever answers for a record of ``kind`` (an unknown kind: a guardian)."""
+    return ROLE_BY_KIND.get(kind, "guardian")
+
+
+#: The phone fields by which a record's owner (staff) or guardians (a student) are recognised
+#: and reached: one list for the importer, the seeder and reminders by phone.
+PHONE_FIELDS: dict[str, tuple[str, ...]] = {
+    "staff": ("so_dien_thoai",),
+    "student": ("sdt_cha", "sdt_me", "sdt_giam_ho"),
+}
+
+
+def phone_fields(kind: str) -> tuple[str, ...]:
+    """``PHONE_FIELDS`` of ``kind``; any kind but staff is answered by guardians."""
+    return PHONE_FIELDS["staff"] if kind == "staff" else PHONE_FIELDS["student"]

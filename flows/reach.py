@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flows.context import PHONE_FIELDS
 from flows.rules.phones import canonical_phone
 
 #: The phone fields of each catalogue (flows/data/staff.toml, student.toml), in order.
-PHONE_FIELDS = {"staff": ("so_dien_thoai",), "student": ("sdt_cha", "sdt_me", "sdt_giam_ho")}
 SMS_LIMIT = 160
 #: ZNS's "customer name" parameter type holds at most 30 characters.
 ZNS_NAME = 30

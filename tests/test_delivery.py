@@ -27,7 +27,6 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select, update
 
 from bot.config.settings import CatalogueSettings, ExportSettings
-from bot.engine.core import utc_now
 from bot.engine.reference import load_reference
 from bot.export.batches import BatchDelivery, split_batch
 from bot.export.delivery import APPROVED_TOPIC, Backoff, RowDelivery, run_forever
@@ -35,6 +34,7 @@ from bot.export.sinks import ExportError, Verdict
 from bot.export.sinks.files import FileSink
 from bot.export.sinks.http import HttpSink, classify
 from bot.export.sinks.layout import EXTRA_HEADERS, Layout
+from bot.kernel.clock import utc_now
 from storage.db import make_engine
 from storage.models import ChangeSet, OutboxItem
 from storage.records import AnswerRecord

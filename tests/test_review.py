@@ -16,9 +16,9 @@ from aiohttp import web
 from sqlalchemy import update
 
 from bot.config.settings import ExportSettings, Settings
-from bot.engine.core import utc_now
 from bot.engine.reference import load_reference
 from bot.engine.topics import EXPORT_TOPIC
+from bot.kernel.clock import utc_now
 from bot.roles.workers import deliver_forever
 from bot.schoolreview.desk import ReviewDesk
 from bot.schoolreview.verification import VerificationWorker, candidate

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from bot.config.settings import Settings
 from bot.demo.sample_data import STAFF_KEYS
-from bot.engine.core import utc_now
 from bot.importing.importer import ImportJob
 from bot.importing.run import import_file
+from bot.kernel.clock import utc_now
 from bot.reports.build import build_report
 from bot.schoolreview.verification import VerificationWorker, make_verifier
 from flows.channel import Inbound, Outbound

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from bot.channels.telegram.app import TelegramApp
 from bot.config.settings import Settings
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
 from bot.engine.reference import load_reference
 from bot.engine.topics import REPLY_TOPIC
+from bot.kernel.clock import utc_now
 from bot.roles.sender import LEASE, Sender
 from flows.channel import Inbound, Outbound, SendResult
 from flows.inputs import Start

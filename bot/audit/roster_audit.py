@@ -471,11 +471,11 @@ async def audit_database(
     those are empty and answered, as the report counts them."""
     db = settings.database
     from bot.config.schema import require_schema
-    from storage.db import make_engine
-    from storage.uow import Store
 
     await require_schema(db.url)
-    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    from bot.config.stores import open_store  # the database layer only for --db
+
+    store = open_store(db)
     row, after = 0, 0
     try:
         while found := await _page(store, kind, after, batch):

@@ -12,18 +12,17 @@ import typer
 from bot.cli.common import fail
 from bot.config.schema import require_schema
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
+from bot.config.stores import open_store
 from bot.identity.admin_link import AdminInviteError, AdminLink, issue_admin_link
 from bot.identity.invite import NO_USERNAME
+from bot.kernel.clock import utc_now
 from flows.admin_texts import ROLE_NAMES
-from storage.db import make_engine
-from storage.uow import Store
 
 
 async def _issue(settings: Settings, *, unit: str, role: str, hours: float) -> AdminLink:
     db = settings.database
     await require_schema(db.url)
-    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    store = open_store(db)
     try:
         return await issue_admin_link(
             store, settings, unit=unit, role=role, hours=hours, at=utc_now()

@@ -20,10 +20,10 @@ from rich.table import Table
 from bot.cli.common import ConfigOption, cli_settings, fail
 from bot.config.schema import require_schema
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
+from bot.config.stores import open_store
 from bot.export.delivery import APPROVED_TOPIC, Tally, open_delivery, run_forever
 from bot.export.sinks import ExportError
-from storage.db import make_engine
+from bot.kernel.clock import utc_now
 from storage.repos.exports import DeadLetter
 from storage.uow import Store
 
@@ -43,7 +43,7 @@ def _settings(config: Path | None) -> Settings:
 @asynccontextmanager
 async def _store(settings: Settings) -> AsyncIterator[Store]:
     await require_schema(settings.database.url)
-    store = Store(make_engine(settings.database.url))
+    store = open_store(settings.database)
     try:
         yield store
     finally:

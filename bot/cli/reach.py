@@ -15,7 +15,7 @@ import typer
 from bot.cli.common import ConfigOption, cli_settings
 from bot.config.runtime import open_engine
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
+from bot.kernel.clock import utc_now
 from bot.reminders.admin import RemindScope, ScopeError, resolve_scope
 from bot.reminders.reach import ReachBusy, ReachCounts, ReachRun, RunResult, plan, quiet_until
 from bot.reminders.reach_channels import PhoneChannel, sms_channel, zns_channel

@@ -16,8 +16,8 @@ import typer
 
 from bot.cli.common import ConfigOption, cli_settings, fail
 from bot.config.runtime import open_engine
-from bot.engine.core import utc_now
 from bot.importing.remove import Outcome, Removal, remove_record
+from bot.kernel.clock import utc_now
 
 records_app = typer.Typer(
     help="Sửa lỗi nhập danh sách: xoá hồ sơ nhập nhầm.", no_args_is_help=True

@@ -16,7 +16,8 @@ import typer
 from bot.cli.common import ConfigOption, OpsPortOption, cli_settings, with_ops_port
 from bot.config.runtime import open_engine
 from bot.config.settings import Settings
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
+from bot.kernel.clock import utc_now
 from bot.reminders.admin import RemindScope, ScopeError, count_due, queue_adhoc, resolve_scope
 from bot.reminders.campaigns import Pass
 from bot.reminders.send import SCHEDULER_LEASE, LeaseLost

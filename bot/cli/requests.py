@@ -18,7 +18,6 @@ from rich.table import Table
 
 from bot.cli.common import ConfigOption, cli_settings, fail
 from bot.config.runtime import open_engine
-from bot.engine.core import utc_now
 from bot.identity.data_requests import (
     DONE,
     REFUSED,
@@ -28,6 +27,7 @@ from bot.identity.data_requests import (
     overdue,
     unit_requests,
 )
+from bot.kernel.clock import utc_now
 from flows.texts import REQUEST_NAMES
 from storage.repos.identity import RequestRow
 

@@ -28,7 +28,7 @@ from rich.text import Text
 from bot.cli.common import ConfigOption, cli_settings, fail
 from bot.config.runtime import open_engine
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
+from bot.kernel.clock import utc_now
 from bot.schoolreview.desk import Decision, ReviewDesk
 from bot.schoolreview.verification import VerificationWorker, make_verifier
 from bot.sheets.cells import csv_row

@@ -8,19 +8,20 @@ from contextlib import asynccontextmanager
 
 from bot.config.schema import require_schema
 from bot.config.settings import Settings
+from bot.config.stores import open_store
 from bot.demo.sample_data import demo_parent_phone, generate_school
 from bot.demo.seed import seed_school
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
 from bot.engine.reference import load_reference
 from bot.identity.invitations import normalise_code
+from bot.kernel.clock import utc_now
 from bot.roles.purge import Purged, purge
 from bot.roles.registry import ALL_ROLES, Role
+from flows.context import role_for_kind
 from flows.inputs import Contact, Input, Start
 from flows.rules.phones import canonical_phone
 from handlers.console import CHANNEL, ConsoleSession, terminal_lines
-from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.uow import Store
 
 
 async def upgrade_database(settings: Settings) -> None:
@@ -31,7 +32,7 @@ async def upgrade_database(settings: Settings) -> None:
 async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     db = settings.database
     await require_schema(db.url)
-    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    store = open_store(db)
     try:
         yield Engine(store, settings, load_reference(settings.catalogue))
     finally:
@@ -78,7 +79,7 @@ async def _link_person(engine: Engine, ma_dinh_danh: str) -> bool:
         person = await uow.people.by_ma_dinh_danh(ma_dinh_danh)
     if person is None:
         return False
-    role = "self" if person.kind == "staff" else "guardian"
+    role = role_for_kind(person.kind)
     await engine.link(CHANNEL, f"person:{ma_dinh_danh}", person.id, role=role, proof="console")
     return True
 

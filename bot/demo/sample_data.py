@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from vietnam_provinces import Province, ProvinceCode, Ward
 
 from bot.demo import sample_names as names
+from flows.context import PHONE_FIELDS
 
 SCHOOL_CODE = "79000701"
 SCHOOL_NAME = "Trường THPT Nguyễn Du"
@@ -45,7 +46,7 @@ _STUDENT_BLANKABLE = (
     "noi_dang_ky_khai_sinh", "thuong_tru_xa", "thuong_tru_chi_tiet", "nam_sinh_cha", "sdt_cha",
     "nam_sinh_me", "sdt_me", "vneid_muc_2",
 )  # fmt: skip
-_GUARDIAN_PHONES = ("sdt_cha", "sdt_me", "sdt_giam_ho")
+_GUARDIAN_PHONES = PHONE_FIELDS["student"]
 _MANAGER, _TEACHER, _SUPPORT = "Cán bộ quản lý", "Giáo viên", "Nhân viên"
 
 Values = dict[str, str | None]

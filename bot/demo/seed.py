@@ -6,16 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.demo.sample_data import SamplePerson, SampleSchool
+from flows.context import phone_fields, role_for_kind
 from flows.rules.phones import canonical_phone
 from storage.uow import Store
-
-SELF_PHONES = ("so_dien_thoai",)
-GUARDIAN_PHONES = ("sdt_cha", "sdt_me", "sdt_giam_ho")
 
 
 def record_phones(kind: str, values: Mapping[str, str | None]) -> list[tuple[str, str]]:
     """The (canonical phone, role) pairs by which a record's owner or guardians are recognised."""
-    keys, role = (SELF_PHONES, "self") if kind == "staff" else (GUARDIAN_PHONES, "guardian")
+    keys, role = phone_fields(kind), role_for_kind(kind)
     phones = []
     for key in keys:
         phone = canonical_phone(values.get(key) or "")

@@ -8,14 +8,12 @@ from zoneinfo import ZoneInfo
 
 from bot.config.settings import Settings
 from bot.engine.reference import Reference
-from flows.context import Answer, CardChange, ReviewCard, Subject, TurnContext
+from flows.context import Answer, CardChange, ReviewCard, Subject, TurnContext, role_for_kind
 from flows.rules.base import clean_text
 from flows.state import State
 from storage.records import AccountRecord, AnswerRecord, PersonRecord
 from storage.scope import ScopedRecords, account_scope
 from storage.uow import UnitOfWork
-
-ROLE_BY_KIND = {"staff": "self", "student": "guardian"}
 
 
 def display_name(raw: str | None) -> str:
@@ -25,7 +23,7 @@ def display_name(raw: str | None) -> str:
 
 def role_of(person: PersonRecord) -> str:
     """Staff answer for themselves; a student's record is answered by a guardian."""
-    return ROLE_BY_KIND.get(person.kind, "guardian")
+    return role_for_kind(person.kind)
 
 
 def subject(

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.config.settings import Settings
 from bot.engine.apply import Applier
@@ -20,6 +19,7 @@ from bot.engine.context import build_context
 from bot.engine.continuity import catch_up
 from bot.engine.reference import Reference
 from bot.engine.topics import REPLY_TOPIC
+from bot.kernel.clock import new_id, utc_now
 from bot.roles import metrics
 from flows.channel import (
     Inbound,
@@ -42,14 +42,6 @@ log = logging.getLogger("hoso.engine")
 MAX_TURN_ATTEMPTS = 3
 MAX_UPDATE_FAILURES = 3
 MAX_LOOKUPS = 2  # a turn may ask the host to look something up, then continue
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class Engine:

@@ -31,11 +31,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config.settings import ExportSettings, ReviewSettings
-from bot.engine.core import utc_now
 from bot.export.delivery import APPROVED_TOPIC, BatchSummary, Clock, Progress, Tally
 from bot.export.sinks import ExportError
 from bot.export.sinks.files import BatchFiles, FileSink, Manifest, folder_name
 from bot.export.sinks.layout import ExportItem, item_from, problem
+from bot.kernel.clock import utc_now
 from bot.schoolreview.batch_notices import BatchNotice, queue_batch_notices
 from storage.repos.exports import BatchRow
 from storage.uow import Store, UnitOfWork

@@ -29,12 +29,12 @@ from typing import Protocol
 
 from bot.config.schema import require_schema
 from bot.config.settings import ExportSettings, Settings
-from bot.engine.core import utc_now
+from bot.config.stores import open_store
 from bot.engine.reference import load_reference
 from bot.engine.topics import EXPORT_TOPIC
 from bot.export.sinks import ExportError, Outcome, Verdict
 from bot.export.sinks.http import HttpSink
-from storage.db import make_engine
+from bot.kernel.clock import utc_now
 from storage.records import OutboxRecord
 from storage.uow import Store
 
@@ -190,7 +190,7 @@ async def open_delivery(
 
     db, export = settings.database, settings.export
     await require_schema(db.url)
-    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    store = open_store(db)
     worker = worker_name()
     try:
         if export.sink == "http":

@@ -35,17 +35,17 @@ from zoneinfo import ZoneInfo
 
 from bot.config.schema import require_schema
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
+from bot.config.stores import open_store
 from bot.identity.invitations import code_hash, installation_pepper, new_code, normalise_code
+from bot.kernel.clock import utc_now
 from bot.sheets.cells import csv_row
-from storage.db import make_engine
+from flows.context import role_for_kind
 from storage.repos.roster_queries import RosterMember, RosterUnit
 from storage.uow import Store, UnitOfWork
 
 CSV_COLUMNS = ("ma_dinh_danh", "ho_ten", "lop", "role", "code", "link", "expires", "zalo")
 OUTPUT_SUFFIXES = (".csv", ".pdf")
 STAFF_GROUP = "Cán bộ, giáo viên, nhân viên"
-ROLES = {"staff": "self", "student": "guardian"}
 
 
 class InviteError(Exception):
@@ -135,7 +135,7 @@ def run_invite(job: InviteJob, settings: Settings) -> InviteSummary:
 async def _run(job: InviteJob, settings: Settings) -> InviteSummary:
     db = settings.database
     await require_schema(db.url)
-    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    store = open_store(db)
     try:
         return await issue_invitations(store, job, settings, at=utc_now())
     finally:
@@ -223,7 +223,7 @@ async def _new_invitation(
         code = new_code()
         digest = code_hash(code, pepper)
         if await uow.invitations.by_hash(digest) is None:
-            role = ROLES.get(member.kind, "self")
+            role = role_for_kind(member.kind)
             await uow.invitations.create(
                 member.id, role=role, code_hash=digest, expires_at=expires, at=at
             )
@@ -241,7 +241,7 @@ def _slip(
         lop=class_label(unit),
         ma_dinh_danh=member.ma_dinh_danh,
         ho_ten=unicodedata.normalize("NFC", member.ho_ten),
-        role=ROLES.get(member.kind, "self"),
+        role=role_for_kind(member.kind),
         code=code,
         link=deep_link(code, settings.telegram.bot_username),
         expires=expires,

@@ -20,10 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.audit.roster_audit import AuditError, AuditJob, run_audit
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
 from bot.engine.topics import ADMIN_JOB_TOPIC, REPLY_TOPIC
 from bot.importing.importer import ImportFailed, ImportJob, ImportSummary
 from bot.importing.run import import_file
+from bot.kernel.clock import utc_now
 from bot.reports.build import ReportError, build_report
 from bot.roster.limits import check_size
 from bot.roster.reader import RosterError, guess_kind, open_roster

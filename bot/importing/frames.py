@@ -23,7 +23,6 @@ from typing import Any
 
 import polars as pl
 
-from bot.demo.seed import GUARDIAN_PHONES, SELF_PHONES
 from bot.importing.rows import (
     MAX_ID,
     MAX_UNIT,
@@ -32,6 +31,7 @@ from bot.importing.rows import (
     phone_prefix_is_mobile,
 )
 from bot.roster.frame import ROW
+from flows.context import phone_fields, role_for_kind
 from flows.excel_damage import CANDIDATE_RE
 from storage.repos.imports import PEOPLE_CSV_COLUMNS, PHONE_CSV_COLUMNS
 
@@ -81,8 +81,8 @@ class FrameMapper:
         self.keys = tuple(keys)
         self.repaired = tuple(k for k in (repaired or {}) if k in self.keys)
         self.fields = tuple(k for k in self.keys if k != SCHOOL_NAME_KEY)
-        wanted = SELF_PHONES if kind == "staff" else GUARDIAN_PHONES
-        self.role = "self" if kind == "staff" else "guardian"
+        wanted = phone_fields(kind)
+        self.role = role_for_kind(kind)
         self.phone_keys = tuple(k for k in wanted if k in self.keys)
 
     def split(self, batch: pl.DataFrame) -> Split:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.demo.seed import GUARDIAN_PHONES, SELF_PHONES
 from bot.roster.reader import BROKEN
 from flows.catalogue import Catalogue, FieldSpec
+from flows.context import phone_fields, role_for_kind
 from flows.excel_damage import REPAIRED_KINDS, Damage, repair
 from flows.rules.phones import canonical_phone
 from flows.texts import KIND_NAMES
@@ -236,7 +236,7 @@ def repaired_fields(catalogue: Catalogue) -> dict[str, str]:
 def record_phones(kind: str, values: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
     """``bot.demo.seed.record_phones`` without repeats, at the speed of a city roster (see
     ``phone_key``)."""
-    keys, role = (SELF_PHONES, "self") if kind == "staff" else (GUARDIAN_PHONES, "guardian")
+    keys, role = phone_fields(kind), role_for_kind(kind)
     phones: list[tuple[str, str]] = []  # each once: father and mother may share one
     for key in keys:
         text = values.get(key)

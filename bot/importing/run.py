@@ -16,6 +16,7 @@ from bot.audit.layout import with_sheet
 from bot.audit.roster_audit import AuditError, TableWriter
 from bot.config.schema import require_schema
 from bot.config.settings import Settings
+from bot.config.stores import open_store
 from bot.engine.reference import Reference
 from bot.importing.columns import import_columns
 from bot.importing.importer import (
@@ -29,7 +30,6 @@ from bot.importing.importer import (
 from bot.importing.rows import column_mapping, reading_catalogue
 from bot.roster.reader import Roster, is_workbook, match_columns, open_roster
 from flows.catalogue import Catalogue
-from storage.db import make_engine
 from storage.uow import Store
 
 
@@ -136,7 +136,7 @@ def run_import(
     async def main() -> ImportSummary:
         db = settings.database
         await require_schema(db.url)
-        store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+        store = open_store(db)
         try:
             return await import_file(store, job, reference, at=at, progress=progress)
         finally:

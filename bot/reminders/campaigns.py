@@ -20,7 +20,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
+from bot.kernel.clock import utc_now
 from bot.reminders.send import After, PacedSender, Planned
 from flows import remind
 from flows.channel import Outbound

@@ -18,20 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
 from bot.identity.invitations import code_hash, installation_pepper
 from bot.identity.invite import deep_link
+from bot.kernel.clock import utc_now, worker_name
 from bot.reminders.admin import RemindScope
 from bot.reminders.reach_channels import PhoneChannel, PhoneMessage
 from bot.reminders.reach_codes import code_key, derive_code, new_seed
 from bot.reminders.reach_sms import GatewayAnswer
+from flows.context import role_for_kind
 from flows.reach import record_phones
 from flows.rules.base import clean_text
 from storage.repos.reach import ReachRow
@@ -39,7 +39,6 @@ from storage.uow import Store, UnitOfWork
 
 LEASE = "phone-reach"
 PAGE = 500
-ROLES = {"staff": "self", "student": "guardian"}
 #: Tries of one message in a run when the channel said "slow down" or (deduping) no answer.
 TRIES = 3
 
@@ -143,7 +142,7 @@ class ReachRun:
         owner: str | None = None,
     ) -> None:
         self.store, self.settings, self.channel, self.clock = store, settings, channel, clock
-        self.owner = owner or f"reach-{uuid.uuid4().hex[:12]}"
+        self.owner = owner or worker_name("reach")
         self.ttl = timedelta(seconds=settings.reach.lease_seconds)
         self.pace = f"reach-{channel.via}"
         self.wait_lease = settings.reach.lease_seconds * 2 + 5
@@ -290,7 +289,7 @@ class ReachRun:
             seed = new_seed()
             digest = code_hash(derive_code(key, seed), pepper)
             if await uow.invitations.by_hash(digest) is None:
-                role = ROLES.get(item.kind, "self")
+                role = role_for_kind(item.kind)
                 invitation = await uow.invitations.create(
                     item.person_id, role=role, code_hash=digest, expires_at=expires, at=now
                 )

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.engine.core import utc_now
+from bot.kernel.clock import utc_now
 from flows.channel import Outbound, SendResult, SendStatus, Transport
 from storage.repos.campaigns import RETRY, SENT, Outcome
 from storage.repos.remind_targets import Target

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from bot.config.schema import require_schema
 from bot.config.settings import CatalogueSettings, Settings
+from bot.config.stores import open_store
 from bot.engine.reference import Reference, load_reference
 from bot.reports.dups import SharedIdRecord, SharedIds
 from bot.reports.xlsx import ReportWorkbook
@@ -42,7 +43,6 @@ from flows.report import (
     summarise,
 )
 from flows.report_rows import ReportPlan, plan_report
-from storage.db import make_engine
 from storage.repos.report_queries import ReportAnswer, ReportPerson
 from storage.scope import Scope
 from storage.uow import Store
@@ -261,7 +261,7 @@ async def run_report(
     Vietnamese sentence (never a driver's message, which could quote a value)."""
     db = settings.database
     await require_schema(db.url)
-    store = Store(make_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow))
+    store = open_store(db)
     try:
         plan = await plan_for(store, unit)
         reference = load_reference(settings.catalogue)

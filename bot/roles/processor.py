@@ -11,21 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 
 from bot.engine.core import Engine
+from bot.kernel.clock import worker_name
 from bot.roles import metrics
 
 log = logging.getLogger("hoso.turns")
 PAUSE_AFTER_FAILURE = 1.0
-
-
-def worker_name(role: str) -> str:
-    """``role@host:pid:random``: unique per process and task, readable in a lease column."""
-    return f"{role}@{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class TurnProcessor:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import Settings
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
+from bot.kernel.clock import utc_now, worker_name
 from bot.reminders.campaigns import CampaignRunner, Pass
 from bot.reminders.send import SCHEDULER_LEASE, LeaseLost, PacedSender
 from flows import remind
@@ -46,7 +46,7 @@ class Scheduler:
         self.store = store
         self.settings = settings
         self.config = settings.reminders
-        self.worker = worker or f"scheduler-{uuid.uuid4().hex[:12]}"
+        self.worker = worker or worker_name("scheduler")
         self.clock = clock
         self.zone = ZoneInfo(settings.review.timezone)
         self.lease = timedelta(seconds=self.config.lease_seconds)

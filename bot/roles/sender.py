@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.engine.core import utc_now
 from bot.engine.topics import REPLY_TOPIC
+from bot.kernel.clock import utc_now
 from bot.roles import metrics
 from flows.channel import Outbound, SendResult, SendStatus, Transport, outbound_from_json
 from storage.records import OutboxRecord

@@ -13,12 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.config.settings import Settings
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
 from bot.export.delivery import open_delivery, run_forever
 from bot.export.sinks import ExportError
 from bot.importing.chat_upload import AdminJobs
+from bot.kernel.clock import utc_now, worker_name
 from bot.roles import metrics
-from bot.roles.processor import worker_name
 from bot.roles.registry import ALL_ROLES, Role
 from bot.roles.scheduler import remind_forever
 from bot.schoolreview.verification import VerificationWorker, make_verifier

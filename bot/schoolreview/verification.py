@@ -15,10 +15,10 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from bot.config.settings import Settings
-from bot.engine.core import utc_now
 from bot.engine.reference import Reference
 from bot.engine.topics import SUBMITTED_TOPIC
 from bot.export.delivery import Backoff
+from bot.kernel.clock import utc_now
 from bot.schoolreview.verify import (
     Candidate,
     HttpVerifier,

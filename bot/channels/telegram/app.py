@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -30,9 +29,10 @@ from aiohttp import web
 from bot.channels.telegram.polling import Poller
 from bot.config.settings import Settings
 from bot.engine.core import Engine
+from bot.kernel.clock import worker_name
 from bot.roles import metrics
 from bot.roles.lifecycle import finish, serve_until_stopped
-from bot.roles.processor import TurnProcessor, worker_name
+from bot.roles.processor import TurnProcessor
 from bot.roles.registry import ALL_ROLES, Role, chosen_roles
 from bot.roles.sender import Sender
 from bot.roles.workers import start_back_office
@@ -74,7 +74,7 @@ class TelegramApp:
         self.roles = chosen_roles(roles, back_office=back_office)
         self.stop = asyncio.Event()
         # Each process leases outbox rows under its own name, so a lease means one owner.
-        worker = worker or f"telegram-{uuid.uuid4().hex[:12]}"
+        worker = worker or worker_name("telegram")
         self.transport = TelegramTransport(bot)
         self.sender = Sender(
             engine.store, {"telegram": self.transport}, worker=worker,

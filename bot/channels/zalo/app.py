@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +23,10 @@ from aiohttp import web
 from bot.channels.zalo.contacts import DbContactBook, as_tap
 from bot.channels.zalo.tokens import TokenKeeper
 from bot.config.settings import Settings
-from bot.engine.core import Engine, utc_now
+from bot.engine.core import Engine
+from bot.kernel.clock import utc_now, worker_name
 from bot.roles.lifecycle import finish, serve_until_stopped
-from bot.roles.processor import TurnProcessor, worker_name
+from bot.roles.processor import TurnProcessor
 from bot.roles.registry import ALL_ROLES, Role, chosen_roles
 from bot.roles.sender import Sender
 from bot.roles.workers import start_back_office
@@ -115,7 +115,7 @@ class ZaloApp:
         self.sender = Sender(
             engine.store,
             {CHANNEL: self.transport},
-            worker=worker or f"zalo-{uuid.uuid4().hex[:12]}",
+            worker=worker or worker_name("zalo"),
             lease=timedelta(seconds=engine.settings.workers.reply_lease_seconds),
         )
         self.processor = TurnProcessor(

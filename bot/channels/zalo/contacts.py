@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.engine.core import utc_now
+from bot.kernel.clock import utc_now
 from flows.channel import Inbound
 from flows.effects import Button
 from flows.inputs import Tap, Text

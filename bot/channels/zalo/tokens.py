@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.engine.core import utc_now
+from bot.kernel.clock import utc_now
 from handlers.zalo_api import OAuthError, ZaloClient
 from handlers.zalo_transport import TokenUnavailable
 from storage.repos.zalo import TokenRecord
