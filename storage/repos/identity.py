@@ -23,6 +23,7 @@ from storage.models import (
 )
 from storage.records import InvitationRecord
 from storage.repos._upsert import insert_ignore, insert_or_skip
+from storage.repos.unit_tree import unit_ids_below
 
 
 class InvitationRepo:
@@ -154,19 +155,8 @@ class ScopeRepo:
 
     async def admin_units(self, account_id: int) -> set[int]:
         """Every unit id the account administers, directly or below a unit it administers."""
-        roots = set(
-            await self._s.scalars(
-                select(AdminScope.unit_id).where(AdminScope.account_id == account_id)
-            )
-        )
-        units, frontier = set(roots), set(roots)
-        while frontier:
-            children = set(
-                await self._s.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier)))
-            )
-            frontier = children - units
-            units |= frontier
-        return units
+        roots = select(AdminScope.unit_id).where(AdminScope.account_id == account_id)
+        return await unit_ids_below(self._s, roots)
 
     async def admin_roots(self, account_id: int) -> list[tuple[str, str]]:
         """(code, kind) of the units granted to the account itself (not those below them)."""

@@ -16,6 +16,7 @@ from flows.context import Answer
 from flows.remind import DONE, RETURNED, LateRecord, Standing
 from flows.rules.base import clean_text
 from storage.models import Account, AccountLink, AdminScope, Change, ChangeSet, Person, Unit
+from storage.repos.unit_tree import unit_ids_below
 
 DRAFT = "draft"
 
@@ -84,14 +85,7 @@ class RemindTargets:
 
     async def subtree(self, unit_ids: Collection[int]) -> set[int]:
         """The units and every unit below them."""
-        units, frontier = set(unit_ids), set(unit_ids)
-        while frontier:
-            children = set(
-                await self._s.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier)))
-            )
-            frontier = children - units
-            units |= frontier
-        return units
+        return await unit_ids_below(self._s, unit_ids)
 
     async def units(self, unit_ids: Collection[int]) -> list[UnitRow]:
         rows = await self._s.execute(

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Change, ChangeSet, Person, Unit
+from storage.repos.unit_tree import unit_tree
 
 #: Ids per ``IN (...)``: well under every driver's limit on bound parameters.
 CHUNK = 1000
@@ -80,9 +81,7 @@ class ReportQueries:
         recursive query instead of a round trip per level."""
         if not root_ids:
             return []
-        tree = select(Unit.id).where(Unit.id.in_(sorted(root_ids))).cte("tree", recursive=True)
-        tree = tree.union(select(Unit.id).where(Unit.parent_id == tree.c.id))
-        return await self._units(Unit.id.in_(select(tree.c.id)))
+        return await self._units(Unit.id.in_(select(unit_tree(root_ids).c.id)))
 
     async def ancestors(self, unit_id: int) -> list[ReportUnit]:
         """The units above ``unit_id``, nearest first (a tree is a few levels deep)."""

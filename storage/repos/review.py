@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account, AccountLink, Change, ChangeSet, Person, Unit
+from storage.repos.unit_tree import unit_ids_below
 
 SUBMITTED, VERIFIED, APPROVED, RETURNED = "submitted", "verified", "approved", "returned"
 
@@ -72,17 +73,7 @@ class ReviewRepo:
 
     async def units_below(self, unit_code: str) -> set[int]:
         """The unit and every unit under it; empty when the code is unknown."""
-        root = await self._s.scalar(select(Unit.id).where(Unit.code == unit_code))
-        if root is None:
-            return set()
-        units, frontier = {int(root)}, {int(root)}
-        while frontier:
-            children = set(
-                await self._s.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier)))
-            )
-            frontier = children - units
-            units |= frontier
-        return units
+        return await unit_ids_below(self._s, select(Unit.id).where(Unit.code == unit_code))
 
     async def awaiting_verification(self, unit_ids: set[int] | None) -> int:
         """Change sets sent but not yet verified (they join the queue once verified)."""

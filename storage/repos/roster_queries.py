@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import AccountLink, Person, Unit
+from storage.repos.unit_tree import unit_tree
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,6 @@ class RosterMember:
     ho_ten: str
 
 
-FRONTIER_SLICE = 5000
-
-
 class RosterQueries:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -45,19 +43,8 @@ class RosterQueries:
 
     async def units_under(self, code: str) -> list[RosterUnit]:
         """Unit ``code`` and every unit below it (any depth), in no particular order."""
-        root = await self.unit(code)
-        if root is None:
-            return []
-        units, frontier = [root], [root.id]
-        while frontier:
-            children: list[RosterUnit] = []
-            # In slices: a city's classes outnumber what one statement may bind (asyncpg 32,767).
-            for start in range(0, len(frontier), FRONTIER_SLICE):
-                ids = frontier[start : start + FRONTIER_SLICE]
-                children += await self._units(Unit.parent_id.in_(ids))
-            units += children
-            frontier = [child.id for child in children]
-        return units
+        tree = unit_tree(select(Unit.id).where(Unit.code == code))
+        return await self._units(Unit.id.in_(select(tree.c.id)))
 
     async def members(self, unit_id: int, *, only_unlinked: bool = False) -> list[RosterMember]:
         """The people whose record belongs to ``unit_id`` itself (not below it), in id order;
