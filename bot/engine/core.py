@@ -18,7 +18,7 @@ from bot.engine.apply import Applier
 from bot.engine.context import build_context
 from bot.engine.continuity import catch_up
 from bot.engine.reference import Reference
-from bot.engine.topics import REPLY_TOPIC
+from bot.engine.replies import queue_reply
 from bot.kernel.clock import new_id, utc_now
 from bot.roles import metrics
 from flows.channel import (
@@ -26,7 +26,6 @@ from flows.channel import (
     Outbound,
     input_from_json,
     input_to_json,
-    outbound_to_json,
     sanitised,
 )
 from flows.effects import Say
@@ -147,8 +146,7 @@ class Engine:
         apology = _outbound(message, Say("turn_failed"))
         async with self.store.unit_of_work() as uow:
             if await uow.inbox.mark_processed(inbox_id, at=now):
-                key = f"reply:{message.channel}:{message.update_id}:failed"
-                await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(apology), at=now)
+                await queue_reply(uow, apology, message.update_id, "failed", at=now)
                 uow.audit.add(
                     at=now, actor="system", action="turn_failed", entity="inbox",
                     entity_id=inbox_id, details={"error": type(exc).__name__},
@@ -241,8 +239,7 @@ class Engine:
             replies = [_outbound(message, say) for say in said]
             if durable:
                 for index, reply in enumerate(replies):
-                    key = f"reply:{message.channel}:{message.update_id}:{index}"
-                    await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(reply), at=now)
+                    await queue_reply(uow, reply, message.update_id, index, at=now)
             await uow.commit()
         return replies
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.engine.topics import REPLY_TOPIC
-from flows.channel import Outbound, outbound_to_json
+from bot.engine.replies import queue_reply
+from flows.channel import Outbound
 from flows.effects import Say
 from flows.texts import REQUEST_NAMES, render
 from storage.repos.identity import RequestRow
@@ -97,6 +97,5 @@ async def _tell(
         "reason": reason,
     }
     message = Outbound(channel, external_id, key, render(Say(key, params)))
-    outbox_key = f"reply:{channel}:request:{row.id}"
-    await uow.outbox.add(outbox_key, REPLY_TOPIC, outbound_to_json(message), at=at)
+    await queue_reply(uow, message, "request", row.id, at=at)
     return True

@@ -24,8 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.engine.topics import REPLY_TOPIC
-from flows.channel import Attachment, Outbound, outbound_to_json
+from bot.engine.replies import queue_reply, reply_key
+from flows.channel import Attachment, Outbound
 from flows.effects import Say
 from flows.texts import KIND_NAMES, render
 from storage.uow import UnitOfWork
@@ -43,7 +43,7 @@ class BatchNotice:
 
 
 def notice_key(channel: str, batch: str, account_id: int) -> str:
-    return f"reply:{channel}:batch:{batch}:{account_id}"
+    return reply_key(channel, "batch", batch, account_id)
 
 
 async def queue_batch_notices(
@@ -69,6 +69,5 @@ async def queue_batch_notices(
     queued = 0
     for admin in admins:
         message = Outbound(admin.channel, admin.external_id, KEY, text, attachment=attachment)
-        key = notice_key(admin.channel, notice.batch, admin.account_id)
-        queued += await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(message), at=at)
+        queued += await queue_reply(uow, message, "batch", notice.batch, admin.account_id, at=at)
     return queued

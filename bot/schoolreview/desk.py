@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from bot.config.settings import Settings
 from bot.engine.context import display_name
 from bot.engine.reference import Reference
-from bot.engine.topics import EXPORT_TOPIC, REPLY_TOPIC
+from bot.engine.replies import queue_reply
+from bot.engine.topics import EXPORT_TOPIC
 from bot.export.sinks.layout import is_normalised
 from flows.catalogue import Catalogue
-from flows.channel import Outbound, outbound_to_json
+from flows.channel import Outbound
 from flows.effects import Say
 from flows.texts import RETURNED_LINE, render
 from flows.turn import button
@@ -195,6 +196,5 @@ async def _notify(
     recipients = await uow.review.recipients(item.person_id)
     for r in recipients:
         message = Outbound(r.channel, r.external_id, say.key, render(say), say.buttons)
-        key = f"review:{item.id}:{status}:{r.channel}:{r.external_id}"
-        await uow.outbox.add(key, REPLY_TOPIC, outbound_to_json(message), at=now)
+        await queue_reply(uow, message, "review", item.id, status, r.external_id, at=now)
     return len(recipients)
