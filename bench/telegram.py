@@ -72,8 +72,7 @@ from flows.channel import Outbound
 from flows.context import role_for_kind
 from flows.effects import Button
 from flows.inputs import Input, Start, Tap, Text
-from flows.rules.base import fold
-from flows.rules.crossref import CrossRef, without_unit
+from flows.rules import CrossRef, fold, without_unit
 from flows.texts import TEXTS
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -50,8 +50,7 @@ from flows.catalogue import Catalogue, FieldSpec
 from flows.channel import Inbound, Outbound
 from flows.context import role_for_kind
 from flows.inputs import Input, Start, Tap, Text
-from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd
-from flows.rules.crossref import CrossRef, province_key
+from flows.rules import CrossRef, cccd_birth_year, cccd_gender, is_cccd, province_key
 from storage.db import is_sqlite, make_engine, run_admin
 from storage.migrate import upgrade
 from storage.uow import Store

@@ -14,7 +14,7 @@ from flows.channel import Inbound, Outbound
 from flows.effects import Button
 from flows.inputs import Input, Start, Tap, Text
 from flows.rendering import small_number
-from flows.rules.base import fold
+from flows.rules import fold
 
 CHANNEL = "console"
 Handle = Callable[[Inbound], Awaitable[list[Outbound]]]

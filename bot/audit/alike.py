@@ -16,7 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from flows.audit import Judged
-from flows.rules.cross import GUARDIAN_FIELDS
+from flows.rules import GUARDIAN_FIELDS
 
 #: A stored-form PIN (``flows.rules.cccd.is_cccd``), a stored-form phone, a string of digits.
 _PIN = r"^[0-9]{3}[0-3][0-9]{8}$"

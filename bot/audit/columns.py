@@ -41,8 +41,7 @@ from flows.audit import (
     problem_finding,
 )
 from flows.catalogue import is_required
-from flows.rules.cross import RULES, CrossRule
-from flows.rules.dates import to_date
+from flows.rules import RULES, CrossRule, to_date
 
 Verdicts = dict[object, Judged]
 

@@ -19,7 +19,7 @@ from bot.kernel.clock import utc_now
 from bot.reminders.admin import RemindScope, ScopeError, resolve_scope
 from bot.reminders.reach import ReachBusy, ReachCounts, ReachRun, RunResult, plan, quiet_until
 from bot.reminders.reach_channels import PhoneChannel, sms_channel, zns_channel
-from flows.rules.phones import canonical_phone
+from flows.rules import canonical_phone
 
 Via = Literal["sms", "zns"]
 NAMES = {"sms": "SMS", "zns": "Zalo ZNS"}

@@ -19,7 +19,7 @@ from bot.roles.purge import Purged, purge
 from bot.roles.registry import ALL_ROLES, Role
 from flows.context import role_for_kind
 from flows.inputs import Contact, Input, Start
-from flows.rules.phones import canonical_phone
+from flows.rules import canonical_phone
 from handlers.console import CHANNEL, ConsoleSession, terminal_lines
 from storage.migrate import upgrade
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.demo.sample_data import SamplePerson, SampleSchool
 from flows.context import phone_fields, role_for_kind
-from flows.rules.phones import canonical_phone
+from flows.rules import canonical_phone
 from storage.uow import Store
 
 

@@ -41,7 +41,7 @@ from flows.effects import (
     Viewed,
 )
 from flows.inputs import Resolved
-from flows.rules.phones import canonical_phone
+from flows.rules import canonical_phone
 from storage.records import AccountRecord, AnswerRecord
 from storage.scope import ScopedRecords, account_scope
 from storage.uow import UnitOfWork

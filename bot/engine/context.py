@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.config.settings import Settings
 from bot.engine.reference import Reference
 from flows.context import Answer, CardChange, ReviewCard, Subject, TurnContext, role_for_kind
-from flows.rules.base import clean_text
+from flows.rules import clean_text
 from flows.state import State
 from storage.records import AccountRecord, AnswerRecord, PersonRecord
 from storage.scope import ScopedRecords, account_scope

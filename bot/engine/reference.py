@@ -27,9 +27,14 @@ from flows.codelists import (
     religions,
 )
 from flows.old_units import OldUnitRow, OldUnits, build_old_units
-from flows.rules.base import clean_text
-from flows.rules.choices import choice_key
-from flows.rules.crossref import FORMER_NAMES, CrossRef, build_crossref, province_key
+from flows.rules import (
+    FORMER_NAMES,
+    CrossRef,
+    build_crossref,
+    choice_key,
+    clean_text,
+    province_key,
+)
 
 KINDS = ("staff", "student")
 

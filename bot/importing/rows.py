@@ -16,7 +16,7 @@ from bot.roster.reader import BROKEN
 from flows.catalogue import Catalogue, FieldSpec
 from flows.context import phone_fields, role_for_kind
 from flows.excel_damage import REPAIRED_KINDS, Damage, repair
-from flows.rules.phones import canonical_phone
+from flows.rules import canonical_phone
 from flows.texts import KIND_NAMES
 
 #: An optional column outside the record: the school's name, used when the school is created.

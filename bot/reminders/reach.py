@@ -33,7 +33,7 @@ from bot.reminders.reach_codes import code_key, derive_code, new_seed
 from bot.reminders.reach_sms import GatewayAnswer
 from flows.context import role_for_kind
 from flows.reach import record_phones
-from flows.rules.base import clean_text
+from flows.rules import clean_text
 from storage.repos.reach import ReachRow
 from storage.uow import Store, UnitOfWork
 

@@ -25,8 +25,7 @@ import aiohttp
 from flows.audit import AuditCode, audit_record
 from flows.catalogue import Catalogue
 from flows.codelists import CodeList
-from flows.rules.cross import RULES
-from flows.rules.crossref import CrossRef
+from flows.rules import RULES, CrossRef
 
 #: What a population-database check compares: identity number, name, birth date, gender.
 IDENTITY_FIELDS = ("so_dinh_danh", "ho_ten", "ngay_sinh", "gioi_tinh")

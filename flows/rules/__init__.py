@@ -19,6 +19,7 @@ from flows.rules.base import (
 from flows.rules.cccd import cccd_birth_year, cccd_gender, is_cccd, parse_cccd
 from flows.rules.choices import choice_key, parse_choice, parse_yesno, place_match_key
 from flows.rules.cross import (
+    GUARDIAN_FIELDS,
     NOTICE_RULES,
     RULES,
     CrossRule,
@@ -27,11 +28,13 @@ from flows.rules.cross import (
     rules_for,
 )
 from flows.rules.crossref import (
+    FORMER_NAMES,
     CrossRef,
     build_crossref,
     parse_cccd_provinces,
     province_key,
     unknown_prefix_notice,
+    without_unit,
 )
 from flows.rules.dates import age_on, parse_date, parse_year, to_date
 from flows.rules.digits import parse_digits
@@ -43,6 +46,8 @@ from flows.rules.text import parse_text
 
 __all__ = [
     "CHOICE_KINDS",
+    "FORMER_NAMES",
+    "GUARDIAN_FIELDS",
     "NOTICE_RULES",
     "PARSERS",
     "RULES",
@@ -85,4 +90,5 @@ __all__ = [
     "rules_for",
     "to_date",
     "unknown_prefix_notice",
+    "without_unit",
 ]

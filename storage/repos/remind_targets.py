@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import Answer
 from flows.remind import DONE, RETURNED, LateRecord, Standing
-from flows.rules.base import clean_text
+from flows.rules import clean_text
 from storage.models import Account, AccountLink, AdminScope, Change, ChangeSet, Person, Unit
 from storage.repos.unit_tree import unit_ids_below
 
