@@ -27,7 +27,7 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
-from bot.demo.seed import record_phones
+from bot.importing.rows import record_phones
 from storage.uow import Store
 from tests.net import free_port
 from tests.telegram_api import Call, FakeBotAPI

@@ -30,7 +30,7 @@ from bot.config.settings import (
     Settings,
     TelegramSettings,
 )
-from bot.demo.seed import record_phones
+from bot.importing.rows import record_phones
 from bot.reminders.config import RemindersSettings
 from bot.reminders.reach_config import ReachSettings, SmsSettings, ZnsSettings
 from storage.models import ChannelLimit, Lease, PhoneOptOut

@@ -44,10 +44,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.settings import Settings
-from bot.demo.seed import record_phones
 from bot.engine.core import Engine
 from bot.engine.reference import load_reference
 from bot.identity.invitations import code_hash, installation_pepper
+from bot.importing.rows import record_phones
 from flows.channel import Inbound, Outbound
 from flows.inputs import Contact, Tap
 from flows.state import State

@@ -27,11 +27,11 @@ from sqlalchemy import select
 
 from bot.channels.telegram.app import TelegramApp
 from bot.config.settings import Settings
-from bot.demo.seed import record_phones
 from bot.engine.core import Engine
 from bot.engine.reference import load_reference
 from bot.engine.topics import REPLY_TOPIC
 from bot.identity.invitations import code_hash, installation_pepper
+from bot.importing.rows import record_phones
 from bot.kernel.clock import utc_now
 from flows.channel import Outbound, outbound_from_json
 from flows.state import State

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.audit.layout import CODE, FIELD_KEY
-from bot.demo.seed import record_phones
+from bot.importing.rows import record_phones
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.uow import Store

@@ -1,25 +1,16 @@
-"""Puts a generated sample school into the database, for the demo and the benchmarks."""
+"""Puts a generated sample school into the database, for the demo and the benchmarks.
+
+Its people's phones are read as the importer reads them (``record_phones``): one definition, so
+the demo and the tests recognise a parent by the same numbers a real import stores.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from bot.demo.sample_data import SamplePerson, SampleSchool
-from flows.context import phone_fields, role_for_kind
-from flows.rules import canonical_phone
+from bot.importing.rows import record_phones
 from storage.uow import Store
-
-
-def record_phones(kind: str, values: Mapping[str, str | None]) -> list[tuple[str, str]]:
-    """The (canonical phone, role) pairs by which a record's owner or guardians are recognised."""
-    keys, role = phone_fields(kind), role_for_kind(kind)
-    phones = []
-    for key in keys:
-        phone = canonical_phone(values.get(key) or "")
-        if phone is not None:
-            phones.append((phone, role))
-    return phones
 
 
 async def seed_school(store: Store, school: SampleSchool, *, at: datetime) -> int:

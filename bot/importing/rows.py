@@ -234,8 +234,9 @@ def repaired_fields(catalogue: Catalogue) -> dict[str, str]:
 
 
 def record_phones(kind: str, values: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
-    """``bot.demo.seed.record_phones`` without repeats, at the speed of a city roster (see
-    ``phone_key``)."""
+    """The (canonical phone, role) pairs by which a record's owner or guardians are recognised,
+    each once (father and mother may share one), at the speed of a city roster (see
+    ``phone_key``). The demo seeder and the tests use it too."""
     keys, role = phone_fields(kind), role_for_kind(kind)
     phones: list[tuple[str, str]] = []  # each once: father and mother may share one
     for key in keys:
